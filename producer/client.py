@@ -1,0 +1,142 @@
+"""The client SDK for backend services: submit tasks to the fleet and read typed results."""
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from celery import Celery
+from celery.exceptions import TimeoutError as CeleryTimeoutError
+from celery.result import AsyncResult
+from kombu.exceptions import OperationalError
+from pydantic import BaseModel, ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from producer.router import Payload, RoutedTask, Router
+from slmq.app import broker_hint, create_app
+from slmq.errors import BrokerUnavailableError, OutputValidationError, ResultTimeoutError, SlmqError, TaskFailedError
+from slmq.fleet import Fleet, load_fleet
+from slmq.settings import Settings, load_settings
+
+
+class TaskHandle:
+    """One submitted task. ``get()`` returns its typed result or raises its typed error."""
+
+    def __init__(self, async_result: AsyncResult, routed: RoutedTask) -> None:
+        self.async_result = async_result
+        self.routed = routed
+
+    @property
+    def id(self) -> str:
+        return str(self.async_result.id)
+
+    @property
+    def task_type(self) -> str:
+        return self.routed.spec.name
+
+    @property
+    def model(self) -> str:
+        return self.routed.model
+
+    def ready(self) -> bool:
+        return bool(self.async_result.ready())
+
+    def get(self, timeout: float | None = None) -> BaseModel:
+        """Wait for the result; raise the worker's typed error, or ``ResultTimeoutError``."""
+        try:
+            value = self.async_result.get(timeout=timeout, propagate=True)
+        except CeleryTimeoutError:
+            raise ResultTimeoutError(
+                f"No result for {self.task_type} task {self.id} within {timeout}s; check that a worker consumes "
+                f"queue {self.routed.queue} (`slmq status`), or wait longer."
+            ) from None
+        except SlmqError:
+            raise
+        except (OperationalError, RedisConnectionError, ConnectionError) as exc:
+            raise BrokerUnavailableError(f"Lost the result backend while waiting for task {self.id}: {exc}.") from None
+        except Exception as exc:
+            raise TaskFailedError(
+                f"The worker failed {self.task_type} task {self.id}: {type(exc).__name__}: {exc}"
+            ) from None
+        try:
+            return self.routed.spec.result.model_validate(value)
+        except ValidationError as exc:
+            raise OutputValidationError(
+                f"The result of task {self.id} does not match the {self.task_type} schema: {exc.errors()[0]['msg']}. "
+                "Producer and worker run different slmq versions; upgrade the older one.",
+                raw_output=repr(value),
+            ) from None
+
+
+class FleetClient:
+    """Submit tasks to the fleet: validated and routed before enqueue, answered with typed results."""
+
+    def __init__(self, settings: Settings | None = None, *, fleet: Fleet | None = None, app: Celery | None = None):
+        self.settings = settings or load_settings()
+        self.fleet = fleet or load_fleet(self.settings.fleet)
+        self.app = app or create_app(self.settings)
+        self.router = Router(self.fleet, self.settings.max_payload_bytes)
+
+    def submit(self, task_type: str, payload: Payload, *, task_id: str | None = None) -> TaskHandle:
+        """Validate, route and enqueue one task; nothing is enqueued when the payload is refused."""
+        routed = self.router.route(task_type, payload)
+        try:
+            async_result = self.app.send_task(
+                routed.task_name,
+                kwargs={"payload": routed.payload},
+                queue=routed.queue,
+                task_id=task_id,
+                # Flower and worker logs show this instead of the payload: no note text leaves Redis.
+                argsrepr="()",
+                kwargsrepr=f"{{'payload': <{routed.size} bytes>}}",
+            )
+        except (OperationalError, RedisConnectionError, ConnectionError) as exc:
+            raise BrokerUnavailableError(
+                f"Cannot reach the broker to enqueue {task_type}: {exc}. {broker_hint(self.settings)}"
+            ) from None
+        return TaskHandle(async_result, routed)
+
+    def map(
+        self,
+        task_type: str,
+        payloads: Iterable[Payload | SlmqError],
+        *,
+        timeout: float | None = None,
+        window: int | None = None,
+        return_errors: bool = False,
+    ) -> Iterator[BaseModel | SlmqError]:
+        """Results of ``payloads`` in input order, keeping ``window`` tasks in flight.
+
+        With ``return_errors`` a failed or refused item yields its typed error instead of raising it.
+        An ``SlmqError`` among the payloads (an item the caller refused itself) is yielded in its place.
+        """
+        in_flight = window or 4 * self.fleet.model_for(task_type).max_batch
+        pending: deque[TaskHandle | SlmqError] = deque()
+        for payload in payloads:
+            pending.append(self._submit_or_error(task_type, payload, return_errors))
+            if len(pending) >= in_flight:
+                yield self._settle(pending.popleft(), timeout, return_errors)
+        while pending:
+            yield self._settle(pending.popleft(), timeout, return_errors)
+
+    def _submit_or_error(
+        self, task_type: str, payload: Payload | SlmqError, return_errors: bool
+    ) -> "TaskHandle | SlmqError":
+        if isinstance(payload, SlmqError):
+            return payload
+        try:
+            return self.submit(task_type, payload)
+        except SlmqError as exc:
+            if not return_errors or isinstance(exc, BrokerUnavailableError):
+                raise
+            return exc
+
+    @staticmethod
+    def _settle(item: "TaskHandle | SlmqError", timeout: float | None, return_errors: bool) -> Any:
+        if isinstance(item, SlmqError):
+            return item
+        try:
+            return item.get(timeout=timeout)
+        except SlmqError as exc:
+            if not return_errors:
+                raise
+            return exc

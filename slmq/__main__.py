@@ -1,0 +1,3 @@
+from slmq.cli import main
+
+raise SystemExit(main())

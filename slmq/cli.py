@@ -1,0 +1,162 @@
+"""The ``slmq`` command: workers, single submissions, bulk parsing and fleet status."""
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import BaseModel
+
+from slmq.errors import InvalidPayloadError, SlmqError
+from slmq.settings import Settings, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.handler(args, settings))
+    except SlmqError as exc:
+        print(f"slmq: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="slmq", description="A fleet of small language models behind Celery queues.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    worker = commands.add_parser("worker", help="run a worker that holds one model and consumes its queue")
+    worker.add_argument("--model", required=True, help="model name from the fleet file")
+    worker.add_argument("--device", help="cpu or cuda:N (default: the model's device in the fleet file)")
+    worker.add_argument("--node-name", help="Celery node name (default: <model>@<device>)")
+    worker.set_defaults(handler=_worker)
+
+    submit = commands.add_parser("submit", help="run one task and print its result as JSON")
+    submit.add_argument("task", help="task type, e.g. delivery_note")
+    submit.add_argument("text", help="the input text, or - to read it from stdin")
+    _add_client_options(submit)
+    submit.set_defaults(handler=_submit)
+
+    parse = commands.add_parser("parse", help="run every line of a JSONL file through the fleet")
+    parse.add_argument("input", type=Path, help='JSONL file with lines {"id": ..., "text": ...}')
+    parse.add_argument("-o", "--output", type=Path, help="output JSONL file (default: stdout)")
+    parse.add_argument("--task", default="delivery_note", help="task type (default: delivery_note)")
+    _add_client_options(parse)
+    parse.set_defaults(handler=_parse)
+
+    status = commands.add_parser("status", help="show workers, their models and devices, and queue depths")
+    status.set_defaults(handler=_status)
+    return parser
+
+
+def _add_client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each result")
+    parser.add_argument("--no-spawn", action="store_true", help="never start a local worker")
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.main import run_worker
+
+    run_worker(settings, args.model, device=args.device, node_name=args.node_name)
+    return 0
+
+
+def _submit(args: argparse.Namespace, settings: Settings) -> int:
+    text = sys.stdin.read() if args.text == "-" else args.text
+    client = _client(settings)
+    handle = client.submit(args.task, text)
+    with _worker_for(client, args.task, args.no_spawn):
+        result = handle.get(timeout=args.timeout)
+    print(result.model_dump_json(indent=2))
+    return 0
+
+
+def _parse(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    client = _client(settings)
+    model = client.fleet.model_for(args.task).name
+    lines = _read_jsonl(args.input)
+    total = sum(1 for _ in _read_jsonl(args.input))
+    failed = 0
+    with _output(args.output) as out, _worker_for(client, args.task, args.no_spawn):
+        ids: list[str] = []
+        payloads = _payloads(lines, ids)
+        results = client.map(args.task, payloads, timeout=args.timeout, return_errors=True)
+        for index, outcome in enumerate(tqdm(results, total=total, unit="line", file=sys.stderr)):
+            record = _record(ids[index], args.task, model, outcome)
+            failed += record["error"] is not None
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+    print(f"slmq: {total} lines, {total - failed} parsed, {failed} failed.", file=sys.stderr)
+    return 0
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from slmq.status import fleet_status
+
+    print(fleet_status(settings))
+    return 0
+
+
+def _client(settings: Settings) -> Any:
+    from producer import FleetClient
+
+    return FleetClient(settings)
+
+
+@contextlib.contextmanager
+def _worker_for(client: Any, task_type: str, no_spawn: bool) -> Iterator[None]:
+    if no_spawn:
+        yield
+        return
+    from slmq.spawn import local_worker
+
+    spec = client.fleet.model_for(task_type)
+    with local_worker(client.app, client.settings, spec, client.app.conf.broker_url):
+        yield
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, str]]:
+    with path.open(encoding="utf-8", errors="surrogateescape") as lines:
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                yield number, line
+
+
+def _payloads(lines: Iterator[tuple[int, str]], ids: list[str]) -> Iterator[Any]:
+    """Each line's payload, or the error that refuses it, recording each line's id on the way."""
+    for number, line in lines:
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            ids.append(f"line-{number}")
+            yield InvalidPayloadError(f"Line {number} is not JSON ({exc.msg}); fix or remove it.")
+            continue
+        if not isinstance(item, dict) or "text" not in item:
+            ids.append(str(item.get("id", f"line-{number}")) if isinstance(item, dict) else f"line-{number}")
+            yield InvalidPayloadError(f'Line {number} has no "text" field; lines are {{"id": ..., "text": ...}}.')
+            continue
+        ids.append(str(item.get("id", f"line-{number}")))
+        yield {key: value for key, value in item.items() if key != "id"}
+
+
+def _record(line_id: str, task: str, model: str, outcome: BaseModel | SlmqError) -> dict[str, Any]:
+    if isinstance(outcome, SlmqError):
+        error = {"type": type(outcome).__name__, "message": outcome.message}
+        return {"id": line_id, "task": task, "model": model, "result": None, "error": error}
+    return {"id": line_id, "task": task, "model": model, "result": outcome.model_dump(mode="json"), "error": None}
+
+
+@contextlib.contextmanager
+def _output(path: Path | None) -> Iterator[IO[str]]:
+    if path is None:
+        yield sys.stdout
+        return
+    with path.open("w", encoding="utf-8") as handle:
+        yield handle

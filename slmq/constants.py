@@ -1,0 +1,23 @@
+"""Every queue name, task name and Redis key prefix slmq uses, defined once."""
+
+from typing import Final
+
+NAMESPACE: Final = "slmq"
+
+DEFAULT_NODE_TEMPLATE: Final = "{model}@{device}"
+
+
+def queue_name(model: str) -> str:
+    """The Redis list a model's workers consume: ``slmq.<model>``."""
+    return f"{NAMESPACE}.{model}"
+
+
+def model_from_queue(queue: str) -> str | None:
+    """The model a queue belongs to, or None for a queue that is not a model queue."""
+    prefix = f"{NAMESPACE}."
+    return queue[len(prefix) :] if queue.startswith(prefix) else None
+
+
+def task_name(task_type: str) -> str:
+    """The Celery task name of a task type: ``slmq.<task_type>``, so Flower shows the task type."""
+    return f"{NAMESPACE}.{task_type}"

@@ -1,0 +1,54 @@
+"""Deployment settings, read once from ``SLMQ_*`` environment variables."""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from slmq.errors import ConfigError
+
+REDIS_SCHEMES = ("redis", "rediss", "unix", "valkey", "valkeys")
+
+
+class Settings(BaseSettings):
+    """Where the broker is, where the fleet file is, and the limits a deployment may tune."""
+
+    model_config = SettingsConfigDict(env_prefix="SLMQ_", extra="ignore")
+
+    broker_url: SecretStr | None = Field(
+        default=None, description="Redis URL of the broker; unset means the embedded server under SLMQ_HOME."
+    )
+    result_backend: SecretStr | None = Field(default=None, description="Redis URL for results; defaults to the broker.")
+    fleet: Path = Field(default=Path("fleet.toml"), description="The fleet file.")
+    home: Path = Field(default=Path("~/.slmq"), description="Model cache, embedded Redis data and job data.")
+    max_payload_bytes: int = Field(default=64 * 1024, gt=0, description="Largest JSON payload accepted for enqueue.")
+    result_expires_s: int = Field(default=7 * 24 * 3600, gt=0, description="How long results stay in the backend.")
+    visibility_timeout_s: int = Field(default=3600, gt=0, description="Redis re-delivers an unacked message after it.")
+    worker_ready_timeout_s: float = Field(
+        default=900.0, gt=0, description="How long a spawned worker may take to load."
+    )
+
+    @field_validator("broker_url", "result_backend")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in REDIS_SCHEMES:
+            raise ValueError(
+                "is not a Redis URL; use redis://[user:password@]host:6379/0 or rediss:// for TLS, "
+                "or leave it unset for the embedded server"
+            )
+        return value
+
+    @field_validator("home")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+
+def load_settings() -> Settings:
+    """Read the ``SLMQ_*`` environment once, with errors that name the variable and the fix."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"SLMQ_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"Invalid slmq settings: {problems}.") from None

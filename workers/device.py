@@ -1,0 +1,24 @@
+"""Device pinning, done before torch is imported so CUDA sees only the worker's own GPU."""
+
+import os
+import sys
+
+from slmq.errors import ConfigError
+
+
+def pin_device(device: str) -> str:
+    """Restrict CUDA to ``device`` and return the device name torch should use in this process.
+
+    ``cuda:N`` exposes only GPU N (seen by torch as ``cuda:0``); ``cpu`` hides every GPU, so CUDA is
+    never initialised by a CPU worker.
+    """
+    if "torch" in sys.modules:
+        raise ConfigError("torch was imported before the device was pinned; pin the device first in the worker.")
+    if device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+        return "cpu"
+    kind, _, index = device.partition(":")
+    if kind != "cuda" or not index.isdigit():
+        raise ConfigError(f"Device {device!r} is not 'cpu' or 'cuda:<index>'; pass e.g. --device cuda:0.")
+    os.environ["CUDA_VISIBLE_DEVICES"] = index
+    return "cuda:0"

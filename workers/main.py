@@ -1,0 +1,39 @@
+"""Worker start-up: pin the device, fetch and load the model, warm it up, then consume its queue."""
+
+import logging
+import resource
+
+from slmq.constants import DEFAULT_NODE_TEMPLATE
+from slmq.fleet import load_fleet
+from slmq.settings import Settings
+from workers.device import pin_device
+
+log = logging.getLogger("slmq.worker")
+
+
+def run_worker(settings: Settings, model_name: str, device: str | None = None, node_name: str | None = None) -> None:
+    """Run a worker for ``model_name`` until it is told to stop (SIGTERM: warm shutdown, nothing lost)."""
+    fleet = load_fleet(settings.fleet)
+    spec = fleet.model(model_name)
+    device = device or spec.device
+    torch_device = pin_device(device)  # before anything below imports torch
+
+    from workers.app import build_worker_app
+    from workers.runner import ModelRunner
+    from workers.sources import materialize
+
+    model_dir = materialize(spec, fleet, settings.home)
+    runner = ModelRunner.load(spec, model_dir, torch_device)
+    runner.warm_up()
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    log.info(
+        "Model %s (%s, %s) loaded on %s in %.1fs; peak RSS %.0f MiB; consuming %s",
+        spec.name, spec.source, spec.quantization, device, runner.load_seconds, rss_mib, spec.queue,
+    )  # fmt: skip
+    app = build_worker_app(settings, fleet, runner)
+    node = node_name or DEFAULT_NODE_TEMPLATE.format(model=spec.name, device=device)
+    # solo pool: the model lives in this process, never in a parent that forks.
+    app.worker_main(
+        ["worker", "--pool", "solo", "--queues", spec.queue, "--hostname", node, "--loglevel", "INFO",
+         "--without-mingle", "--without-gossip", "--task-events"]
+    )  # fmt: skip

@@ -1,0 +1,159 @@
+"""The model runner: one causal LM on one device, batched generation and batched choice scoring."""
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, PreTrainedTokenizerBase
+
+from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
+from slmq.fleet import ModelSpec
+
+Messages = list[dict[str, str]]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What the model wrote for one prompt; ``truncated`` when it hit ``max_new_tokens`` before its end token."""
+
+    text: str
+    new_tokens: int
+    truncated: bool
+
+
+def quantization_config(spec: ModelSpec) -> BitsAndBytesConfig | None:
+    if spec.quantization == "nf4":
+        return BitsAndBytesConfig(  # type: ignore[no-untyped-call]
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32
+        )
+    if spec.quantization == "int8":
+        return BitsAndBytesConfig(load_in_8bit=True)  # type: ignore[no-untyped-call]
+    return None
+
+
+class ModelRunner:
+    """Holds one model and its tokenizer; every call takes a batch and answers each item on its own."""
+
+    def __init__(self, spec: ModelSpec, model: Any, tokenizer: PreTrainedTokenizerBase, device: str) -> None:
+        self.spec = spec
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+        self.load_seconds = 0.0
+        self.stop_ids = _stop_token_ids(tokenizer, model)
+
+    @classmethod
+    def load(cls, spec: ModelSpec, model_dir: Path, device: str) -> "ModelRunner":
+        """Load safetensors weights from ``model_dir`` onto ``device``, quantized as the spec says."""
+        started = time.perf_counter()
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
+            model = AutoModelForCausalLM.from_pretrained(
+                model_dir,
+                quantization_config=quantization_config(spec),
+                dtype=torch.float32 if device == "cpu" else torch.bfloat16,
+                device_map={"": device},
+                use_safetensors=True,
+                trust_remote_code=False,
+            )
+        except (OSError, ValueError, RuntimeError, ImportError) as exc:
+            raise ModelLoadError(
+                f"Cannot load model {spec.name!r} from {model_dir} on {device} with quantization "
+                f"{spec.quantization}: {exc}"
+            ) from exc
+        model.eval()  # type: ignore[no-untyped-call]
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        runner = cls(spec, model, tokenizer, device)
+        runner.load_seconds = time.perf_counter() - started
+        return runner
+
+    def warm_up(self) -> None:
+        """One short generation, so the first real batch does not pay for lazy initialisation."""
+        self.generate([[{"role": "user", "content": "Hello"}]], max_new_tokens=4)
+
+    def generate(self, conversations: list[Messages], max_new_tokens: int) -> list[Generation | SlmqError]:
+        """Greedy generation for every conversation in one left-padded batch; errors stay in their places."""
+        prompts = [self._prompt_ids(messages, max_new_tokens) for messages in conversations]
+        generations: dict[int, Generation] = {}
+        ready = [(i, ids) for i, ids in enumerate(prompts) if not isinstance(ids, SlmqError)]
+        if ready:
+            batch = self._pad([ids for _, ids in ready])
+            with torch.inference_mode():
+                output = self.model.generate(
+                    **batch,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    eos_token_id=self.stop_ids,
+                )
+            new_tokens = output[:, batch["input_ids"].shape[1] :]
+            for row, (index, _) in enumerate(ready):
+                generations[index] = self._decode(new_tokens[row], max_new_tokens)
+        return [ids if isinstance(ids, SlmqError) else generations[i] for i, ids in enumerate(prompts)]
+
+    def choose(self, conversations: list[Messages], choices: tuple[str, ...]) -> list[dict[str, float] | SlmqError]:
+        """For each conversation, the probability of each choice as the whole answer (normalised over choices)."""
+        choice_ids = [self.tokenizer.encode(choice, add_special_tokens=False) for choice in choices]
+        prompts = [self._prompt_ids(messages, max(map(len, choice_ids))) for messages in conversations]
+        outcomes: list[dict[str, float] | SlmqError] = []
+        ready = [ids for ids in prompts if not isinstance(ids, SlmqError)]
+        scores = iter(self._choice_log_likelihoods(ready, choice_ids).tolist() if ready else [])
+        for ids in prompts:
+            if isinstance(ids, SlmqError):
+                outcomes.append(ids)
+                continue
+            probabilities = torch.softmax(torch.tensor(next(scores)), dim=0).tolist()
+            outcomes.append(dict(zip(choices, probabilities, strict=True)))
+        return outcomes
+
+    def _choice_log_likelihoods(self, prompts: list[list[int]], choice_ids: list[list[int]]) -> torch.Tensor:
+        sequences = [prompt + choice for prompt in prompts for choice in choice_ids]
+        batch = self._pad(sequences)
+        # Left padding shifts positions; give each row its own so a batch scores as its rows would alone.
+        positions = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+        with torch.inference_mode():
+            logits = self.model(**batch, position_ids=positions).logits.float()
+        log_probs = torch.log_softmax(logits[:, :-1], dim=-1)
+        targets = batch["input_ids"][:, 1:]
+        token_scores = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        totals = torch.stack(
+            [token_scores[row, -len(choice_ids[row % len(choice_ids)]) :].sum() for row in range(len(sequences))]
+        )
+        return totals.view(len(prompts), len(choice_ids))
+
+    def _prompt_ids(self, messages: Messages, max_new_tokens: int) -> list[int] | SlmqError:
+        encoded: Any = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        ids = [int(token) for token in (encoded["input_ids"] if hasattr(encoded, "keys") else encoded)]
+        if len(ids) + max_new_tokens > self.spec.context_limit:
+            return InvalidPayloadError(
+                f"The prompt is {len(ids)} tokens and the answer may take {max_new_tokens}, over model "
+                f"{self.spec.name!r}'s context_limit of {self.spec.context_limit}; send a shorter text."
+            )
+        return ids
+
+    def _pad(self, sequences: list[list[int]]) -> dict[str, torch.Tensor]:
+        width = max(map(len, sequences))
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(s)) + s for s in sequences], dtype=torch.long)
+        mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in sequences], dtype=torch.long)
+        return {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
+
+    def _decode(self, tokens: torch.Tensor, max_new_tokens: int) -> Generation:
+        ids = tokens.tolist()
+        ends = [i for i, token in enumerate(ids) if token in self.stop_ids]
+        kept = ids[: ends[0]] if ends else ids
+        text = str(self.tokenizer.decode(kept, skip_special_tokens=True))
+        return Generation(text=text, new_tokens=len(kept), truncated=not ends and len(ids) >= max_new_tokens)
+
+
+def _stop_token_ids(tokenizer: PreTrainedTokenizerBase, model: Any) -> list[int]:
+    ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")}
+    configured = getattr(model.generation_config, "eos_token_id", None)
+    ids.update(configured if isinstance(configured, list) else [configured])
+    return sorted(i for i in ids if isinstance(i, int) and i != tokenizer.unk_token_id)

@@ -1,0 +1,37 @@
+"""delivery_note: one free-text delivery note in, the record of contracts/delivery_note.md out."""
+
+import json
+import re
+
+from pydantic import BaseModel
+
+from slmq.schemas import DeliveryNote, DeliveryNoteRequest
+from workers.runner import Messages
+from workers.tasktypes.base import GenerativeTaskType
+
+INSTRUCTION = (
+    "Extract the delivery note into JSON with exactly these keys: consignee, address "
+    "{street, city, region, postcode, country}, items [{quantity, unit, description}], delivery_date, "
+    "contact_name, contact_phone, reference, instructions. Copy values from the note as written; "
+    "use null for anything the note does not say. Answer with the JSON object only."
+)
+_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+class DeliveryNoteTask(GenerativeTaskType):
+    name = "delivery_note"
+
+    def messages(self, request: BaseModel) -> Messages:
+        assert isinstance(request, DeliveryNoteRequest)
+        return [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": request.text}]
+
+    def parse(self, text: str, request: BaseModel) -> BaseModel:
+        return DeliveryNote.model_validate(json.loads(extract_json_object(text)))
+
+
+def extract_json_object(text: str) -> str:
+    """The outermost ``{...}`` in a model's answer, ignoring code fences and chatter around it."""
+    match = _OBJECT.search(text)
+    if match is None:
+        raise ValueError("no JSON object in the output")
+    return match.group(0)

@@ -1,0 +1,38 @@
+"""sentiment: a label among positive/negative/neutral, scored by the model's own probabilities.
+
+The label is not generated but chosen: each label's log-likelihood as the answer, normalised over
+the three. The output is valid by construction and costs one forward pass, not a generation.
+"""
+
+from pydantic import BaseModel
+
+from slmq.errors import SlmqError
+from slmq.schemas import SentimentRequest, SentimentResult
+from workers.runner import ModelRunner
+from workers.tasktypes.base import Outcome, TaskType
+
+LABELS = ("positive", "negative", "neutral")
+INSTRUCTION = "Classify the sentiment of the user's text. Answer with one word: positive, negative or neutral."
+
+
+class SentimentTask(TaskType):
+    name = "sentiment"
+
+    def run(self, runner: ModelRunner, requests: list[BaseModel], max_new_tokens: int) -> list[Outcome]:
+        conversations = [
+            [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": _text(request)}]
+            for request in requests
+        ]
+        return [_result(scores) for scores in runner.choose(conversations, LABELS)]
+
+
+def _text(request: BaseModel) -> str:
+    assert isinstance(request, SentimentRequest)
+    return request.text
+
+
+def _result(scores: dict[str, float] | SlmqError) -> Outcome:
+    if isinstance(scores, SlmqError):
+        return scores
+    label = max(scores, key=scores.__getitem__)
+    return SentimentResult(label=label, score=round(scores[label], 6))  # type: ignore[arg-type]
