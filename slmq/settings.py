@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     result_backend: SecretStr | None = Field(default=None, description="Redis URL for results; defaults to the broker.")
     fleet: Path = Field(default=Path("fleet.toml"), description="The fleet file.")
     home: Path = Field(default=Path("~/.slmq"), description="Model cache, embedded Redis data and job data.")
+    model_cache: Path | None = Field(default=None, description="Fetched and converted models; default SLMQ_HOME/models.")
     max_payload_bytes: int = Field(default=64 * 1024, gt=0, description="Largest JSON payload accepted for enqueue.")
     result_expires_s: int = Field(default=7 * 24 * 3600, gt=0, description="How long results stay in the backend.")
     visibility_timeout_s: int = Field(default=3600, gt=0, description="Redis re-delivers an unacked message after it.")
@@ -39,10 +40,14 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("home")
+    @field_validator("home", "model_cache")
     @classmethod
-    def _expand_home(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _expand_user(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_cache or self.home / "models"
 
 
 def load_settings() -> Settings:

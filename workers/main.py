@@ -22,7 +22,7 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
     from workers.runner import ModelRunner
     from workers.sources import materialize
 
-    model_dir = materialize(spec, fleet, settings.home)
+    model_dir = materialize(spec, fleet, settings.models_dir)
     runner = ModelRunner.load(spec, model_dir, torch_device)
     runner.warm_up()
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

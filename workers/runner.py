@@ -1,7 +1,7 @@
 """The model runner: one causal LM on one device, batched generation and batched choice scoring."""
 
-import logging
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,8 @@ from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
 from slmq.fleet import ModelSpec
 
 Messages = list[dict[str, str]]
-log = logging.getLogger(__name__)
+# bitsandbytes' int8 matmul warns on every call on the CPU that it casts fp32 inputs to fp16.
+warnings.filterwarnings("ignore", message="MatMul8bitLt: inputs will be cast")
 
 
 @dataclass(frozen=True)

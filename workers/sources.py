@@ -23,11 +23,11 @@ HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja"]
 MARKER = "slmq-source.json"
 
 
-def materialize(spec: ModelSpec, fleet: Fleet, home: Path) -> Path:
+def materialize(spec: ModelSpec, fleet: Fleet, cache_dir: Path) -> Path:
     """A local directory of safetensors weights for ``spec``, fetched or converted if needed."""
     if spec.source.kind == "path":
         return check_safetensors_dir(fleet.resolve(Path(spec.source.location)))
-    cache = home / "models" / re.sub(r"[^A-Za-z0-9._-]+", "_", f"{spec.source}@{spec.revision or ''}")
+    cache = cache_dir / re.sub(r"[^A-Za-z0-9._-]+", "_", f"{spec.source}@{spec.revision or ''}")
     cache.parent.mkdir(parents=True, exist_ok=True)
     with open(f"{cache}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two workers of one source convert it once
