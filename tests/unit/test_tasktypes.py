@@ -1,0 +1,49 @@
+"""Task types turn model output into typed results, or typed errors that keep the raw output."""
+
+import json
+
+from slmq.errors import OutputValidationError
+from slmq.schemas import DeliveryNote, DeliveryNoteRequest, RefactorRequest, RefactorResult, SummarizeRequest
+from tests.conftest import SHARED
+from workers.runner import Generation
+from workers.tasktypes import TASK_TYPES
+
+NOTE = DeliveryNoteRequest(text="12 pallets of paper to Acme Ltd")
+
+
+def test_every_task_type_has_a_worker_implementation() -> None:
+    assert set(TASK_TYPES) == {"delivery_note", "sentiment", "summarize", "refactor_python", "general"}
+
+
+def test_a_record_in_a_code_fence_with_chatter_is_parsed() -> None:
+    gold = json.loads((SHARED / "data" / "delivery_notes_dev.jsonl").read_text().splitlines()[0])["gold"]
+    text = f"Here you go:\n```json\n{json.dumps(gold)}\n```\nAnything else?"
+    outcome = TASK_TYPES["delivery_note"]._outcome(Generation(text, 200, False), NOTE)  # type: ignore[attr-defined]
+    assert outcome == DeliveryNote.model_validate(gold)
+
+
+def test_invalid_json_becomes_a_typed_error_with_the_raw_output() -> None:
+    outcome = TASK_TYPES["delivery_note"]._outcome(Generation('{"consignee": "Acme"}', 9, False), NOTE)  # type: ignore[attr-defined]
+    assert isinstance(outcome, OutputValidationError)
+    assert outcome.raw_output == '{"consignee": "Acme"}'
+    assert "address: Field required" in str(outcome)
+
+
+def test_a_truncated_output_says_to_raise_max_new_tokens() -> None:
+    outcome = TASK_TYPES["delivery_note"]._outcome(Generation('{"consignee": "Ac', 48, True), NOTE)  # type: ignore[attr-defined]
+    assert isinstance(outcome, OutputValidationError)
+    assert "stopped at max_new_tokens=48" in str(outcome)
+
+
+def test_refactoring_suggestions_and_revised_code_are_separated() -> None:
+    text = "- Use a list comprehension\n2. Name the function clearly\n```python\ndef evens(xs):\n    return [x for x in xs if x % 2 == 0]\n```"
+    result = TASK_TYPES["refactor_python"].parse(text, RefactorRequest(text="..."))  # type: ignore[attr-defined]
+    assert result == RefactorResult(
+        suggestions=["Use a list comprehension", "Name the function clearly"],
+        revised_code="def evens(xs):\n    return [x for x in xs if x % 2 == 0]",
+    )
+
+
+def test_a_summary_is_cut_to_max_words() -> None:
+    result = TASK_TYPES["summarize"].parse("one two three four five six seven", SummarizeRequest(text="x", max_words=5))  # type: ignore[attr-defined]
+    assert result.summary == "one two three four five"  # type: ignore[attr-defined]
