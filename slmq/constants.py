@@ -14,10 +14,19 @@ def queue_name(model: str) -> str:
 
 def model_from_queue(queue: str) -> str | None:
     """The model a queue belongs to, or None for a queue that is not a model queue."""
-    prefix = f"{NAMESPACE}."
-    return queue[len(prefix) :] if queue.startswith(prefix) else None
+    return _unprefixed(queue)
 
 
 def task_name(task_type: str) -> str:
     """The Celery task name of a task type: ``slmq.<task_type>``, so Flower shows the task type."""
     return f"{NAMESPACE}.{task_type}"
+
+
+def task_type_from_name(name: str) -> str | None:
+    """The task type of an slmq task name, or None for any other task."""
+    return _unprefixed(name)
+
+
+def _unprefixed(name: str) -> str | None:
+    prefix = f"{NAMESPACE}."
+    return name[len(prefix) :] if name.startswith(prefix) else None

@@ -8,6 +8,7 @@ __all__ = [
     "BrokerUnavailableError",
     "ConfigError",
     "FleetError",
+    "InferenceError",
     "InvalidPayloadError",
     "ModelLoadError",
     "ModelSourceError",
@@ -82,6 +83,10 @@ class ModelSourceError(SlmqError):
 
 class ModelLoadError(SlmqError):
     """Raised when a model cannot be loaded onto its device."""
+
+
+class InferenceError(SlmqError):
+    """Raised when the model failed while running a batch; every message of that batch gets it."""
 
 
 class OutputValidationError(SlmqError):

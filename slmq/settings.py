@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     result_backend: SecretStr | None = Field(default=None, description="Redis URL for results; defaults to the broker.")
     fleet: Path = Field(default=Path("fleet.toml"), description="The fleet file.")
     home: Path = Field(default=Path("~/.slmq"), description="Model cache, embedded Redis data and job data.")
-    model_cache: Path | None = Field(default=None, description="Fetched and converted models; default SLMQ_HOME/models.")
+    model_cache: Path | None = Field(
+        default=None, description="Fetched and converted models; default SLMQ_HOME/models."
+    )
     max_payload_bytes: int = Field(default=64 * 1024, gt=0, description="Largest JSON payload accepted for enqueue.")
     result_expires_s: int = Field(default=7 * 24 * 3600, gt=0, description="How long results stay in the backend.")
     visibility_timeout_s: int = Field(default=3600, gt=0, description="Redis re-delivers an unacked message after it.")

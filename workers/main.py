@@ -30,10 +30,11 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
         "Model %s (%s, %s) loaded on %s in %.1fs; peak RSS %.0f MiB; consuming %s",
         spec.name, spec.source, spec.quantization, device, runner.load_seconds, rss_mib, spec.queue,
     )  # fmt: skip
-    app = build_worker_app(settings, fleet, runner)
+    app, _ = build_worker_app(settings, fleet, runner)
     node = node_name or DEFAULT_NODE_TEMPLATE.format(model=spec.name, device=device)
-    # solo pool: the model lives in this process, never in a parent that forks.
+    # solo pool: the model lives in this process, never in a parent that forks. The prefetch window
+    # is one batch, so the batcher can see max_batch messages at once; they stay unacked until answered.
     app.worker_main(
         ["worker", "--pool", "solo", "--queues", spec.queue, "--hostname", node, "--loglevel", "INFO",
-         "--without-mingle", "--without-gossip", "--task-events"]
+         "--prefetch-multiplier", str(spec.max_batch), "--without-mingle", "--without-gossip", "--task-events"]
     )  # fmt: skip

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from slmq.errors import ModelSourceError
 from slmq.fleet import Fleet, ModelSpec
@@ -111,6 +112,10 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     except (OSError, ValueError, RuntimeError) as exc:
         raise ModelSourceError(f"Cannot convert {gguf.name} from GGUF: {exc}") from None
+    quantizer: Any = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:
+        # The GGUF loader dequantizes into dense tensors but keeps a marker that blocks saving them.
+        quantizer.remove_quantization_config(model)
     model.save_pretrained(target, safe_serialization=True)
     tokenizer.save_pretrained(target)
 

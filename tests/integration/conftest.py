@@ -47,9 +47,9 @@ model = "tiny"
 READY_TIMEOUT_S = 120.0
 
 
-def write_fleet(directory: Path, model_dir: Path, quantization: str = "nf4") -> Path:
+def write_fleet(directory: Path, model_dir: Path, quantization: str, template: str) -> Path:
     path = directory / "fleet.toml"
-    path.write_text(TINY_FLEET.format(model_dir=model_dir, quantization=quantization))
+    path.write_text(template.format(model_dir=model_dir, quantization=quantization))
     return path
 
 
@@ -61,9 +61,7 @@ class Deployment:
     home: Path
 
     def settings(self) -> Settings:
-        return Settings(
-            broker_url=self.env["SLMQ_BROKER_URL"], fleet=Path(self.env["SLMQ_FLEET"]), home=self.home
-        )
+        return Settings(broker_url=self.env["SLMQ_BROKER_URL"], fleet=Path(self.env["SLMQ_FLEET"]), home=self.home)
 
     def cli(self, *args: str, timeout: float = 300, input: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -72,12 +70,15 @@ class Deployment:
         )  # fmt: skip
 
 
-def make_deployment(tmp: Path, redis_url: str, model_dir: Path, quantization: str = "nf4") -> Deployment:
+def make_deployment(
+    tmp: Path, redis_url: str, model_dir: Path, quantization: str = "nf4", fleet: str = TINY_FLEET
+) -> Deployment:
+    """Settings for producers and workers of one test module: its Redis database, fleet file and home."""
     home = tmp / "home"
     env = {
         **os.environ,
         "SLMQ_BROKER_URL": redis_url,
-        "SLMQ_FLEET": str(write_fleet(tmp, model_dir, quantization)),
+        "SLMQ_FLEET": str(write_fleet(tmp, model_dir, quantization, fleet)),
         "SLMQ_HOME": str(home),
         "PYTHONUNBUFFERED": "1",
     }
@@ -86,6 +87,7 @@ def make_deployment(tmp: Path, redis_url: str, model_dir: Path, quantization: st
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory, module_redis_url: str, tiny_model_dir: Path) -> Deployment:
+    """The tiny fleet; a module may override this fixture with a fleet of its own."""
     return make_deployment(tmp_path_factory.mktemp("deployment"), module_redis_url, tiny_model_dir)
 
 

@@ -78,7 +78,7 @@ def test_a_missing_file_says_how_to_point_at_one(tmp_path: Path) -> None:
 
 
 def test_invalid_toml_is_reported_with_its_line(tmp_path: Path) -> None:
-    with pytest.raises(FleetError, match="not valid TOML .*line 2"):
+    with pytest.raises(FleetError, match=r"not valid TOML .*line 2"):
         load_fleet(write(tmp_path, "[models.a]\nsource = \n"))
 
 

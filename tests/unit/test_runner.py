@@ -15,9 +15,7 @@ CONVERSATIONS = [
 
 
 def load(model_dir: Path, quantization: str, context_limit: int = 512) -> ModelRunner:
-    spec = ModelSpec(
-        name="tiny", source=f"path:{model_dir}", quantization=quantization, context_limit=context_limit
-    )  # type: ignore[arg-type]
+    spec = ModelSpec(name="tiny", source=f"path:{model_dir}", quantization=quantization, context_limit=context_limit)  # type: ignore[arg-type]
     return ModelRunner.load(spec, model_dir, "cpu")
 
 

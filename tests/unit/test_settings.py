@@ -15,7 +15,7 @@ def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_broker_url_that_is_not_redis_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLMQ_BROKER_URL", "amqp://guest@localhost//")
-    with pytest.raises(ConfigError, match="SLMQ_BROKER_URL: .*is not a Redis URL; use redis://"):
+    with pytest.raises(ConfigError, match=r"SLMQ_BROKER_URL: .*is not a Redis URL; use redis://"):
         load_settings()
 
 

@@ -9,7 +9,7 @@ from workers.sources import check_safetensors_dir
 
 
 def test_a_directory_without_a_model_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ModelSourceError, match="no config.json"):
+    with pytest.raises(ModelSourceError, match=r"no config\.json"):
         check_safetensors_dir(tmp_path)
 
 

@@ -36,11 +36,12 @@ def test_a_truncated_output_says_to_raise_max_new_tokens() -> None:
 
 
 def test_refactoring_suggestions_and_revised_code_are_separated() -> None:
-    text = "- Use a list comprehension\n2. Name the function clearly\n```python\ndef evens(xs):\n    return [x for x in xs if x % 2 == 0]\n```"
+    code = "def evens(xs):\n    return [x for x in xs if x % 2 == 0]"
+    text = f"- Use a list comprehension\n2. Name the function clearly\n```python\n{code}\n```"
     result = TASK_TYPES["refactor_python"].parse(text, RefactorRequest(text="..."))  # type: ignore[attr-defined]
     assert result == RefactorResult(
         suggestions=["Use a list comprehension", "Name the function clearly"],
-        revised_code="def evens(xs):\n    return [x for x in xs if x % 2 == 0]",
+        revised_code=code,
     )
 
 

@@ -1,0 +1,127 @@
+"""Queue-native batching: many queued messages, one model call, then each message finishes on its own.
+
+The batcher sits between Celery's consumer and its pool. Celery's own strategy still decodes each
+message, checks revocation and sends the 'received' event; instead of running the request at once,
+the consumer hands it to the batcher. A batch is flushed when ``max_batch`` requests are waiting or
+``max_wait_ms`` after the first one arrived. The flush runs the model once per task type in the
+batch, keeps each request's outcome, and then lets Celery execute every request normally: the
+task body only picks up its outcome, so result storage, events and the late ack after the result
+is stored stay Celery's, per message.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from celery.bootsteps import StartStopStep
+from pydantic import BaseModel, ValidationError
+
+from slmq.constants import task_type_from_name
+from slmq.errors import InferenceError, InvalidPayloadError, SlmqError, TaskNotServedError
+from slmq.fleet import Fleet
+from workers.runner import ModelRunner
+from workers.tasktypes import TASK_TYPES, Outcome
+
+log = logging.getLogger(__name__)
+Request = Any  # celery.worker.request.Request: untyped upstream
+
+
+class Batcher:
+    """Buffers task requests and answers them with one batched model call per task type."""
+
+    def __init__(self, runner: ModelRunner, fleet: Fleet) -> None:
+        self.runner = runner
+        self.fleet = fleet
+        self.max_batch = runner.spec.max_batch
+        self.max_wait_s = runner.spec.max_wait_ms / 1000
+        self.buffer: list[Request] = []
+        self.outcomes: dict[str, Outcome] = {}
+        self._execute: Callable[[Request], None] | None = None
+        self._timer: Any = None
+        self._deadline: Any = None
+
+    def install(self, consumer: Any) -> None:
+        """Route the consumer's requests through this batcher (before its task strategies are built)."""
+        self._execute = consumer.on_task_request
+        self._timer = consumer.timer
+        consumer.on_task_request = self.add
+
+    def add(self, request: Request) -> None:
+        if task_type_from_name(request.name) is None:
+            self._run(request)  # not an slmq task: nothing to batch
+            return
+        self.buffer.append(request)
+        if len(self.buffer) >= self.max_batch:
+            self.flush()
+        elif len(self.buffer) == 1:
+            self._deadline = self._timer.call_after(self.max_wait_s, self.flush)
+
+    def flush(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        requests, self.buffer = self.buffer, []
+        if not requests:
+            return
+        started = time.perf_counter()
+        self.outcomes.update(self.answer({request.id: (request.name, request.kwargs) for request in requests}))
+        log.info("Answered a batch of %d in %.2fs", len(requests), time.perf_counter() - started)
+        for request in requests:
+            self._run(request)
+
+    def take(self, task_id: str) -> Outcome | None:
+        """The outcome computed for ``task_id`` in its batch (None when it ran outside a batch)."""
+        return self.outcomes.pop(task_id, None)
+
+    def answer(self, calls: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Outcome]:
+        """Outcomes for ``{task id: (task name, kwargs)}``: one model call per task type, errors per message."""
+        outcomes: dict[str, Outcome] = {}
+        groups: dict[str, dict[str, BaseModel]] = {}
+        for task_id, (name, kwargs) in calls.items():
+            request = self._parse(name, kwargs)
+            if isinstance(request, SlmqError):
+                outcomes[task_id] = request
+            else:
+                groups.setdefault(str(task_type_from_name(name)), {})[task_id] = request
+        for task_type, requests in groups.items():
+            outcomes.update(self._run_group(task_type, requests))
+        return outcomes
+
+    def _run_group(self, task_type: str, requests: dict[str, BaseModel]) -> dict[str, Outcome]:
+        try:
+            results = TASK_TYPES[task_type].run(
+                self.runner, list(requests.values()), self.fleet.max_new_tokens(task_type)
+            )
+        except Exception as exc:  # a model failure fails its batch, typed, and the worker goes on
+            log.exception("Batch of %d %s tasks failed in the model", len(requests), task_type)
+            error = InferenceError(f"The model failed on a batch of {len(requests)} {task_type} tasks: {exc!r}")
+            return dict.fromkeys(requests, error)
+        return dict(zip(requests, results, strict=True))
+
+    def _parse(self, name: str, kwargs: dict[str, Any]) -> BaseModel | SlmqError:
+        task_type = str(task_type_from_name(name))
+        if task_type not in self.fleet.task_types_of(self.runner.spec.name):
+            return TaskNotServedError(
+                f"Task type {task_type!r} reached model {self.runner.spec.name!r}, which does not serve it; "
+                "send it through FleetClient so it is routed by fleet.toml."
+            )
+        try:
+            return TASK_TYPES[task_type].spec.request.model_validate(kwargs.get("payload"))
+        except ValidationError as exc:
+            return InvalidPayloadError(f"Invalid {task_type} payload: {exc.errors()[0]['msg']}.")
+
+    def _run(self, request: Request) -> None:
+        assert self._execute is not None, "install() the batcher before it receives requests"
+        self._execute(request)
+
+
+def batching_step(batcher: Batcher) -> type[StartStopStep]:
+    """A consumer bootstep that installs ``batcher``; it must run before the strategies are built."""
+
+    class Batching(StartStopStep):  # type: ignore[misc]
+        def __init__(self, consumer: Any, **kwargs: Any) -> None:
+            super().__init__(consumer, **kwargs)
+            batcher.install(consumer)
+
+    return Batching
