@@ -11,6 +11,7 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from slmq.errors import InvalidPayloadError, SlmqError
+from slmq.schemas import TASK_TYPE_SPECS
 from slmq.settings import Settings, load_settings
 
 
@@ -86,7 +87,8 @@ def _parse(args: argparse.Namespace, settings: Settings) -> int:
     failed = 0
     with _output(args.output) as out, _worker_for(client, args.task, args.no_spawn):
         ids: list[str] = []
-        payloads = _payloads(lines, ids)
+        fields = set(TASK_TYPE_SPECS[args.task].request.model_fields) if args.task in TASK_TYPE_SPECS else {"text"}
+        payloads = _payloads(lines, ids, fields)
         results = client.map(args.task, payloads, timeout=args.timeout, return_errors=True)
         for index, outcome in enumerate(tqdm(results, total=total, unit="line", file=sys.stderr)):
             record = _record(ids[index], args.task, model, outcome)
@@ -129,8 +131,11 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, str]]:
                 yield number, line
 
 
-def _payloads(lines: Iterator[tuple[int, str]], ids: list[str]) -> Iterator[Any]:
-    """Each line's payload, or the error that refuses it, recording each line's id on the way."""
+def _payloads(lines: Iterator[tuple[int, str]], ids: list[str], fields: set[str]) -> Iterator[Any]:
+    """Each line's payload (the task's fields; labels and metadata stay behind), or the error that refuses it.
+
+    Each line's id is recorded in ``ids`` on the way, so output records can carry it.
+    """
     for number, line in lines:
         try:
             item = json.loads(line)
@@ -143,7 +148,7 @@ def _payloads(lines: Iterator[tuple[int, str]], ids: list[str]) -> Iterator[Any]
             yield InvalidPayloadError(f'Line {number} has no "text" field; lines are {{"id": ..., "text": ...}}.')
             continue
         ids.append(str(item.get("id", f"line-{number}")))
-        yield {key: value for key, value in item.items() if key != "id"}
+        yield {key: value for key, value in item.items() if key in fields}
 
 
 def _record(line_id: str, task: str, model: str, outcome: BaseModel | SlmqError) -> dict[str, Any]:

@@ -31,6 +31,9 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
         spec.name, spec.source, spec.quantization, device, runner.load_seconds, rss_mib, spec.queue,
     )  # fmt: skip
     app, _ = build_worker_app(settings, fleet, runner)
+    # Celery's per-task log lines carry results and errors, which quote note text; the batcher logs
+    # ids and sizes instead. Failures a caller can see still reach the result backend.
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
     node = node_name or DEFAULT_NODE_TEMPLATE.format(model=spec.name, device=device)
     # solo pool: the model lives in this process, never in a parent that forks. The prefetch window
     # is one batch, so the batcher can see max_batch messages at once; they stay unacked until answered.

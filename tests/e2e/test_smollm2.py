@@ -1,0 +1,54 @@
+"""The packaged SmolLM2-135M-Instruct, nf4 on the CPU, through the quick start's path: embedded broker,
+a spawned worker, and `slmq parse` over the labelled dev notes."""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import slmq.errors
+from slmq.embedded import embedded_server
+from slmq.fleet import load_fleet
+from slmq.schemas import DeliveryNote
+from tests.conftest import REPO, SHARED
+
+DEV_NOTES = SHARED / "data" / "delivery_notes_dev.jsonl"
+MODEL_CACHE = Path(os.environ.get("SLMQ_MODEL_CACHE", Path.home() / ".slmq" / "models"))
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "home"
+    embedded_server(tmp_path / "home").stop()
+
+
+def test_the_shipped_fleet_parses_the_dev_notes_into_records_or_typed_errors(home: Path, tmp_path: Path) -> None:
+    # Given the shipped fleet (SmolLM2 from its PyPI wheel, nf4) and no broker configured
+    assert load_fleet(REPO / "fleet.toml").model_for("delivery_note").quantization == "nf4"
+    env = {key: value for key, value in os.environ.items() if key != "SLMQ_BROKER_URL"}
+    env.update(SLMQ_HOME=str(home), SLMQ_FLEET=str(REPO / "fleet.toml"), SLMQ_MODEL_CACHE=str(MODEL_CACHE))
+    output = tmp_path / "parsed.jsonl"
+    # When the dev notes are parsed
+    done = subprocess.run(
+        [sys.executable, "-m", "slmq", "parse", str(DEV_NOTES), "-o", str(output)],
+        env=env, capture_output=True, text=True, timeout=1500,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    # Then there is one line per note, each a schema-valid record or a typed error
+    ids = [json.loads(line)["id"] for line in DEV_NOTES.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [record["id"] for record in records] == ids
+    for record in records:
+        assert (record["task"], record["model"]) == ("delivery_note", "smollm2-notes")
+        if record["error"] is None:
+            DeliveryNote.model_validate(record["result"])
+        else:
+            assert record["result"] is None
+            assert record["error"]["type"] in slmq.errors.__all__
+            assert record["error"]["message"]
+    logs = "".join(path.read_text() for path in (home / "logs").glob("*.log"))
+    assert "Answered a batch of" in logs
