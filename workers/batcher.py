@@ -65,8 +65,12 @@ class Batcher:
         if not requests:
             return
         started = time.perf_counter()
-        self.outcomes.update(self.answer({request.id: (request.name, request.kwargs) for request in requests}))
-        log.info("Answered a batch of %d in %.2fs", len(requests), time.perf_counter() - started)
+        outcomes = self.answer({request.id: (request.name, request.kwargs) for request in requests})
+        failed = sum(isinstance(outcome, SlmqError) for outcome in outcomes.values())
+        log.info(
+            "Answered a batch of %d (%d failed) in %.2fs", len(requests), failed, time.perf_counter() - started
+        )
+        self.outcomes.update(outcomes)
         for request in requests:
             self._run(request)
 

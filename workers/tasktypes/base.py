@@ -49,7 +49,7 @@ class GenerativeTaskType(TaskType):
         except (ValueError, ValidationError) as exc:
             cause = _first_line(exc)
             if generation.truncated:
-                cause += f" (generation stopped at max_new_tokens={generation.new_tokens}; raise max_new_tokens)"
+                cause += f" (generation stopped at max_new_tokens={generation.new_tokens})"
             return OutputValidationError(
                 f"The model's output is not a valid {self.name} result: {cause}.", raw_output=generation.text
             )
