@@ -1,8 +1,9 @@
-"""The ``slmq`` command: workers, single submissions, bulk parsing and fleet status."""
+"""The ``slmq`` command: workers, single submissions, bulk parsing, fleet status, Flower and metrics."""
 
 import argparse
 import contextlib
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +53,19 @@ def _parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="show workers, their models and devices, and queue depths")
     status.set_defaults(handler=_status)
+
+    flower = commands.add_parser("flower", help="run Flower on the fleet's broker, behind basic auth")
+    flower.add_argument("--address", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    flower.add_argument("--port", type=int, default=5555, help="port to listen on (default: 5555)")
+    flower.add_argument(
+        "--allow-control", action="store_true", help="let Flower shut workers down, revoke and send tasks"
+    )
+    flower.set_defaults(handler=_flower)
+
+    metrics = commands.add_parser("metrics", help="serve the fleet's metrics in Prometheus format")
+    metrics.add_argument("--address", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    metrics.add_argument("--port", type=int, default=9808, help="port to listen on (default: 9808)")
+    metrics.set_defaults(handler=_metrics)
     return parser
 
 
@@ -103,6 +117,20 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     from slmq.status import fleet_status
 
     print(fleet_status(settings))
+    return 0
+
+
+def _flower(args: argparse.Namespace, settings: Settings) -> int:
+    from slmq.flower import run_flower
+
+    return run_flower(settings, args.address, args.port, args.allow_control)
+
+
+def _metrics(args: argparse.Namespace, settings: Settings) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from slmq.exporter import serve
+
+    serve(settings, args.address, args.port)
     return 0
 
 

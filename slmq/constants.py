@@ -30,3 +30,17 @@ def task_type_from_name(name: str) -> str | None:
 def _unprefixed(name: str) -> str | None:
     prefix = f"{NAMESPACE}."
     return name[len(prefix) :] if name.startswith(prefix) else None
+
+
+# Fleet metrics: workers add to these keys in the broker's database; `slmq metrics` serves them.
+METRICS_KEY: Final = f"{NAMESPACE}.metrics"  # hash: one field per counter, histogram bucket or sum
+METRICS_WORKERS_KEY: Final = f"{NAMESPACE}.metrics.workers"  # set: node names that sent a heartbeat
+
+
+def worker_metrics_key(node: str) -> str:
+    """The hash of one worker's gauges (memory, load time); it expires when the worker stops beating."""
+    return f"{NAMESPACE}.metrics.worker.{node}"
+
+
+# kombu's Redis transport keeps every delivered, not yet acknowledged message in this hash.
+KOMBU_UNACKED_KEY: Final = "unacked"

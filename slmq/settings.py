@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     worker_ready_timeout_s: float = Field(
         default=900.0, gt=0, description="How long a spawned worker may take to load."
     )
+    flower_user: str | None = Field(default=None, description="Basic-auth user of `slmq flower`.")
+    flower_password: SecretStr | None = Field(default=None, description="Basic-auth password of `slmq flower`.")
+    metrics_heartbeat_s: float = Field(
+        default=15.0, gt=0, description="How often a worker writes its gauges (memory, load time) for `slmq metrics`."
+    )
 
     @field_validator("broker_url", "result_backend")
     @classmethod

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from slmq.constants import task_type_from_name
 from slmq.errors import InferenceError, InvalidPayloadError, SlmqError, TaskNotServedError
 from slmq.fleet import Fleet
+from workers.metrics import WorkerMeter
 from workers.runner import ModelRunner
 from workers.tasktypes import TASK_TYPES, Outcome
 
@@ -40,6 +41,7 @@ class Batcher:
         self._execute: Callable[[Request], None] | None = None
         self._timer: Any = None
         self._deadline: Any = None
+        self.meter: WorkerMeter | None = None  # set by the worker's start-up; None in tests that need no metrics
 
     def install(self, consumer: Any) -> None:
         """Route the consumer's requests through this batcher (before its task strategies are built)."""
@@ -52,6 +54,8 @@ class Batcher:
             self._run(request)  # not an slmq task: nothing to batch
             return
         self.buffer.append(request)
+        if self.meter is not None:
+            self.meter.arrived(request.id)
         if len(self.buffer) >= self.max_batch:
             self.flush()
         elif len(self.buffer) == 1:
@@ -67,9 +71,10 @@ class Batcher:
         started = time.perf_counter()
         outcomes = self.answer({request.id: (request.name, request.kwargs) for request in requests})
         failed = sum(isinstance(outcome, SlmqError) for outcome in outcomes.values())
-        log.info(
-            "Answered a batch of %d (%d failed) in %.2fs", len(requests), failed, time.perf_counter() - started
-        )
+        seconds = time.perf_counter() - started
+        log.info("Answered a batch of %d (%d failed) in %.2fs", len(requests), failed, seconds)
+        if self.meter is not None:  # before the results are stored, so a caller that has its result sees it counted
+            self.meter.batch({request.id: request.name for request in requests}, outcomes, seconds)
         self.outcomes.update(outcomes)
         for request in requests:
             self._run(request)

@@ -1,7 +1,10 @@
 """Worker start-up: pin the device, fetch and load the model, warm it up, then consume its queue."""
 
+import atexit
 import logging
 import resource
+
+import redis
 
 from slmq.constants import DEFAULT_NODE_TEMPLATE
 from slmq.fleet import load_fleet
@@ -19,6 +22,7 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
     torch_device = pin_device(device)  # before anything below imports torch
 
     from workers.app import build_worker_app
+    from workers.metrics import WorkerMeter
     from workers.runner import ModelRunner
     from workers.sources import materialize
 
@@ -30,11 +34,15 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
         "Model %s (%s, %s) loaded on %s in %.1fs; peak RSS %.0f MiB; consuming %s",
         spec.name, spec.source, spec.quantization, device, runner.load_seconds, rss_mib, spec.queue,
     )  # fmt: skip
-    app, _ = build_worker_app(settings, fleet, runner)
+    app, batcher = build_worker_app(settings, fleet, runner)
     # Celery's per-task log lines carry results and errors, which quote note text; the batcher logs
     # ids and sizes instead. Failures a caller can see still reach the result backend.
     logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
     node = node_name or DEFAULT_NODE_TEMPLATE.format(model=spec.name, device=device)
+    batcher.meter = meter = WorkerMeter(redis.Redis.from_url(app.conf.broker_url), spec.name)
+    meter.watch(runner)
+    meter.start_heartbeat(node, device, torch_device, runner.load_seconds, settings.metrics_heartbeat_s)
+    atexit.register(meter.stop)
     # solo pool: the model lives in this process, never in a parent that forks. The prefetch window
     # is one batch, so the batcher can see max_batch messages at once; they stay unacked until answered.
     app.worker_main(
