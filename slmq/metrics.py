@@ -158,7 +158,7 @@ class WorkerGauges:
 
 def write_heartbeat(client: "redis.Redis", gauges: WorkerGauges, ttl_s: int) -> None:
     key = worker_metrics_key(gauges.node)
-    pipe = client.pipeline(transaction=False)
+    pipe = client.pipeline(transaction=True)  # a reader never sees the hash deleted and not yet rewritten
     pipe.delete(key)
     pipe.hset(key, mapping=gauges.mapping())  # type: ignore[arg-type]
     pipe.expire(key, ttl_s)

@@ -68,7 +68,7 @@ class WorkerMeter:
         self.pending.observe(BATCH_DURATION, model, seconds)
         for task_id, name in names.items():
             task_type = str(task_type_from_name(name))
-            outcome = outcome_label(outcomes.get(task_id))
+            outcome = outcome_label(outcomes[task_id]) if task_id in outcomes else "error"
             self.pending.add(TASKS, {**model, "task_type": task_type, "outcome": outcome})
             arrived = self.arrivals.pop(task_id, None)
             if arrived is not None:

@@ -1,6 +1,7 @@
 """Fleet metrics encoding and exposition, and the guards around `slmq flower`; no services."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client.exposition import generate_latest
@@ -29,7 +30,7 @@ class Families:
         self.snapshot = snapshot
         self.fleet = load_fleet(fleet_path)
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> list[Any]:
         return list(families(self.snapshot, self.fleet))
 
 
@@ -37,7 +38,7 @@ def exposition(batch: MetricsBatch, tmp_path: Path, workers: list[WorkerGauges] 
     (tmp_path / "fleet.toml").write_text(FLEET)
     raw = {key.encode(): str(value).encode() for key, value in batch.increments.items()}
     snapshot = Snapshot(parse_samples(raw), workers or [], {"slmq.tiny": 3}, unacked=2)
-    return generate_latest(Families(snapshot, tmp_path / "fleet.toml")).decode()  # type: ignore[arg-type]
+    return generate_latest(Families(snapshot, tmp_path / "fleet.toml")).decode()
 
 
 def test_an_observation_lands_in_exactly_one_bucket() -> None:
