@@ -6,6 +6,8 @@ NAMESPACE: Final = "slmq"
 
 DEFAULT_NODE_TEMPLATE: Final = "{model}@{device}"
 
+PING_TASK: Final = f"{NAMESPACE}.ping"
+
 
 def queue_name(model: str) -> str:
     """The Redis list a model's workers consume: ``slmq.<model>``."""

@@ -5,7 +5,7 @@ from typing import Any
 from celery import Celery, Task
 
 from slmq.app import create_app
-from slmq.constants import task_name
+from slmq.constants import PING_TASK, task_name
 from slmq.errors import SlmqError
 from slmq.fleet import Fleet
 from slmq.settings import Settings
@@ -21,6 +21,12 @@ def build_worker_app(settings: Settings, fleet: Fleet, runner: ModelRunner) -> t
     app.steps["consumer"].add(batching_step(batcher))
     for task_type in TASK_TYPES:
         _register(app, batcher, task_name(task_type))
+
+    @app.task(name=PING_TASK)  # type: ignore[untyped-decorator]
+    def ping() -> str:
+        """Answered without the model: a health check, and the measure of slmq's own queue overhead."""
+        return str(runner.spec.name)
+
     return app, batcher
 
 

@@ -50,8 +50,8 @@ class Batcher:
         consumer.on_task_request = self.add
 
     def add(self, request: Request) -> None:
-        if task_type_from_name(request.name) is None:
-            self._run(request)  # not an slmq task: nothing to batch
+        if task_type_from_name(request.name) not in TASK_TYPES:
+            self._run(request)  # not a model task (e.g. slmq.ping): nothing to batch
             return
         self.buffer.append(request)
         if self.meter is not None:

