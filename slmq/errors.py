@@ -99,3 +99,7 @@ class OutputValidationError(SlmqError):
         super().__init__(message)
         self.args = (message, raw_output)
         self.raw_output = raw_output
+
+    def __repr__(self) -> str:
+        # Celery's events, Flower and logs show repr(exc): the raw output can quote the note, so it stays out.
+        return f"{type(self).__name__}({self.message!r})"

@@ -32,3 +32,9 @@ def test_the_raw_output_survives_with_the_message() -> None:
     assert isinstance(rebuilt, OutputValidationError)
     assert rebuilt.raw_output == "{ broken"
     assert str(rebuilt) == "Not a valid delivery_note result: no JSON object."
+
+
+def test_the_raw_output_stays_out_of_the_repr_that_events_and_logs_show() -> None:
+    error = OutputValidationError("Not a valid delivery_note result.", raw_output="Deliver to Jane Doe, 1 Secret St")
+    assert "Jane Doe" not in repr(error)
+    assert "Jane Doe" not in str(error)
