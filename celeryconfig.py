@@ -27,10 +27,11 @@ def celery_config(settings: Settings, broker_url: str, result_backend: str) -> d
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        "task_track_started": True,
         "result_expires": settings.result_expires_s,
-        "result_extended": True,
-        "task_send_sent_event": True,
+        # No STARTED state and no extended results: each is one more Redis write per message, and
+        # extended results would copy the payload (the note's text) into the result backend.
+        "task_track_started": False,
+        "result_extended": False,
         "worker_send_task_events": True,
         "worker_hijack_root_logger": False,
         "worker_redirect_stdouts": False,

@@ -25,6 +25,7 @@ from workers.runner import ModelRunner
 from workers.tasktypes import TASK_TYPES, Outcome
 
 log = logging.getLogger(__name__)
+MAX_EXTENSIONS = 10  # a partial batch waits at most (1 + MAX_EXTENSIONS) x max_wait_ms
 Request = Any  # celery.worker.request.Request: untyped upstream
 
 
@@ -41,6 +42,9 @@ class Batcher:
         self._execute: Callable[[Request], None] | None = None
         self._timer: Any = None
         self._deadline: Any = None
+        self._extensions = 0
+        # Messages still waiting in the broker for this worker's queue (set by the worker's start-up).
+        self.waiting: Callable[[], int] | None = None
         self.meter: WorkerMeter | None = None  # set by the worker's start-up; None in tests that need no metrics
 
     def install(self, consumer: Any) -> None:
@@ -59,12 +63,35 @@ class Batcher:
         if len(self.buffer) >= self.max_batch:
             self.flush()
         elif len(self.buffer) == 1:
-            self._deadline = self._timer.call_after(self.max_wait_s, self.flush)
+            self._deadline = self._timer.call_after(self.max_wait_s, self._on_deadline)
+
+    def _on_deadline(self) -> None:
+        """max_wait_ms passed: run the partial batch, unless more messages are already in the broker.
+
+        Messages that are queued but not yet fetched are ready, only slower to arrive than the timer;
+        waiting for them (a bounded number of times) keeps batches full under load.
+        """
+        self._deadline = None
+        if self._extensions < MAX_EXTENSIONS and self._more_waiting():
+            self._extensions += 1
+            self._deadline = self._timer.call_after(self.max_wait_s, self._on_deadline)
+            return
+        self.flush()
+
+    def _more_waiting(self) -> bool:
+        if self.waiting is None:
+            return False
+        try:
+            return self.waiting() > 0
+        except Exception:  # a broker hiccup must not stall the batch in hand
+            log.warning("Could not read the queue depth; running the batch as it is", exc_info=True)
+            return False
 
     def flush(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
+        self._extensions = 0
         requests, self.buffer = self.buffer, []
         if not requests:
             return

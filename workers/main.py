@@ -9,6 +9,7 @@ import redis
 from slmq.constants import DEFAULT_NODE_TEMPLATE
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
+from slmq.status import queue_depth
 from workers.device import pin_device
 
 log = logging.getLogger("slmq.worker")
@@ -39,7 +40,9 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
     # ids and sizes instead. Failures a caller can see still reach the result backend.
     logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
     node = node_name or DEFAULT_NODE_TEMPLATE.format(model=spec.name, device=device)
-    batcher.meter = meter = WorkerMeter(redis.Redis.from_url(app.conf.broker_url), spec.name)
+    broker = redis.Redis.from_url(app.conf.broker_url)
+    batcher.waiting = lambda: queue_depth(broker, spec.queue)
+    batcher.meter = meter = WorkerMeter(broker, spec.name)
     meter.watch(runner)
     meter.start_heartbeat(node, device, torch_device, runner.load_seconds, settings.metrics_heartbeat_s)
     atexit.register(meter.stop)

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -114,7 +114,17 @@ def test_the_endpoint_counts_what_the_workers_did(
         gauge = {"model": model, "node": f"{model}@cpu", "device": "cpu"}
         assert value(samples, "slmq_worker_resident_memory_bytes", **gauge) > 50 * 2**20
         assert value(samples, "slmq_model_load_seconds", **gauge) > 0
-    assert value(samples, "slmq_unacked_messages") == 0
+    # A message is acked just after its result is stored, so the last ack may trail the caller's get()
+    assert wait_for(lambda: value(scrape(endpoint), "slmq_unacked_messages") == 0)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def test_counts_outlive_a_worker_and_a_stopped_worker_leaves_the_count(
