@@ -1,9 +1,10 @@
 # One image for every slmq service: workers, Flower and the metrics exporter (the worker and monitor
-# extras). CPU torch by default; for a CUDA image pass the torch build you want, e.g.
-#   docker compose --profile gpu build --build-arg TORCH_SPEC=torch==2.13.0 --build-arg PIP_INDEX_URL=<index>
+# extras). CPU torch by default (PyPI's Linux torch is the multi-GB CUDA build); for a CUDA image:
+#   docker compose --profile gpu build --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128
 FROM python:3.11-slim
 
 ARG TORCH_SPEC=torch==2.13.0
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 # pip reads PIP_INDEX_URL / PIP_EXTRA_INDEX_URL from the environment; declared here so --build-arg reaches it.
 ARG PIP_INDEX_URL
 ARG PIP_EXTRA_INDEX_URL
@@ -16,7 +17,7 @@ ENV PYTHONUNBUFFERED=1 \
 
 WORKDIR /app
 # torch first, in its own layer: it is the largest and changes least.
-RUN pip install "${TORCH_SPEC}"
+RUN pip install --index-url "${TORCH_INDEX_URL}" "${TORCH_SPEC}"
 COPY pyproject.toml README.md celeryconfig.py fleet.toml ./
 COPY slmq ./slmq
 COPY producer ./producer
