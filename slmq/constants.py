@@ -8,6 +8,9 @@ DEFAULT_NODE_TEMPLATE: Final = "{model}@{device}"
 
 PING_TASK: Final = f"{NAMESPACE}.ping"
 
+# kombu's Redis transport keeps a queue's prioritised messages in sibling lists named with these suffixes.
+PRIORITY_SUFFIXES: Final = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+
 
 def queue_name(model: str) -> str:
     """The Redis list a model's workers consume: ``slmq.<model>``."""

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import redis
 
 from slmq.app import broker_url
+from slmq.constants import PRIORITY_SUFFIXES
 from slmq.errors import BrokerUnavailableError, ConfigError
 from slmq.fleet import Fleet, load_fleet
 from slmq.metrics import (
@@ -26,7 +27,6 @@ from slmq.metrics import (
     read_snapshot,
 )
 from slmq.settings import Settings
-from slmq.status import PRIORITY_SUFFIXES
 
 try:
     from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric

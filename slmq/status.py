@@ -3,12 +3,9 @@
 import redis
 
 from slmq.app import broker_url, create_app
-from slmq.constants import model_from_queue
+from slmq.constants import PRIORITY_SUFFIXES, model_from_queue
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
-
-# kombu's Redis transport keeps a queue's prioritised messages in sibling lists named with these suffixes.
-PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
 
 
 def queue_depth(client: redis.Redis, queue: str) -> int:
