@@ -121,14 +121,14 @@ class Bench:
     def queue_bulk(self) -> None:
         source = self.workdir / "notes.jsonl"
         source.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(self.notes)))
-        with self.worker(self.batched):
+        with self.worker(self.batched, "queue_bulk"):
             started = time.perf_counter()
             command = [sys.executable, "-m", "slmq", "parse", str(source), "-o", str(self.workdir / "out.jsonl")]
             subprocess.run([*command, "--no-spawn"], env=self.env(self.batched), check=True, capture_output=True)
             self.figures["queue_bulk_notes_per_s"] = len(self.notes) / (time.perf_counter() - started)
 
     def queue_concurrent(self, fleet: Path, prefix: str, notes: list[str]) -> None:
-        with self.worker(fleet):
+        with self.worker(fleet, prefix):
             rate, latencies = self.concurrent(fleet, notes, self.args.producers)
         self.figures[f"{prefix}_notes_per_s"] = rate
         self.figures[f"{prefix}_p50_s"] = statistics.median(latencies)
@@ -201,19 +201,30 @@ class Bench:
         return len(notes) / (time.perf_counter() - started), latencies
 
     @contextlib.contextmanager
-    def worker(self, fleet: Path) -> Iterator[None]:
+    def worker(self, fleet: Path, path: str | None = None) -> Iterator[None]:
+        """A worker for the duration of the block; with ``path``, its mean batch size is recorded."""
         node = f"bench@{fleet.stem}"
         command = [sys.executable, "-m", "slmq", "worker", "--model", "bench", "--node-name", node]
-        with self.process(command, self.env(fleet)):
+        log = self.workdir / f"{node}-{path}.log"
+        with self.process(command, self.env(fleet), log=log):
             app = FleetClient(self.settings(fleet)).app
             while not app.control.ping(destination=[node], timeout=0.5):
                 time.sleep(0.5)
             yield
+        sizes = [
+            int(line.split("a batch of ")[1].split()[0])
+            for line in log.read_text().splitlines()
+            if "a batch of " in line
+        ]
+        if path and sizes:
+            self.figures[f"{path}_mean_batch"] = statistics.mean(sizes)
 
     @contextlib.contextmanager
-    def process(self, command: list[str], env: dict[str, str], cwd: Path | None = None) -> Iterator[None]:
-        log = (self.workdir / f"{len(os.listdir(self.workdir))}.log").open("wb")
-        child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+    def process(
+        self, command: list[str], env: dict[str, str], cwd: Path | None = None, log: Path | None = None
+    ) -> Iterator[None]:
+        output = (log or self.workdir / f"{len(os.listdir(self.workdir))}.log").open("wb")
+        child = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=cwd)
         try:
             yield
         finally:
