@@ -6,6 +6,7 @@ to keep the screenshot (docs/flower.png was taken so); by default it goes to the
 """
 
 import base64
+import json
 import os
 import secrets
 import socket
@@ -78,15 +79,33 @@ def wait_until_answers(url: str, process: subprocess.Popen[bytes], log: Path) ->
             time.sleep(0.2)
 
 
-def status(url: str, method: str = "GET", auth: str | None = None) -> int:
+def authorised(url: str, method: str = "GET", auth: str | None = None) -> urllib.request.Request:
     request = urllib.request.Request(url, method=method)
     if auth is not None:
         request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    return request
+
+
+def status(url: str, method: str = "GET", auth: str | None = None) -> int:
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(authorised(url, method, auth), timeout=10) as response:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+def wait_for_states(flower: str, expected: dict[str, str]) -> None:
+    """Flower learns a task's state from worker events, which may arrive after the result is stored."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        with urllib.request.urlopen(authorised(f"{flower}/api/tasks", auth=f"{USER}:{PASSWORD}"), timeout=10) as reply:
+            tasks = json.load(reply)
+        states = {task_id: tasks.get(task_id, {}).get("state") for task_id in expected}
+        if states == expected:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Flower shows {states}, expected {expected}")
+        time.sleep(0.5)
 
 
 def test_without_credentials_the_ui_and_the_api_answer_401(flower: str) -> None:
@@ -114,6 +133,7 @@ def test_an_operator_sees_the_fleet_and_its_tasks_without_the_note_text(
         )
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_S * 1000)
+        expect.set_options(timeout=TIMEOUT_S * 1000)
         # Given an operator logged in, the workers appear by their <model>@<device> names
         page.goto(f"{flower}/workers")
         for node in ("tiny@cpu", "tiny-notes@cpu"):
@@ -126,6 +146,7 @@ def test_an_operator_sees_the_fleet_and_its_tasks_without_the_note_text(
         review.get(timeout=TIMEOUT_S)
         with pytest.raises(OutputValidationError):
             note.get(timeout=TIMEOUT_S)
+        wait_for_states(flower, {review.id: "SUCCESS", note.id: "FAILURE"})
         # Then the tasks page shows both by task type and worker, with their states
         page.goto(f"{flower}/tasks")
         table = page.locator("#tasks-table")
