@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
+from slmq import cli_finetune
 from slmq.errors import InvalidPayloadError, SlmqError
 from slmq.schemas import TASK_TYPE_SPECS
 from slmq.settings import Settings, load_settings
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     metrics.add_argument("--address", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     metrics.add_argument("--port", type=int, default=9808, help="port to listen on (default: 9808)")
     metrics.set_defaults(handler=_metrics)
+    cli_finetune.register(commands)
     return parser
 
 

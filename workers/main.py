@@ -28,7 +28,8 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
     from workers.sources import materialize
 
     model_dir = materialize(spec, fleet, settings.models_dir)
-    runner = ModelRunner.load(spec, model_dir, torch_device)
+    adapter_dir = fleet.resolve(spec.adapter) if spec.adapter else None
+    runner = ModelRunner.load(spec, model_dir, torch_device, adapter_dir)
     runner.warm_up()
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     log.info(

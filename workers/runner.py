@@ -48,8 +48,8 @@ class ModelRunner:
         self.stop_ids = _stop_token_ids(tokenizer, model)
 
     @classmethod
-    def load(cls, spec: ModelSpec, model_dir: Path, device: str) -> "ModelRunner":
-        """Load safetensors weights from ``model_dir`` onto ``device``, quantized as the spec says."""
+    def load(cls, spec: ModelSpec, model_dir: Path, device: str, adapter_dir: Path | None = None) -> "ModelRunner":
+        """Load safetensors weights from ``model_dir`` onto ``device``, quantized as the spec says, plus its adapter."""
         started = time.perf_counter()
         try:
             tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
@@ -66,6 +66,8 @@ class ModelRunner:
                 f"Cannot load model {spec.name!r} from {model_dir} on {device} with quantization "
                 f"{spec.quantization}: {exc}"
             ) from exc
+        if adapter_dir is not None:
+            model = with_adapter(model, adapter_dir, merge=spec.quantization == "none")
         model.eval()  # type: ignore[no-untyped-call]
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
@@ -151,6 +153,23 @@ class ModelRunner:
         kept = ids[: ends[0]] if ends else ids
         text = str(self.tokenizer.decode(kept, skip_special_tokens=True))
         return Generation(text=text, new_tokens=len(kept), truncated=not ends and len(ids) >= max_new_tokens)
+
+
+def with_adapter(model: Any, adapter_dir: Path, merge: bool) -> Any:
+    """``model`` with the LoRA adapter in ``adapter_dir`` (safetensors only); merged into unquantized weights."""
+    from peft import PeftModel
+
+    if not (adapter_dir / "adapter_model.safetensors").is_file():
+        raise ModelLoadError(
+            f"No adapter_model.safetensors in {adapter_dir}; point the model's adapter at a directory written by "
+            "`slmq finetune` (pickled adapter weights are refused)."
+        )
+    try:
+        adapted = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ModelLoadError(f"Cannot load the adapter in {adapter_dir} onto its base model: {exc}") from exc
+    # Merged, an adapter costs nothing at inference; quantized weights keep it beside them instead.
+    return adapted.merge_and_unload() if merge else adapted
 
 
 def _stop_token_ids(tokenizer: PreTrainedTokenizerBase, model: Any) -> list[int]:

@@ -9,12 +9,13 @@ from slmq.schemas import DeliveryNote, DeliveryNoteRequest
 from workers.runner import Messages
 from workers.tasktypes.base import GenerativeTaskType
 
+# The specialist is fine-tuned on exactly this prompt (workers/finetune.py): an instruction and the note,
+# no worked example, so prefill stays short. Changing it calls for a new adapter and PROMPT_VERSION.
 INSTRUCTION = (
-    "Extract the delivery note into JSON with exactly these keys: consignee, address "
-    "{street, city, region, postcode, country}, items [{quantity, unit, description}], delivery_date, "
-    "contact_name, contact_phone, reference, instructions. Copy values from the note as written; "
-    "use null for anything the note does not say. Answer with the JSON object only."
+    "Extract the delivery note as one JSON record: consignee, address, items, delivery_date, contact_name, "
+    "contact_phone, reference, instructions. Copy values as written; null when the note does not say."
 )
+PROMPT_VERSION = 2
 _OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 

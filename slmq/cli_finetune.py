@@ -1,0 +1,106 @@
+"""``slmq finetune TASK``: train a LoRA adapter for a task type over its model's base weights."""
+
+import argparse
+import hashlib
+import json
+import logging
+import shlex
+import sys
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from slmq.errors import ConfigError
+from slmq.fleet import load_fleet
+from slmq.settings import Settings
+
+
+def register(commands: Any) -> None:
+    finetune = commands.add_parser("finetune", help="train a LoRA adapter for a task type (CPU or GPU)")
+    finetune.add_argument("task", help="task type, e.g. delivery_note")
+    finetune.add_argument("-o", "--output", type=Path, required=True, help="directory for the adapter")
+    finetune.add_argument("--model", help="whose base weights to train on (default: the model serving the task)")
+    finetune.add_argument("--data", type=Path, help='JSONL of {"text", "gold"} records (default: generated notes)')
+    finetune.add_argument("--count", type=int, default=3000, help="notes to generate when no --data (default: 3000)")
+    finetune.add_argument("--data-seed", type=int, default=1, help="seed of the generated notes (default: 1)")
+    finetune.add_argument("--device", help="cpu or cuda:N (default: cuda:0 when there is a GPU, else cpu)")
+    defaults = _config_defaults()
+    for name in ("steps", "batch_size", "learning_rate", "rank", "max_tokens", "seed", "save_every"):
+        flag = "--" + name.replace("_", "-")
+        default = defaults[name]
+        finetune.add_argument(flag, type=type(default), default=default, help=f"(default: {default})")
+    finetune.set_defaults(handler=_finetune)
+
+
+def _config_defaults() -> dict[str, Any]:
+    # FinetuneConfig lives with torch; its defaults are repeated here so `slmq --help` stays light.
+    return {
+        "steps": 300, "batch_size": 8, "learning_rate": 5e-4, "rank": 16, "max_tokens": 768, "seed": 7, "save_every": 50
+    }  # fmt: skip
+
+
+def _finetune(args: argparse.Namespace, settings: Settings) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    fleet = load_fleet(settings.fleet)
+    spec = fleet.model(args.model) if args.model else fleet.model_for(args.task)
+    device = args.device or _default_device()
+
+    from workers.device import pin_device
+
+    torch_device = pin_device(device)
+    from workers.finetune import FinetuneConfig, finetune
+    from workers.sources import materialize
+
+    records, data_meta = _records(args)
+    config = FinetuneConfig(
+        task_type=args.task, steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        rank=args.rank, alpha=2 * args.rank, max_tokens=args.max_tokens, seed=args.seed, save_every=args.save_every,
+    )  # fmt: skip
+    meta = {
+        "command": "slmq " + shlex.join(sys.argv[1:]),
+        "base_model": {"name": spec.name, "source": str(spec.source), "revision": spec.revision},
+        "data": data_meta,
+        "device": device,
+    }
+    base_dir = materialize(spec, fleet, settings.models_dir)
+    report = finetune(base_dir, records, args.output, config, torch_device, meta)
+    print(
+        f"slmq: adapter for {args.task} saved in {args.output} after {report.steps} steps "
+        f"({report.examples_seen} examples, {report.seconds / 60:.1f} min); final loss {report.losses[-1]:.4f}.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _default_device() -> str:
+    # Decided before torch is imported, which must come after the device is pinned.
+    gpus = Path("/proc/driver/nvidia/gpus")
+    return "cuda:0" if gpus.is_dir() and any(gpus.iterdir()) else "cpu"
+
+
+def _records(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    if args.data is not None:
+        if not args.data.is_file():
+            raise ConfigError(f"No training data at {args.data}; give a JSONL file of {{'text', 'gold'}} records.")
+        digest = hashlib.sha256(args.data.read_bytes()).hexdigest()
+        return list(_read(args.data)), {"file": str(args.data), "sha256": digest}
+    from slmq.notegen import DATA_VERSION, generate
+
+    records = list(islice(generate(args.count, args.data_seed, "train"), args.count))
+    return records, {"generator": "slmq.notegen", "data_version": DATA_VERSION, "split": "train",
+                     "count": args.count, "seed": args.data_seed}  # fmt: skip
+
+
+def _read(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{number}: not JSON ({exc.msg}); one record per line.") from None
+            if not isinstance(record, dict) or "text" not in record or "gold" not in record:
+                raise ConfigError(f"{path}:{number}: a training record needs 'text' and 'gold' keys.")
+            yield record
