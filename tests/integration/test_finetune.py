@@ -56,8 +56,9 @@ def test_an_adapter_trained_by_slmq_finetune_is_served_by_the_worker(
     assert "step 60/60" in done.stderr
     # Then the adapter is safetensors in bf16 with the recipe that made it
     with safe_open(str(adapter / "adapter_model.safetensors"), "pt") as weights:
-        assert {str(weights.get_tensor(name).dtype) for name in weights.keys()} == {"torch.bfloat16"}
-        assert any("lora_A" in name for name in weights.keys())
+        names = list(weights.keys())
+        assert {str(weights.get_tensor(name).dtype) for name in names} == {"torch.bfloat16"}
+        assert any("lora_A" in name for name in names)
     recipe = json.loads((adapter / "recipe.json").read_text())
     assert recipe["steps_done"] == 60 and recipe["config"]["learning_rate"] == 0.02
     assert recipe["data"]["file"] == str(data) and len(recipe["data"]["sha256"]) == 64
