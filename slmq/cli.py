@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from slmq import cli_finetune
+from slmq import cli_eval, cli_finetune, cli_jobs
 from slmq.errors import InvalidPayloadError, SlmqError
 from slmq.schemas import TASK_TYPE_SPECS
 from slmq.settings import Settings, load_settings
@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     metrics.add_argument("--port", type=int, default=9808, help="port to listen on (default: 9808)")
     metrics.set_defaults(handler=_metrics)
     cli_finetune.register(commands)
+    cli_eval.register(commands)
+    cli_jobs.register(commands)
     return parser
 
 

@@ -1,0 +1,331 @@
+"""Layouts that write a scenario down: e-mails, SMS and chat, one-liners, dispatch forms, tables."""
+
+from collections.abc import Callable
+
+from slmq.notegen import parts
+from slmq.notegen.picker import Picker
+from slmq.notegen.scenario import Scenario
+from slmq.notegen.table import item_table
+from slmq.notegen.values import render_address
+from slmq.notegen.vocab import FIRST_NAMES
+
+GREETINGS = (
+    "Hi {n},",
+    "Hello {n},",
+    "Dear {n},",
+    "Morning {n},",
+    "Hi {n}",
+    "Hey {n},",
+    "Good afternoon {n},",
+    "Dear Sir/Madam,",
+    "Hi team,",
+    "Hello,",
+    "Hiya {n},",
+    "Good morning,",
+    "{n},",
+    "Dear {n}",
+)
+GREETINGS_LOCAL = {
+    "de": ("Hallo {n},", "Guten Tag,", "Liebe Kollegen,", "Moin {n},"),
+    "fr": ("Bonjour {n},", "Bonjour,", "Salut {n},"),
+    "nl": ("Hoi {n},", "Beste {n},", "Goedemorgen,"),
+}
+SIGNOFFS = (
+    "Thanks,",
+    "Many thanks,",
+    "Best,",
+    "Kind regards,",
+    "Regards,",
+    "Cheers,",
+    "Thanks!",
+    "Best wishes,",
+    "Thank you,",
+    "Ta,",
+    "All the best,",
+    "Speak soon,",
+)
+SIGNOFFS_LOCAL = {
+    "de": ("Viele Grüße,", "Mit freundlichen Grüßen,", "Danke und Gruß,"),
+    "fr": ("Cordialement,", "Merci,", "Bien à vous,"),
+    "nl": ("Groetjes,", "Met vriendelijke groet,"),
+}
+SUBJECTS = (
+    "Delivery request",
+    "Order for next week",
+    "Re: delivery",
+    "Urgent - delivery",
+    "Restock",
+    "New order",
+    "Fwd: order",
+    "Top-up order",
+    "Delivery booking",
+    "Please deliver",
+    "Order confirmation",
+    "Re: Re: delivery slot",
+    "Request for delivery",
+    "Supplies for the new site",
+    "Monthly order",
+)
+OPENINGS_CUSTOMER = (
+    "Could you please send the following",
+    "Please can you deliver the items below",
+    "We'd like to order",
+    "Can you arrange delivery of",
+    "Please send over",
+    "We need the following delivered",
+    "Could we get",
+    "Please arrange the following delivery",
+    "Quick order from us",
+    "Here's our order for this week",
+    "Would you be able to drop off",
+    "Please go ahead with this order",
+)
+TITLES = (
+    "DELIVERY NOTE",
+    "Delivery Note",
+    "DISPATCH NOTE",
+    "Delivery instruction",
+    "PACKING LIST",
+    "GOODS DESPATCH",
+    "Delivery Order",
+    "",
+    "DELIVERY DOCKET",
+    "Despatch advice",
+    "Consignment note",
+    "Delivery request",
+)
+TITLES_LOCAL = {
+    "de": ("Lieferschein", "LIEFERSCHEIN", "Versandauftrag"),
+    "fr": ("Bon de livraison", "BON DE LIVRAISON"),
+    "nl": ("Pakbon", "Afleverbon", "PAKBON"),
+}
+INLINE_OPENINGS = (
+    "Could you send the following to {t}",
+    "Please deliver to {t}",
+    "Can you get this out to {t}",
+    "Please arrange delivery to {t}",
+    "Next drop is for {t}",
+    "We need these at {t}",
+    "Delivery address is {t}",
+    "Please ship to {t}",
+    "This one goes to {t}",
+    "Kindly deliver the below to {t}",
+)
+OPENINGS_DISPATCH = (
+    "Please arrange delivery of the following to our customer",
+    "New delivery to book in, details below",
+    "Can you pick this up from us and deliver to",
+    "Please collect from our warehouse and deliver to",
+    "Booking a delivery for a customer of ours",
+    "Another drop for you this week",
+)
+OFFICE_LABELS = ("Office:", "Tel:", "Switchboard:", "Main line:", "T:", "Direct:", "Fax:", "Office tel.")
+ME_PHRASES = (
+    "If you have any questions, ring me on {p}.",
+    "You can reach me on {p}.",
+    "Call me on {p} if needed.",
+    "My mobile is {p}.",
+    "Any issues, call me: {p}.",
+)
+
+
+def _greeting(p: Picker, s: Scenario) -> str:
+    pool = GREETINGS_LOCAL[s.lang] if s.lang in GREETINGS_LOCAL and p.chance(0.7) else GREETINGS
+    return p.one(pool).format(n=s.supplier_first)
+
+
+def _signoff(p: Picker, s: Scenario) -> str:
+    return p.one(SIGNOFFS_LOCAL[s.lang] if s.lang in SIGNOFFS_LOCAL and p.chance(0.7) else SIGNOFFS)
+
+
+def _join(blocks: list[str | None], sep: str = "\n\n") -> str:
+    return sep.join(block for block in blocks if block)
+
+
+def _distractor_lines(p: Picker, s: Scenario) -> list[str]:
+    lines = list(dict.fromkeys(s.other_numbers))
+    if s.order_date:
+        lines.append(f"{p.any(('Order date:', 'Date:', 'Ordered:', 'Date of order:', 'Issued:'))} {s.order_date}")
+    if s.carrier:
+        lines.append(f"{p.any(('Carrier:', 'Haulier:', 'Via:', 'Courier:'))} {s.carrier}")
+    if s.driver:
+        lines.append(f"{p.any(('Driver:', 'Driver name:', 'Driver -'))} {s.driver}")
+    return lines
+
+
+def email(p: Picker, s: Scenario) -> str:
+    """An e-mail from the customer (signer may be the contact) or from the supplier's dispatch desk."""
+    refs = parts.reference_texts(p, s)
+    customer = p.chance(0.65)
+    subject = p.one(SUBJECTS)
+    if refs and p.chance(0.5):
+        subject = f"{subject} - {refs.pop(0)}" if p.chance(0.5) else f"{refs.pop(0)}"
+    header = f"Subject: {subject}"
+    if s.order_date and p.chance(0.5):
+        header = f"Sent: {s.order_date}\n{header}" if p.chance(0.5) else f"{header}\nDate: {s.order_date}"
+        s.order_date = None
+    opening = p.one(OPENINGS_CUSTOMER if customer else OPENINGS_DISPATCH)
+    filler = p.one(parts_filler()) if p.chance(0.4) else None
+    inline_address = p.chance(0.3)
+    if inline_address:
+        target = parts.consignee_block(p, s, False)
+        body_head = p.one(INLINE_OPENINGS).format(t=target) + (":" if s.items else ".")
+    else:
+        label = parts.consignee_label(p, s) if p.chance(0.5) else None
+        body_head = f"{opening}:" if s.items else f"{opening}."
+        block = parts.consignee_block(p, s, True)
+        body_head = _join([body_head, f"{label}\n{block}" if label else block])
+    if refs:
+        body_head = f"{refs.pop(0)}. {body_head}" if p.chance(0.5) else f"{body_head}\n{refs.pop(0)}"
+    items = parts.item_list(p, s) if s.items else None
+    tail = " ".join(x for x in (parts.date_text(p, s, False), parts.instructions_text(p, s, False)) if x)
+    contact = parts.contact_text(p, s)
+    signer = s.sender_person
+    signature = [_signoff(p, s), signer]
+    if p.chance(0.6):
+        signature.append(s.title)
+    if customer and s.contact_name is None and s.contact_phone and contact and p.chance(0.5) and not s.consignee_person:
+        # "Ring me on ..." makes the signer the contact: the gold name is the signature's.
+        contact = p.one(ME_PHRASES).format(p=s.contact_phone)
+        s.contact_name = signer
+        s.tags.append("signer_is_contact")
+    if customer and p.chance(0.5):
+        signature.append(f"{p.any(OFFICE_LABELS)} {s.sender_phone}")
+        s.tags.append("distractor")
+    elif not customer:
+        signature += [s.sender, render_address(p, s.sender_address, s.sender_country, p.chance(0.5))]
+        signature.append(f"{p.any(OFFICE_LABELS)} {s.sender_phone}")
+        s.tags.append("distractor")
+    billing = parts.billing_block(p, s)
+    billing_text = f"{p.any(parts.BILLING_LABELS)} {billing}" if billing else None
+    extra = _distractor_lines(p, s)
+    body = _join(
+        [
+            header,
+            _greeting(p, s),
+            filler,
+            body_head,
+            items,
+            tail or None,
+            contact,
+            billing_text,
+            "\n".join(extra) or None,
+            "\n".join(signature),
+        ]
+    )
+    return body
+
+
+def parts_filler() -> tuple[str, ...]:
+    from slmq.notegen.phrases import FILLER_EN
+
+    return FILLER_EN
+
+
+def sms(p: Picker, s: Scenario) -> str:
+    """A short text message or chat line in informal language."""
+    refs = parts.reference_texts(p, s)
+    verb = p.any(
+        (
+            "pls send",
+            "can u drop",
+            "need",
+            "pls deliver",
+            "could you bring",
+            "send",
+            "Can we get",
+            "Quick q - can you deliver",
+            "hi, pls send",
+        )
+    )
+    target = parts.consignee_block(p, s, False)
+    items = parts.item_phrase(p, s)
+    bits = [f"{verb} {items} to {target}" if items else f"{verb} the order to {target}"]
+    if s.delivery_date:
+        bits.append(s.delivery_date if not s.date_is_hours else f"we're open {s.delivery_date}")
+    if s.instructions:
+        bits.append(s.instructions)
+    bits.extend(refs)
+    text = p.any((", ", ". ", " - ")).join(bits)
+    contact = None
+    if s.contact_name or s.contact_phone:
+        contact = parts.contact_text(p, s)
+        if contact and s.contact_name and s.contact_phone and p.chance(0.5) and not s.contact_in_instructions:
+            contact = f"- {s.contact_name} {s.contact_phone}"
+    text = f"{text}. {contact}" if contact else f"{text}."
+    if p.chance(0.3):
+        stamp = f"[{p.between(6, 19):02d}:{p.between(0, 59):02d}]"
+        text = f"{stamp} {p.one(FIRST_NAMES['en'])}: {text}"
+    s.tags.append("sms")
+    return text
+
+
+def oneliner(p: Picker, s: Scenario) -> str:
+    items = parts.item_phrase(p, s)
+    target = parts.consignee_block(p, s, False)
+    head = f"{items} to {target}" if items else f"Delivery to {target}"
+    bits = [head, s.delivery_date, s.instructions, *parts.reference_texts(p, s), parts.contact_text(p, s)]
+    s.tags.append("oneliner")
+    written = [b for b in bits if b]
+    return ", ".join([*written[:-1], written[-1].rstrip(".")]) + "."
+
+
+def form(p: Picker, s: Scenario, table: bool = False) -> str:
+    """A dispatch form of "Label: value" lines, its blocks in varied order; items as a list or a table."""
+    title = p.any(TITLES_LOCAL[s.lang] if s.lang in TITLES_LOCAL and p.chance(0.6) else TITLES)
+    refs = parts.reference_texts(p, s)
+    header = title
+    if refs and p.chance(0.5):
+        header = f"{title} {refs.pop(0)}".strip() if p.chance(0.6) else f"{title}\n{refs.pop(0)}".strip()
+    blocks: list[str] = []
+    label = parts.consignee_label(p, s)
+    multiline = p.chance(0.5)
+    if s.consignee:
+        if p.chance(0.5):
+            blocks.append(f"{label} {s.consignee}\n{p.any(('Address:', ''))} {parts.address_text(p, s, multiline)}")
+        else:
+            blocks.append(
+                f"{label}\n{parts.consignee_block(p, s, True)}"
+                if multiline
+                else f"{label} {parts.consignee_block(p, s, False)}"
+            )
+    else:
+        blocks.append(f"{label} {parts.address_text(p, s, False)}")
+    if p.chance(0.45):
+        blocks.append(f"{p.any(parts.SENDER_LABELS)} {parts.sender_block(p, s, False)}")
+        s.tags.append("distractor")
+    billing = parts.billing_block(p, s)
+    if billing:
+        blocks.append(f"{p.any(parts.BILLING_LABELS)} {billing}")
+    contact = parts.contact_text(p, s)
+    if contact:
+        blocks.append(contact)
+    date = parts.date_text(p, s, True)
+    if date:
+        blocks.append(date)
+    blocks.extend(refs)
+    blocks.extend(_distractor_lines(p, s))
+    instr = parts.instructions_text(p, s, True)
+    if s.items:
+        items = (
+            item_table(p, s)
+            if table
+            else f"{p.any(('Items:', 'Goods:', 'Contents:', 'Qty / item:'))}\n" + (parts.item_list(p, s))
+        )
+    else:
+        items = None
+    p.rng.shuffle(blocks)
+    ordered = [header, *blocks[:2], items, *blocks[2:], instr]
+    if table:
+        s.tags.append("table")
+    s.tags.append("form")
+    return "\n".join(x for x in ordered if x).strip()
+
+
+LAYOUTS: tuple[tuple[str, Callable[[Picker, Scenario], str], float], ...] = (
+    ("email", email, 3.0),
+    ("sms", sms, 2.0),
+    ("oneliner", oneliner, 1.0),
+    ("form", form, 2.5),
+    ("table", lambda p, s: form(p, s, table=True), 1.5),
+)

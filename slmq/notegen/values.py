@@ -1,0 +1,153 @@
+"""Field values of one note, drawn per country: parties, addresses, dates, references, contacts."""
+
+from dataclasses import dataclass, field
+
+from slmq.notegen.picker import Picker
+from slmq.notegen.places import Country
+from slmq.notegen.vocab import COMPANY_HEADS, COMPANY_TRADES, FIRST_NAMES, INSTITUTIONS, LEGAL_FORMS, SURNAMES
+
+NAME_LANG = {
+    "DE": "de",
+    "AT": "de",
+    "CH": "de",
+    "FR": "fr",
+    "BE": "fr",
+    "NL": "nl",
+    "IT": "it",
+    "ES": "es",
+    "PL": "pl",
+    "IN": "in",
+    "JP": "jp",
+}
+NUMBER_FIRST = {"UK", "US", "CA", "IE", "AU", "IN", "JP", "FR"}
+
+UNIT_PARTS = {
+    "UK": ("Unit {n}", "Flat {n}", "Suite {n}", "Unit {n}{a}", "{ord} Floor"),
+    "US": ("Ste {n}", "Suite {nn}", "Unit {n}{a}", "Building {a}", "Fl {n}", "Dock {n}"),
+    "CA": ("Suite {nn}", "Unit {n}", "Bay {n}"),
+    "IE": ("Unit {n}", "Apt {n}", "Block {a}"),
+    "AU": ("Unit {n}", "Shop {n}", "Level {n}"),
+    "IN": ("Plot {nn}", "Shop No. {n}", "Flat {nn}", "Godown {n}"),
+    "DE": ("Halle {n}", "Tor {n}", "{n}. OG", "Hinterhaus"),
+    "AT": ("Top {n}", "Stiege {n}"),
+    "CH": ("{n}. Stock", "Halle {a}"),
+    "FR": ("Bât. {a}", "Bâtiment {a}", "Local {n}"),
+    "NL": ("unit {n}", "hal {a}"),
+    "BE": ("bus {n}", "Hal {a}"),
+    "IT": ("Capannone {n}", "Scala {a}"),
+    "ES": ("Nave {n}", "Local {n}"),
+    "PL": ("lok. {n}", "hala {a}"),
+    "JP": ("{n}F",),
+}
+ORDINALS = ("1st", "2nd", "3rd", "4th", "Ground")
+
+
+@dataclass
+class Address:
+    street: str | None
+    city: str | None
+    region: str | None
+    postcode: str | None
+    country: str | None
+    unit_first: bool = False  # the unit part stands before the house number (a "Unit 4, 22 Mill Lane" street)
+    lines: list[str] = field(default_factory=list)
+
+
+def person(p: Picker, country: Country, style: str | None = None) -> str:
+    """A person's name as a note might write it: first name, full name, or title and surname."""
+    lang = NAME_LANG.get(country.code, "en") if p.chance(0.8) else "en"
+    first, last = p.one(FIRST_NAMES[lang]), p.one(SURNAMES[lang])
+    style = style or p.weighted((("first", 3), ("full", 5), ("title", 1), ("initial", 1)))
+    if style == "first":
+        return first
+    if style == "title":
+        title = {"de": ("Herr", "Frau"), "fr": ("M.", "Mme")}.get(lang, ("Mr", "Ms", "Mrs", "Mr.", "Ms."))
+        return f"{p.any(title)} {last}"
+    if style == "initial":
+        return f"{first[0]}. {last}"
+    return f"{first} {last}"
+
+
+def company(p: Picker, country: Country) -> str:
+    """A company (or institution) name with the country's legal forms."""
+    if p.chance(0.08):
+        return p.one(INSTITUTIONS)
+    head = p.one(COMPANY_HEADS) if p.chance(0.75) else p.one(SURNAMES[NAME_LANG.get(country.code, "en")])
+    trade = p.one(COMPANY_TRADES)
+    form = p.any(LEGAL_FORMS[country.code])
+    if p.chance(0.15):
+        return f"{head} & {p.one(SURNAMES['en'])} {form}".strip()
+    return f"{head} {trade} {form}".strip()
+
+
+def phone(p: Picker, country: Country) -> str:
+    return p.digits(p.any(country.phones))
+
+
+def address(p: Picker, country: Country) -> Address:
+    """A delivery address of ``country`` with a random choice of which optional parts are written."""
+    town, region, pattern = p.one(country.towns)
+    street_name = p.one(country.streets)
+    postcode = "".join(p.any("ABCDEFGHJKLMNPRSTUWXYZ") if c == "A" else c for c in p.digits(pattern))
+    number = str(p.weighted(((p.between(1, 99), 6), (p.between(100, 2999), 3), (p.between(1, 9), 2))))
+    if p.chance(0.08) and country.code in {"UK", "US", "IE", "AU", "CA"}:
+        number += p.any("ABab")
+    if country.code == "IN" and p.chance(0.4):
+        number = f"{p.between(1, 12)}-{p.between(1, 9)}-{p.between(1, 400)}"
+    if country.code == "JP":
+        number = f"{p.between(1, 5)}-{p.between(1, 20)}-{p.between(1, 30)}"
+    if country.code in NUMBER_FIRST:
+        sep = ", " if country.code == "FR" and p.chance(0.2) else " "
+        street = f"{number}{sep}{street_name}"
+    else:
+        street = f"{street_name} {number}"
+    unit_first = False
+    if p.chance(0.22):
+        unit = p.any(UNIT_PARTS[country.code]).format(
+            n=p.between(1, 24), nn=p.between(100, 450), a=p.any("ABCDEF"), ord=p.any(ORDINALS)
+        )
+        unit_first = p.chance(0.5) if country.code not in {"US", "CA", "DE", "AT", "CH", "PL"} else False
+        street = f"{unit}, {street}" if unit_first else f"{street}, {unit}"
+    written_region = region if region and p.chance(0.55) else None
+    if country.code in {"US", "CA", "AU"} and region:
+        written_region = region if p.chance(0.92) else None
+    country_name = p.any(country.names) if p.chance(0.3) else None
+    return Address(street, town, written_region, postcode, country_name, unit_first)
+
+
+def render_address(p: Picker, a: Address, country: Country, multiline: bool) -> str:
+    """The address as written in the note, one line or several, in the country's order of parts."""
+    assert a.street is not None and a.city is not None
+    code = country.code
+    city_line: str
+    if code in {"US", "CA", "AU"}:
+        comma = "," if code != "AU" and p.chance(0.8) else ""
+        tail = " ".join(x for x in (a.region, a.postcode) if x)
+        city_line = f"{a.city}{comma} {tail}" if tail else a.city
+    elif code in {"UK", "IE"}:
+        parts = [a.city] + ([a.region] if a.region else [])
+        city_line = ", ".join(parts)
+        if a.postcode:
+            city_line += p.any((" ", ", ")) + a.postcode
+    elif code == "IN":
+        city_line = a.city + (f", {a.region}" if a.region else "")
+        if a.postcode:
+            city_line += p.any((" ", " - ", "-", " ")) + a.postcode
+    elif code == "JP":
+        city_line = a.city + (f", {a.region}" if a.region else "") + (f" {a.postcode}" if a.postcode else "")
+    elif code == "IT":
+        city_line = " ".join(x for x in (a.postcode, a.city, a.region) if x)
+    else:
+        city_line = " ".join(x for x in (a.postcode, a.city) if x)
+        if a.region:
+            city_line += p.any((", ", " ")) + a.region
+    lines = [a.street, city_line]
+    if a.country:
+        lines.append(a.country)
+    if multiline:
+        if a.unit_first and p.chance(0.5):
+            unit, rest = a.street.split(", ", 1)
+            lines = [unit, rest, *lines[1:]]
+            a.street = f"{unit} {rest}"  # the gold span across the line break, whitespace collapsed
+        return "\n".join(lines)
+    return ", ".join(lines)
