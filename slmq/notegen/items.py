@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
+from slmq.notegen.goods import ABBREVIATIONS, LOCAL_UNITS, MEASURES, SINGULAR, Sector
 from slmq.notegen.picker import Picker
-from slmq.notegen.vocab import GOODS, KIND_BY_WORD, UNITS_EN, UNITS_LOCAL
 
 NUMBER_WORDS = {
     1: "one",
@@ -70,56 +70,63 @@ class Item:
     description: str
     words: bool = False
 
-    def gold(self) -> dict[str, object]:
-        return {"quantity": self.quantity, "unit": self.unit, "description": self.description}
+
+SMALL_UNITS = {"pcs", "units", "bottles", "sheets", "boxes", "packs", "bags", "rolls"}
 
 
-def _quantity(p: Picker, kind: str, lang: str) -> tuple[float | int, str, bool]:
-    if kind == "count" or p.chance(0.6):
-        roll = p.rng.random()
-        if roll < 0.1:
-            number = p.any(tuple(NUMBER_WORDS))
-            return number, NUMBER_WORDS[number], True
-        if roll < 0.18:
-            number = p.any((100, 120, 150, 200, 250, 500, 600, 750, 1000, 1200, 1500, 2000, 2500, 5000, 10000))
-            if number >= 1000 and lang not in DECIMAL_COMMA and p.chance(0.6):
-                return number, f"{number:,}", False
-            return number, str(number), False
-        number = p.weighted(((p.between(1, 12), 6), (p.between(13, 60), 3), (1, 2)))
+def _count(p: Picker, lang: str, plural: str) -> tuple[int, str, bool]:
+    roll = p.rng.random() if plural in SMALL_UNITS else p.rng.random() * 0.9 + 0.1
+    if roll < 0.1:
+        number = p.any(tuple(NUMBER_WORDS))
+        return number, NUMBER_WORDS[number], True
+    if roll < 0.17:
+        number = p.any((100, 120, 150, 200, 250, 500, 600, 750, 1000, 1200, 1500, 2000, 2500, 5000, 10000))
+        if number >= 1000 and lang not in DECIMAL_COMMA and p.chance(0.6):
+            return number, f"{number:,}", False
         return number, str(number), False
-    whole = p.between(0, 40)
-    tenths = p.any((5, 25, 75, 2, 5))
-    value = float(f"{whole}.{tenths}")
-    written = f"{whole}.{tenths}"
+    number = p.weighted(((p.between(1, 12), 6), (p.between(13, 60), 3), (1, 2)))
+    return number, str(number), False
+
+
+def _measure(p: Picker, lang: str) -> tuple[float | int, str, bool]:
+    if p.chance(0.5):
+        number = p.any((5, 10, 12, 20, 25, 40, 50, 75, 100, 150, 200, 250, 500, 1000))
+        return number, str(number), False
+    whole, fraction = p.between(0, 30), p.any(("5", "25", "75", "2", "4", "5", "8"))
+    written = f"{whole}.{fraction}"
+    value = float(written)
+    if value == 0:
+        return 1.5, "1.5", False
     if lang in DECIMAL_COMMA and p.chance(0.7):
         written = written.replace(".", ",")
     return value, written, False
 
 
-def packaging(description: str, kind: str) -> str:
-    """The kind of units that suit goods: measures for bulk goods, fitting packaging for counted ones."""
-    if kind != "count":
-        return kind
-    return next((unit_kind for word, unit_kind in KIND_BY_WORD if word in description), "count")
+def _unit(p: Picker, plural: str, quantity: float | int, lang: str) -> str:
+    local = LOCAL_UNITS.get(lang, {})
+    if plural in local and p.chance(0.7):
+        singular, plural = local[plural]
+    else:
+        singular = SINGULAR.get(plural, plural)
+        if plural in ABBREVIATIONS and p.chance(0.12):
+            singular = plural = ABBREVIATIONS[plural]
+    return singular if quantity == 1 else plural
 
 
-def make_items(p: Picker, lang: str, count: int) -> list[Item]:
-    """``count`` distinct lines of goods; about a fifth of them with no unit (never a decimal quantity)."""
-    goods = p.sample(GOODS, count)
+def make_items(p: Picker, lang: str, count: int, sector: Sector) -> list[Item]:
+    """``count`` distinct lines of the sector's goods; about a fifth of counted ones with no unit."""
     items = []
-    for description, kind in goods:
-        quantity, written, words = _quantity(p, kind, lang)
-        unit: str | None = None
-        if p.chance(0.8) or not isinstance(quantity, int):
-            unit_kind = packaging(description, kind)
-            local = UNITS_LOCAL.get(lang, {}).get(unit_kind if unit_kind in UNITS_LOCAL.get(lang, {}) else "count")
-            units = (
-                local
-                if local and unit_kind in {"count", "mass", "length", "volume", "area"} and p.chance(0.7)
-                else (UNITS_EN[unit_kind])
-            )
-            singular, plural = p.any(units)
-            unit = singular if quantity == 1 else plural
+    for line in p.sample(sector.goods, count):
+        description, units = line.split("|")
+        plural = p.any(units.split(","))
+        if plural in MEASURES:
+            quantity, written, words = _measure(p, lang)
+            unit: str | None = _unit(p, plural, quantity, lang)
+        else:
+            quantity, written, words = _count(p, lang, plural)
+            unit = _unit(p, plural, quantity, lang) if p.chance(0.78) else None
+        if unit is None and words:
+            written, words = str(quantity), False
         items.append(Item(quantity, written, unit, description, words))
     return items
 

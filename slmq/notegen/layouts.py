@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from slmq.notegen import parts
+from slmq.notegen.phrases import DISCLAIMERS, FILLER_EN, FORM_FOOTERS, QUOTED_REPLIES, fill
 from slmq.notegen.picker import Picker
 from slmq.notegen.scenario import Scenario
 from slmq.notegen.table import item_table
@@ -165,7 +166,10 @@ def email(p: Picker, s: Scenario) -> str:
         header = f"Sent: {s.order_date}\n{header}" if p.chance(0.5) else f"{header}\nDate: {s.order_date}"
         s.order_date = None
     opening = p.one(OPENINGS_CUSTOMER if customer else OPENINGS_DISPATCH)
-    filler = p.one(parts_filler()) if p.chance(0.4) else None
+    long = p.chance(0.07)  # a chatty e-mail with a quoted thread and a disclaimer
+    filler = " ".join(p.sample(FILLER_EN, p.weighted(((0, 5), (1, 4), (2, 2), (3, 1), (5, 0.4))))) or None
+    if long:
+        filler = "\n\n".join(" ".join(p.sample(FILLER_EN, p.between(2, 4))) for _ in range(2))
     inline_address = p.chance(0.3)
     if inline_address:
         target = parts.consignee_block(p, s, False)
@@ -211,15 +215,20 @@ def email(p: Picker, s: Scenario) -> str:
             billing_text,
             "\n".join(extra) or None,
             "\n".join(signature),
+            _quoted(p, s) if long or p.chance(0.22) else None,
+            p.digits(p.one(DISCLAIMERS)) if long or p.chance(0.2) else None,
         ]
     )
     return body
 
 
-def parts_filler() -> tuple[str, ...]:
-    from slmq.notegen.phrases import FILLER_EN
-
-    return FILLER_EN
+def _quoted(p: Picker, s: Scenario) -> str:
+    """An earlier message from the supplier, quoted below the signature (its phone is a distractor)."""
+    stamp = fill(p, p.any(("On {wds}, {d} {mons} {yyyy} at {hh}:{mm}", "On {dd}/{mm}/{yyyy} {hh}:{mm}")))
+    lines = [f"{stamp}, {s.supplier_first} wrote:", *p.one(QUOTED_REPLIES).split(". "), s.supplier_first]
+    if p.chance(0.6):
+        lines.append(f"{p.any(OFFICE_LABELS)} {p.digits(p.any(s.sender_country.phones))}")
+    return "\n".join(f"> {line}" for line in lines)
 
 
 def sms(p: Picker, s: Scenario) -> str:
@@ -315,7 +324,8 @@ def form(p: Picker, s: Scenario, table: bool = False) -> str:
     else:
         items = None
     p.rng.shuffle(blocks)
-    ordered = [header, *blocks[:2], items, *blocks[2:], instr]
+    footer = p.one(FORM_FOOTERS).format(n=p.between(1, 30), w=p.between(20, 900)) if p.chance(0.3) else None
+    ordered = [header, *blocks[:2], items, *blocks[2:], instr, footer]
     if table:
         s.tags.append("table")
     s.tags.append("form")

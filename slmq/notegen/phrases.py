@@ -280,6 +280,33 @@ INSTRUCTIONS_LOCAL: dict[str, tuple[str, ...]] = {
         "via poort {n}",
     ),
 }
+QUOTED_REPLIES: tuple[str, ...] = (
+    "Thanks for your order, we can deliver next week. Please confirm the address and any access details.",
+    "Hi, just checking whether you still need the delivery we discussed. We have stock of everything.",
+    "Our driver has a slot free this week if you can send the details over.",
+    "Please find our updated price list attached. Let me know what you'd like to order.",
+    "We've had a couple of missed deliveries to your site lately, so please add any access notes.",
+    "Thanks for your call earlier. Send me the list and I'll get it booked in.",
+)
+DISCLAIMERS: tuple[str, ...] = (
+    "This e-mail and any attachments are confidential and intended solely for the addressee. If you have received "
+    "it in error, please notify the sender and delete it.",
+    "Please consider the environment before printing this e-mail.",
+    "Registered in England and Wales. Registered office as above. Company no. 0dddddd.",
+    "Our standard terms and conditions of sale apply to all orders.",
+    "Sent from my iPhone",
+    "Sent from Outlook for Android",
+)
+FORM_FOOTERS: tuple[str, ...] = (
+    "Received in good condition: ________________  Signature: ______________  Date: ________",
+    "Goods remain the property of the supplier until paid in full.",
+    "Page 1 of 1",
+    "Please check goods on receipt. Shortages or damage must be reported within 48 hours.",
+    "Print name: ______________   Sign: ______________",
+    "Driver signature ____________  Customer signature ____________",
+    "E&OE",
+    "No. of packages: {n}   Total weight: {w} kg",
+)
 FILLER_EN: tuple[str, ...] = (
     "Thanks again for sorting this so quickly.",
     "Hope you had a good weekend.",
@@ -323,7 +350,7 @@ def fill(p: Picker, pattern: str, lang: str = "en") -> str:
         "mm": f"{p.between(1, 12):02d}",
         "yyyy": p.any((2024, 2025, 2026)),
         "h": h,
-        "h2": min(h + p.between(1, 4), 12),
+        "h2": min(h + p.between(1, 4), 11),
         "hh": hh,
         "hh2": hh + p.between(1, 4),
         "ampm": p.any(("am", "pm", "", "am")),
@@ -350,7 +377,7 @@ def order_date(p: Picker) -> str:
         (
             "{dd}/{mm}/{yyyy}",
             "{d} {mon} {yyyy}",
-            "{wd}, {d} {mon} {yyyy} 09:{hh}",
+            "{wd}, {d} {mon} {yyyy} {hh}:{mm}",
             "{yyyy}-{mm}-{dd}",
             "{d}.{m}.{yyyy}",
             "{mon} {d}, {yyyy}",

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from slmq.notegen import phrases
+from slmq.notegen.goods import SECTORS
 from slmq.notegen.items import Item, make_items
 from slmq.notegen.picker import Picker
 from slmq.notegen.places import COUNTRIES, COUNTRY_WEIGHTS, Country
@@ -47,13 +48,16 @@ def draw(p: Picker) -> Scenario:
     """Draw every fact of one delivery, with the fields a note leaves out already set to None."""
     country = p.weighted(tuple((c, COUNTRY_WEIGHTS[c.code]) for c in COUNTRIES))
     lang = LOCAL_LANG.get(country.code, "en") if p.chance(0.3) else "en"
-    consignee: str | None = company(p, country)
+    sector = p.any(SECTORS)
+    consignee: str | None = company(p, country, sector.trades) if p.chance(0.7) else company(p, country)
     consignee_person = p.chance(0.06)
     if consignee_person:
         consignee = person(p, country, "full")
     elif p.chance(0.04):
         consignee = None
-    item_count = p.weighted(((0, 0.6), (1, 3), (2, 3), (3, 3), (4, 1.5), (5, 0.8), (6, 0.4), (8, 0.2)))
+    item_count = p.weighted(
+        ((0, 0.6), (1, 3), (2, 3), (3, 3), (4, 1.5), (5, 0.8), (6, 0.5), (8, 0.3), (10, 0.15), (12, 0.1))
+    )
     contact_name = person(p, country) if p.chance(0.7) and not consignee_person else None
     contact_phone = phone(p, country) if p.chance(0.72) else None
     if contact_name is None and contact_phone is None and p.chance(0.3):
@@ -79,7 +83,7 @@ def draw(p: Picker) -> Scenario:
         lang=lang,
         consignee=consignee,
         address=address(p, country),
-        items=make_items(p, lang, item_count),
+        items=make_items(p, lang, item_count, sector),
         delivery_date=delivery_date,
         date_is_hours=date_is_hours,
         contact_name=contact_name,

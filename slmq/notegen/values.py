@@ -68,12 +68,12 @@ def person(p: Picker, country: Country, style: str | None = None) -> str:
     return f"{first} {last}"
 
 
-def company(p: Picker, country: Country) -> str:
+def company(p: Picker, country: Country, trades: tuple[str, ...] = COMPANY_TRADES) -> str:
     """A company (or institution) name with the country's legal forms."""
     if p.chance(0.08):
         return p.one(INSTITUTIONS)
     head = p.one(COMPANY_HEADS) if p.chance(0.75) else p.one(SURNAMES[NAME_LANG.get(country.code, "en")])
-    trade = p.one(COMPANY_TRADES)
+    trade = p.one(trades)
     form = p.any(LEGAL_FORMS[country.code])
     if p.chance(0.15):
         return f"{head} & {p.one(SURNAMES['en'])} {form}".strip()
@@ -88,7 +88,7 @@ def address(p: Picker, country: Country) -> Address:
     """A delivery address of ``country`` with a random choice of which optional parts are written."""
     town, region, pattern = p.one(country.towns)
     street_name = p.one(country.streets)
-    postcode = "".join(p.any("ABCDEFGHJKLMNPRSTUWXYZ") if c == "A" else c for c in p.digits(pattern))
+    postcode = "".join(p.any("ABCDEFGHJKLMNPRSTUWXYZ") if c == "@" else c for c in p.digits(pattern))
     number = str(p.weighted(((p.between(1, 99), 6), (p.between(100, 2999), 3), (p.between(1, 9), 2))))
     if p.chance(0.08) and country.code in {"UK", "US", "IE", "AU", "CA"}:
         number += p.any("ABab")
@@ -112,12 +112,13 @@ def address(p: Picker, country: Country) -> Address:
     if country.code in {"US", "CA", "AU"} and region:
         written_region = region if p.chance(0.92) else None
     country_name = p.any(country.names) if p.chance(0.3) else None
-    return Address(street, town, written_region, postcode, country_name, unit_first)
+    written_postcode = postcode if p.chance(0.92) else None
+    return Address(street if p.chance(0.97) else None, town, written_region, written_postcode, country_name, unit_first)
 
 
 def render_address(p: Picker, a: Address, country: Country, multiline: bool) -> str:
     """The address as written in the note, one line or several, in the country's order of parts."""
-    assert a.street is not None and a.city is not None
+    assert a.city is not None
     code = country.code
     city_line: str
     if code in {"US", "CA", "AU"}:
@@ -141,13 +142,13 @@ def render_address(p: Picker, a: Address, country: Country, multiline: bool) -> 
         city_line = " ".join(x for x in (a.postcode, a.city) if x)
         if a.region:
             city_line += p.any((", ", " ")) + a.region
-    lines = [a.street, city_line]
+    lines = [a.street, city_line] if a.street else [city_line]
     if a.country:
         lines.append(a.country)
     if multiline:
-        if a.unit_first and p.chance(0.5):
+        if a.street and a.unit_first and ", " in a.street and p.chance(0.5):
             unit, rest = a.street.split(", ", 1)
             lines = [unit, rest, *lines[1:]]
-            a.street = f"{unit} {rest}"  # the gold span across the line break, whitespace collapsed
+            a.street, a.unit_first = f"{unit} {rest}", False  # the gold span across the line break, collapsed
         return "\n".join(lines)
     return ", ".join(lines)

@@ -7,9 +7,10 @@ import jsonschema
 import pytest
 
 from slmq.notegen import DATA_VERSION, generate, unspanned
+from slmq.notegen.goods import SECTORS
 from slmq.notegen.note import text_values
 from slmq.notegen.picker import Picker, split_pool
-from slmq.notegen.vocab import COMPANY_HEADS, GOODS
+from slmq.notegen.vocab import COMPANY_HEADS
 from slmq.schemas import DeliveryNote
 from tests.conftest import SHARED
 
@@ -58,7 +59,8 @@ def test_quantities_are_positive_numbers_and_an_x_is_never_a_unit(train: list[di
         for item in record["gold"]["items"]:
             assert isinstance(item["quantity"], int | float) and item["quantity"] > 0
             assert item["unit"] is None or item["unit"].lower() != "x"
-            assert not re.match(r"^\d", item["description"]) or "x" in item["description"]
+            clean = "ocr" not in record["tags"]  # OCR damage may turn a leading l into 1
+            assert not clean or not re.match(r"^\d", item["description"]), item
 
 
 def test_the_notes_vary_in_layout_country_and_missing_fields(train: list[dict]) -> None:
@@ -79,7 +81,7 @@ def test_held_out_notes_use_no_company_name_part_or_goods_of_the_train_split(
 ) -> None:
     # Given the split of two pools
     train_heads = set(split_pool(COMPANY_HEADS, "train"))
-    heldout_goods = {description for description, _ in split_pool(GOODS, "heldout")}
+    heldout_goods = {line.split("|")[0] for sector in SECTORS for line in split_pool(sector.goods, "heldout")}
     # Then the pools' parts are disjoint, and the notes of each split draw goods from their own part only
     assert train_heads.isdisjoint(split_pool(COMPANY_HEADS, "heldout"))
     train_descriptions = {item["description"] for record in train for item in record["gold"]["items"]}
@@ -92,8 +94,8 @@ def test_held_out_notes_use_no_company_name_part_or_goods_of_the_train_split(
 
 def test_a_picker_draws_only_from_its_split() -> None:
     picker = Picker("seed", "heldout")
-    allowed = set(split_pool(GOODS, "heldout"))
-    assert all(picker.one(GOODS) in allowed for _ in range(200))
+    allowed = set(split_pool(COMPANY_HEADS, "heldout"))
+    assert all(picker.one(COMPANY_HEADS) in allowed for _ in range(200))
 
 
 def test_an_unknown_split_is_refused() -> None:
