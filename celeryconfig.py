@@ -8,16 +8,53 @@ from typing import Any
 
 from slmq.settings import Settings
 
+# A producer whose broker is down gets BrokerUnavailableError after about a second, never kombu's long retry loop.
+PRODUCER_RETRY_POLICY: dict[str, float] = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+
+
+def worker_celery_config() -> dict[str, Any]:
+    """What a worker changes: it keeps a result until Redis takes it, rather than failing it on a short outage."""
+    return {
+        "result_backend_always_retry": True,
+        "result_backend_max_retries": 100,
+        "result_backend_max_sleep_between_retries_ms": 2000,
+    }
+
 
 def celery_config(settings: Settings, broker_url: str, result_backend: str) -> dict[str, Any]:
     """Celery settings for long model tasks: JSON only, late acks, one message prefetched at a time."""
-    transport_options = {"visibility_timeout": settings.visibility_timeout_s}
+    visibility_timeout = settings.effective_visibility_timeout_s()  # a ConfigError if inconsistent with time limits
+    timeout = settings.broker_timeout_s
+    transport_options = {
+        "visibility_timeout": visibility_timeout,
+        # A killed worker's messages come back within a tenth of the visibility timeout after it expires.
+        "unacked_restore_interval": max(1, visibility_timeout // 10),
+        "unacked_restore_throttle": 1,
+        # A paused or unreachable Redis fails a command after this instead of hanging forever.
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        # The result backend's own reconnect loop (20 x 1 s by default): a producer fails fast instead.
+        "retry_policy": PRODUCER_RETRY_POLICY,
+    }
     return {
         "broker_url": broker_url,
         "result_backend": result_backend,
         "broker_transport_options": transport_options,
         "result_backend_transport_options": transport_options,
+        # Workers reconnect forever after a Redis restart; producers fail fast (bounded publish retries below).
         "broker_connection_retry_on_startup": True,
+        "broker_connection_retry": True,
+        "broker_connection_max_retries": None,
+        "broker_channel_error_retry": True,
+        "task_publish_retry": True,
+        "task_publish_retry_policy": PRODUCER_RETRY_POLICY,
+        "redis_socket_timeout": timeout,
+        "redis_socket_connect_timeout": timeout,
         # JSON only: pickle would let anyone who can write to Redis run code in a worker.
         "task_serializer": "json",
         "result_serializer": "json",
@@ -35,7 +72,6 @@ def celery_config(settings: Settings, broker_url: str, result_backend: str) -> d
         "worker_send_task_events": True,
         "worker_hijack_root_logger": False,
         "worker_redirect_stdouts": False,
-        "broker_connection_timeout": 5,
-        "redis_socket_connect_timeout": 5,
+        "broker_connection_timeout": timeout,
         "enable_utc": True,
     }

@@ -1,5 +1,6 @@
 """The client SDK for backend services: submit tasks to the fleet and read typed results."""
 
+import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -13,7 +14,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from producer.router import Payload, RoutedTask, Router
 from slmq.app import broker_hint, create_app
-from slmq.errors import BrokerUnavailableError, OutputValidationError, ResultTimeoutError, SlmqError, TaskFailedError
+from slmq.errors import (
+    BrokerUnavailableError,
+    DeadLetteredError,
+    OutputValidationError,
+    ResultTimeoutError,
+    SlmqError,
+    TaskFailedError,
+)
 from slmq.fleet import Fleet, load_fleet
 from slmq.settings import Settings, load_settings
 
@@ -49,6 +57,10 @@ class TaskHandle:
                 f"No result for {self.task_type} task {self.id} within {timeout}s; check that a worker consumes "
                 f"queue {self.routed.queue} (`slmq status`), or wait longer."
             ) from None
+        except DeadLetteredError:
+            # `slmq dlq retry` may answer it later under the same id: the next get() reads it afresh.
+            self.async_result = AsyncResult(self.id, app=self.async_result.app)
+            raise
         except SlmqError:
             raise
         except (OperationalError, RedisConnectionError, ConnectionError) as exc:
@@ -79,6 +91,7 @@ class FleetClient:
     def submit(self, task_type: str, payload: Payload, *, task_id: str | None = None) -> TaskHandle:
         """Validate, route and enqueue one task; nothing is enqueued when the payload is refused."""
         routed = self.router.route(task_type, payload)
+        task_id = task_id or str(uuid.uuid4())
         try:
             async_result = self.app.send_task(
                 routed.task_name,
@@ -89,9 +102,12 @@ class FleetClient:
                 argsrepr="()",
                 kwargsrepr=f"{{'payload': <{routed.size} bytes>}}",
             )
-        except (OperationalError, RedisConnectionError, ConnectionError) as exc:
+        except (OperationalError, RedisConnectionError, ConnectionError, RuntimeError) as exc:
+            # RuntimeError: Celery's result backend gave up reconnecting (its retry policy is bounded).
             raise BrokerUnavailableError(
-                f"Cannot reach the broker to enqueue {task_type}: {exc}. {broker_hint(self.settings)}"
+                f"Cannot reach the broker to enqueue {task_type} task {task_id}: {' '.join(str(exc).split())}. "
+                f"{broker_hint(self.settings)} If the broker stalled mid-send the task may still run; submit it "
+                "again with the same task_id, which is idempotent."
             ) from None
         return TaskHandle(async_result, routed)
 

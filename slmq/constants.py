@@ -49,3 +49,17 @@ def worker_metrics_key(node: str) -> str:
 
 # kombu's Redis transport keeps every delivered, not yet acknowledged message in this hash.
 KOMBU_UNACKED_KEY: Final = "unacked"
+
+# Delivery: an attempt counter per task id (survives a killed worker) and a dead-letter hash per queue.
+ATTEMPTS_KEY_PREFIX: Final = f"{NAMESPACE}.attempts."
+DEAD_LETTER_KEY_PREFIX: Final = f"{NAMESPACE}.dlq."
+
+
+def attempts_key(task_id: str) -> str:
+    """The counter of deliveries of ``task_id`` that reached a worker's model step."""
+    return f"{ATTEMPTS_KEY_PREFIX}{task_id}"
+
+
+def dead_letter_key(queue: str) -> str:
+    """The hash of ``queue``'s dead-lettered messages: one JSON record per task id."""
+    return f"{DEAD_LETTER_KEY_PREFIX}{queue}"

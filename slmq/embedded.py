@@ -81,7 +81,7 @@ class EmbeddedServer:
         command = [
             _server_binary(), "--port", str(port), "--bind", HOST, "--protected-mode", "yes",
             "--requirepass", password, "--dir", str(self.directory), "--appendonly", "yes",
-            "--appendfsync", "everysec", "--save", "", "--maxmemory-policy", "noeviction",
+            "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction",
             "--daemonize", "yes", "--pidfile", str(self.pidfile), "--logfile", str(self.logfile),
         ]  # fmt: skip
         subprocess.run(command, check=True, stdin=subprocess.DEVNULL, capture_output=True, timeout=START_TIMEOUT_S)

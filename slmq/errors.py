@@ -7,7 +7,9 @@ Each class can be rebuilt from its message alone, so it survives Celery's JSON r
 __all__ = [
     "BrokerUnavailableError",
     "ConfigError",
+    "DeadLetteredError",
     "FleetError",
+    "GenerationTimeoutError",
     "InferenceError",
     "InvalidPayloadError",
     "ModelLoadError",
@@ -103,3 +105,11 @@ class OutputValidationError(SlmqError):
     def __repr__(self) -> str:
         # Celery's events, Flower and logs show repr(exc): the raw output can quote the note, so it stays out.
         return f"{type(self).__name__}({self.message!r})"
+
+
+class GenerationTimeoutError(OutputValidationError):
+    """Raised when generation stopped at the task time limit before its output became a valid result."""
+
+
+class DeadLetteredError(SlmqError):
+    """Raised when a message was moved to its queue's dead-letter list; ``slmq dlq retry`` can run it again."""

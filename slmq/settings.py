@@ -1,5 +1,6 @@
 """Deployment settings, read once from ``SLMQ_*`` environment variables."""
 
+import math
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -9,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from slmq.errors import ConfigError
 
 REDIS_SCHEMES = ("redis", "rediss", "unix", "valkey", "valkeys")
+VISIBILITY_SLACK_S = 10
 
 
 class Settings(BaseSettings):
@@ -27,7 +29,18 @@ class Settings(BaseSettings):
     )
     max_payload_bytes: int = Field(default=64 * 1024, gt=0, description="Largest JSON payload accepted for enqueue.")
     result_expires_s: int = Field(default=7 * 24 * 3600, gt=0, description="How long results stay in the backend.")
-    visibility_timeout_s: int = Field(default=3600, gt=0, description="Redis re-delivers an unacked message after it.")
+    task_time_limit_s: float = Field(
+        default=300.0, gt=0, description="Generation stops at it; a model call running twice as long ends its worker."
+    )
+    visibility_timeout_s: int | None = Field(
+        default=None, gt=0, description="Redis re-delivers an unacked message after it; derived from the time limit."
+    )
+    max_attempts: int = Field(
+        default=3, ge=1, description="Deliveries of one message to a worker's model before it is dead-lettered."
+    )
+    broker_timeout_s: float = Field(
+        default=5.0, gt=0, description="How long one broker command or connection attempt may take before it fails."
+    )
     worker_ready_timeout_s: float = Field(
         default=900.0, gt=0, description="How long a spawned worker may take to load."
     )
@@ -55,6 +68,29 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.model_cache or self.home / "models"
+
+    @property
+    def hard_time_limit_s(self) -> float:
+        """A batch still running after this ends its worker process (the solo pool has no hard limit of its own)."""
+        return 2 * self.task_time_limit_s
+
+    @property
+    def min_visibility_timeout_s(self) -> int:
+        """A prefetched message waits for the batch in hand, then runs in its own: two hard limits, plus slack."""
+        return math.ceil(2 * self.hard_time_limit_s + VISIBILITY_SLACK_S)
+
+    def effective_visibility_timeout_s(self) -> int:
+        """The visibility timeout in force; a ConfigError if one set by hand would re-deliver running tasks."""
+        if self.visibility_timeout_s is None:
+            return self.min_visibility_timeout_s
+        if self.visibility_timeout_s < self.min_visibility_timeout_s:
+            raise ConfigError(
+                f"SLMQ_VISIBILITY_TIMEOUT_S={self.visibility_timeout_s} is shorter than two hard time limits "
+                f"(2 x 2 x SLMQ_TASK_TIME_LIMIT_S={self.task_time_limit_s:g}, plus {VISIBILITY_SLACK_S}s): Redis would "
+                f"re-deliver messages still being answered. Set it to at least {self.min_visibility_timeout_s}, "
+                "or unset it to derive it from the time limit."
+            )
+        return self.visibility_timeout_s
 
 
 def load_settings() -> Settings:

@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO))
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        for marker in ("integration", "e2e"):
+        for marker in ("integration", "e2e", "faults"):
             if f"{os.sep}{marker}{os.sep}" in str(item.path):
                 item.add_marker(marker)
 

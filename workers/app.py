@@ -2,22 +2,27 @@
 
 from typing import Any
 
+import redis
 from celery import Celery, Task
 
+from celeryconfig import worker_celery_config
 from slmq.app import create_app
 from slmq.constants import PING_TASK, task_name
 from slmq.errors import SlmqError
 from slmq.fleet import Fleet
 from slmq.settings import Settings
 from workers.batcher import Batcher, batching_step
+from workers.delivery import DeliveryGuard, DeliveryLedger
 from workers.runner import ModelRunner
 from workers.tasktypes import TASK_TYPES
+from workers.watchdog import Watchdog
 
 
 def build_worker_app(settings: Settings, fleet: Fleet, runner: ModelRunner) -> tuple[Celery, Batcher]:
     """A Celery app whose tasks are batched onto ``runner``; every task type is registered, served or not."""
     app = create_app(settings)
-    batcher = Batcher(runner, fleet)
+    app.conf.update(worker_celery_config())
+    batcher = Batcher(runner, fleet, settings.max_payload_bytes, delivery_guard(app, settings, runner.spec.queue))
     app.steps["consumer"].add(batching_step(batcher))
     for task_type in TASK_TYPES:
         _register(app, batcher, task_name(task_type))
@@ -30,14 +35,22 @@ def build_worker_app(settings: Settings, fleet: Fleet, runner: ModelRunner) -> t
     return app, batcher
 
 
+def delivery_guard(app: Celery, settings: Settings, queue: str) -> DeliveryGuard:
+    """Attempt counting, stored-result reuse, dead letters and the hard time limit for ``queue``'s worker."""
+    client = redis.Redis.from_url(app.conf.broker_url)
+    ledger = DeliveryLedger(client, app.backend, queue, settings.max_attempts, settings.result_expires_s)
+    return DeliveryGuard(ledger, Watchdog(settings.hard_time_limit_s), settings.task_time_limit_s)
+
+
 def _register(app: Celery, batcher: Batcher, name: str) -> None:
     # Expected, typed failures are listed in `throws`: Celery logs them in one line, without a traceback.
     @app.task(name=name, bind=True, throws=(SlmqError,))  # type: ignore[untyped-decorator]
-    def run(self: Task, payload: dict[str, Any]) -> dict[str, Any]:
+    def run(self: Task, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # Any arguments: a malformed message reaches the batcher, which answers it with InvalidPayloadError.
         task_id = str(self.request.id)
         outcome = batcher.take(task_id)
         if outcome is None:  # executed outside the batcher, e.g. eagerly
-            outcome = batcher.answer({task_id: (name, {"payload": payload})})[task_id]
+            outcome = batcher.answer({task_id: (name, kwargs)})[task_id]
         if isinstance(outcome, SlmqError):
             raise outcome
         return outcome.model_dump(mode="json")

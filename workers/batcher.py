@@ -9,8 +9,10 @@ task body only picks up its outcome, so result storage, events and the late ack 
 is stored stay Celery's, per message.
 """
 
+import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +20,9 @@ from celery.bootsteps import StartStopStep
 from pydantic import BaseModel, ValidationError
 
 from slmq.constants import task_type_from_name
-from slmq.errors import InferenceError, InvalidPayloadError, SlmqError, TaskNotServedError
+from slmq.errors import InferenceError, InvalidPayloadError, PayloadTooLargeError, SlmqError, TaskNotServedError
 from slmq.fleet import Fleet
+from workers.delivery import DeliveryGuard
 from workers.metrics import WorkerMeter
 from workers.runner import ModelRunner
 from workers.tasktypes import TASK_TYPES, Outcome
@@ -32,13 +35,18 @@ Request = Any  # celery.worker.request.Request: untyped upstream
 class Batcher:
     """Buffers task requests and answers them with one batched model call per task type."""
 
-    def __init__(self, runner: ModelRunner, fleet: Fleet) -> None:
+    def __init__(
+        self, runner: ModelRunner, fleet: Fleet, max_payload_bytes: int, delivery: DeliveryGuard | None = None
+    ) -> None:
         self.runner = runner
         self.fleet = fleet
+        self.max_payload_bytes = max_payload_bytes
+        self.delivery = delivery
         self.max_batch = runner.spec.max_batch
         self.max_wait_s = runner.spec.max_wait_ms / 1000
         self.buffer: list[Request] = []
         self.outcomes: dict[str, Outcome] = {}
+        self._takers: Counter[str] = Counter()  # requests still to take each outcome (a task id sent twice)
         self._execute: Callable[[Request], None] | None = None
         self._timer: Any = None
         self._deadline: Any = None
@@ -96,19 +104,61 @@ class Batcher:
         if not requests:
             return
         started = time.perf_counter()
-        outcomes = self.answer({request.id: (request.name, request.kwargs) for request in requests})
+        log.info("Batch started: %d tasks %s", len(requests), " ".join(request.id for request in requests))
+        outcomes: dict[str, Outcome] = {r.id: error for r in requests if (error := self._refuse(r)) is not None}
+        calls = {request.id: (request.name, request.kwargs) for request in requests if request.id not in outcomes}
+        outcomes.update(self.delivery.answer(calls, self.answer) if self.delivery else self.answer(calls))
         failed = sum(isinstance(outcome, SlmqError) for outcome in outcomes.values())
         seconds = time.perf_counter() - started
         log.info("Answered a batch of %d (%d failed) in %.2fs", len(requests), failed, seconds)
         if self.meter is not None:  # before the results are stored, so a caller that has its result sees it counted
             self.meter.batch({request.id: request.name for request in requests}, outcomes, seconds)
         self.outcomes.update(outcomes)
+        self._takers.update(request.id for request in requests)
         for request in requests:
             self._run(request)
 
     def take(self, task_id: str) -> Outcome | None:
         """The outcome computed for ``task_id`` in its batch (None when it ran outside a batch)."""
+        self._takers[task_id] -= 1
+        if self._takers[task_id] > 0:
+            return self.outcomes.get(task_id)  # the same id is in this batch again: it gets the same answer
+        del self._takers[task_id]
         return self.outcomes.pop(task_id, None)
+
+    def reset(self) -> None:
+        """Drop the buffer when the consumer stops or reconnects: those messages stay unacked and come back."""
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        if self.buffer:
+            log.warning("Consumer stopped with %d buffered messages; Redis re-delivers them", len(self.buffer))
+        self.buffer = []
+        self._extensions = 0
+
+    def _refuse(self, request: Request) -> SlmqError | None:
+        """The error of a message no task type may parse: positional or unknown arguments, oversize, not UTF-8."""
+        if request.args or set(request.kwargs) != {"payload"}:
+            return InvalidPayloadError(
+                f"A task message carries exactly one keyword argument, payload; task {request.id} has "
+                f"{len(request.args)} positional and keyword arguments {sorted(request.kwargs)}. "
+                "Send it through FleetClient.submit."
+            )
+        try:
+            size = len(json.dumps(request.kwargs["payload"], ensure_ascii=False).encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            return InvalidPayloadError(
+                f"Task {request.id}'s payload is not valid UTF-8 text ({exc.reason} at position {exc.start}); "
+                "decode the source with errors='replace' or fix its encoding."
+            )
+        except (TypeError, ValueError) as exc:
+            return InvalidPayloadError(f"Task {request.id}'s payload is not JSON data: {exc}.")
+        if size > self.max_payload_bytes:
+            return PayloadTooLargeError(
+                f"Task {request.id}'s payload is {size:,} bytes; the limit is {self.max_payload_bytes:,} "
+                "(SLMQ_MAX_PAYLOAD_BYTES). Split the text into smaller pieces or raise the limit."
+            )
+        return None
 
     def answer(self, calls: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Outcome]:
         """Outcomes for ``{task id: (task name, kwargs)}``: one model call per task type, errors per message."""
@@ -159,5 +209,11 @@ def batching_step(batcher: Batcher) -> type[StartStopStep]:
         def __init__(self, consumer: Any, **kwargs: Any) -> None:
             super().__init__(consumer, **kwargs)
             batcher.install(consumer)
+
+        def stop(self, consumer: Any) -> None:
+            batcher.reset()
+
+        def shutdown(self, consumer: Any) -> None:
+            batcher.reset()
 
     return Batching

@@ -17,6 +17,7 @@ log = logging.getLogger("slmq.worker")
 
 def run_worker(settings: Settings, model_name: str, device: str | None = None, node_name: str | None = None) -> None:
     """Run a worker for ``model_name`` until it is told to stop (SIGTERM: warm shutdown, nothing lost)."""
+    settings.effective_visibility_timeout_s()  # inconsistent time limits fail before the model loads
     fleet = load_fleet(settings.fleet)
     spec = fleet.model(model_name)
     device = device or spec.device
@@ -31,6 +32,8 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
     adapter_dir = fleet.resolve(spec.adapter) if spec.adapter else None
     runner = ModelRunner.load(spec, model_dir, torch_device, adapter_dir)
     runner.warm_up()
+    # The soft time limit: the solo pool has none, so every generate() stops itself (transformers' max_time).
+    runner.model.generation_config.max_time = settings.task_time_limit_s
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     log.info(
         "Model %s (%s, %s) loaded on %s in %.1fs; peak RSS %.0f MiB; consuming %s",

@@ -1,0 +1,187 @@
+"""Delivery bookkeeping in Redis: attempts per task id, results already stored, and dead letters.
+
+The attempt counter is incremented before the model runs, in Redis, so it survives a worker killed
+mid-batch: a message that keeps killing its worker is counted on every re-delivery and, past
+``max_attempts``, is dead-lettered instead of being run again. A message whose result is already
+stored (re-delivered after its result was written but before its ack) is answered with that result,
+not recomputed, so a task id never gets a second, different answer.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from celery import states
+from pydantic import BaseModel, ValidationError
+
+from slmq.constants import attempts_key, dead_letter_key, task_type_from_name
+from slmq.errors import DeadLetteredError, GenerationTimeoutError, InferenceError, OutputValidationError, SlmqError
+from workers.tasktypes import TASK_TYPES, Outcome
+from workers.watchdog import Watchdog
+
+log = logging.getLogger(__name__)
+
+# Outcomes that are the model's failure, not the caller's: recorded as dead letters so they can be re-run.
+DEAD_LETTER_ERRORS = (OutputValidationError, InferenceError)
+# A model call that took this share of the time limit was stopped by it (generation's max_time).
+TIME_LIMIT_SHARE = 0.95
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message as the worker received it: enough to dead-letter and later re-publish it."""
+
+    task_id: str
+    task_name: str
+    kwargs: dict[str, Any]
+
+
+class DeliveryLedger:
+    """Counts attempts, finds stored results and writes dead letters for one worker's queue."""
+
+    def __init__(self, client: redis.Redis, backend: Any, queue: str, max_attempts: int, expires_s: int) -> None:
+        self.client = client
+        self.backend = backend
+        self.queue = queue
+        self.max_attempts = max_attempts
+        self.expires_s = expires_s
+
+    def count(self, task_ids: Iterable[str]) -> dict[str, int]:
+        """Add one attempt to each task id; return each one's attempts so far, this one included."""
+        ids = list(task_ids)
+        if not ids:
+            return {}
+        with self.client.pipeline(transaction=False) as pipe:
+            for task_id in ids:
+                pipe.incr(attempts_key(task_id))
+                pipe.expire(attempts_key(task_id), self.expires_s)
+            replies = pipe.execute()
+        return {task_id: int(replies[2 * i]) for i, task_id in enumerate(ids)}
+
+    def stored(self, names: dict[str, str]) -> dict[str, Outcome]:
+        """Outcomes already in the result backend for ``{task id: task name}``: a re-delivery after the write."""
+        if not names:
+            return {}
+        raw = self.backend.client.mget([self.backend.get_key_for_task(task_id) for task_id in names])
+        found: dict[str, Outcome] = {}
+        for (task_id, name), value in zip(names.items(), raw, strict=True):
+            outcome = self._outcome(value, name) if value else None
+            if outcome is not None:
+                found[task_id] = outcome
+        return found
+
+    def _outcome(self, value: bytes, name: str) -> Outcome | None:
+        meta = self.backend.decode_result(value)
+        if meta.get("status") == states.FAILURE:
+            error = self.backend.exception_to_python(meta.get("result"))
+            return error if isinstance(error, SlmqError) else None
+        task_type = TASK_TYPES.get(str(task_type_from_name(name)))
+        if meta.get("status") != states.SUCCESS or task_type is None:
+            return None
+        try:
+            result: BaseModel = task_type.spec.result.model_validate(meta.get("result"))
+        except ValidationError:
+            return None  # stored by another slmq version: compute it again
+        return result
+
+    def exhausted(self, delivery: Delivery, attempts: int) -> DeadLetteredError:
+        """Dead-letter a message that reached the model ``attempts`` times without an answer."""
+        error = DeadLetteredError(
+            f"Task {delivery.task_id} was delivered {attempts} times and its worker was lost each time (killed, "
+            f"out of memory, or over the hard time limit), so it was moved to the dead-letter list of queue "
+            f"{self.queue} after SLMQ_MAX_ATTEMPTS={self.max_attempts}; inspect it with `slmq dlq show "
+            f"{delivery.task_id}` and re-run it with `slmq dlq retry {delivery.task_id}`."
+        )
+        self.dead_letter(delivery, error, attempts, reason="max_attempts")
+        return error
+
+    def dead_letter(self, delivery: Delivery, error: SlmqError, attempts: int, reason: str) -> None:
+        """Record ``delivery`` in its queue's dead-letter hash; a failed write is logged, never raised."""
+        record = {
+            "task_id": delivery.task_id,
+            "task_name": delivery.task_name,
+            "task_type": task_type_from_name(delivery.task_name),
+            "queue": self.queue,
+            "kwargs": delivery.kwargs,
+            "reason": reason,
+            "attempts": attempts,
+            "error_type": type(error).__name__,
+            "error": error.message,
+            "raw_output": getattr(error, "raw_output", None),
+            "errors": getattr(error, "errors", None),
+            "dead_lettered_at": time.time(),
+        }
+        try:
+            self.client.hset(dead_letter_key(self.queue), delivery.task_id, json.dumps(record, ensure_ascii=False))
+        except redis.RedisError:
+            log.exception("Could not dead-letter task %s", delivery.task_id)
+            return
+        log.warning("Dead-lettered task %s (%s, attempt %d)", delivery.task_id, reason, attempts)
+
+
+Calls = dict[str, tuple[str, dict[str, Any]]]  # {task id: (task name, kwargs)}
+Answer = Callable[[Calls], dict[str, Outcome]]
+
+
+class DeliveryGuard:
+    """Wraps a batch's model call with at-least-once bookkeeping: stored results, attempts, time limits."""
+
+    def __init__(self, ledger: DeliveryLedger, watchdog: Watchdog, time_limit_s: float) -> None:
+        self.ledger = ledger
+        self.watchdog = watchdog
+        self.time_limit_s = time_limit_s
+
+    def answer(self, calls: Calls, answer: Answer) -> dict[str, Outcome]:
+        """Outcomes for ``calls``: stored ones reused, exhausted ones dead-lettered, the rest run by ``answer``.
+
+        A message delivered before (its worker was lost with it in hand) runs alone, so a poison message
+        takes down no batch-mate on its next attempts.
+        """
+        try:
+            outcomes = self.ledger.stored({task_id: name for task_id, (name, _) in calls.items()})
+            attempts = self.ledger.count(task_id for task_id in calls if task_id not in outcomes)
+        except redis.RedisError:
+            log.warning("Could not read delivery records; running the batch without them", exc_info=True)
+            return self._run(calls, answer)
+        fresh: Calls = {}
+        suspects: list[Calls] = []
+        for task_id, (name, kwargs) in calls.items():
+            count = attempts.get(task_id)
+            if count is None:
+                continue  # answered before: its stored outcome is the answer
+            if count > self.ledger.max_attempts:
+                outcomes[task_id] = self.ledger.exhausted(Delivery(task_id, name, kwargs), count - 1)
+            elif count > 1:
+                suspects.append({task_id: (name, kwargs)})
+            else:
+                fresh[task_id] = (name, kwargs)
+        for group in [fresh, *suspects]:
+            computed = self._run(group, answer) if group else {}
+            for task_id, outcome in computed.items():
+                if isinstance(outcome, DEAD_LETTER_ERRORS):
+                    name, kwargs = calls[task_id]
+                    reason = type(outcome).__name__
+                    self.ledger.dead_letter(Delivery(task_id, name, kwargs), outcome, attempts[task_id], reason)
+            outcomes.update(computed)
+        return outcomes
+
+    def _run(self, calls: Calls, answer: Answer) -> dict[str, Outcome]:
+        started = time.monotonic()
+        with self.watchdog.guard(f"A batch of {len(calls)} tasks ({', '.join(calls)})"):
+            outcomes = answer(calls)
+        if time.monotonic() - started < TIME_LIMIT_SHARE * self.time_limit_s:
+            return outcomes
+        return {task_id: self._timed_out(outcome) for task_id, outcome in outcomes.items()}
+
+    def _timed_out(self, outcome: Outcome) -> Outcome:
+        if not isinstance(outcome, OutputValidationError) or isinstance(outcome, GenerationTimeoutError):
+            return outcome
+        message = (
+            f"Generation stopped at the task time limit of {self.time_limit_s:g}s (SLMQ_TASK_TIME_LIMIT_S) before the "
+            f"output was valid: {outcome.message} Send a shorter text, lower max_new_tokens or raise the limit."
+        )
+        return GenerationTimeoutError(message, *outcome.args[1:])
