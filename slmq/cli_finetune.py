@@ -5,6 +5,7 @@ import hashlib
 import json
 import logging
 import shlex
+import subprocess
 import sys
 from collections.abc import Iterator
 from itertools import islice
@@ -62,6 +63,7 @@ def _finetune(args: argparse.Namespace, settings: Settings) -> int:
         "base_model": {"name": spec.name, "source": str(spec.source), "revision": spec.revision},
         "data": data_meta,
         "device": device,
+        "code_commit": _commit(),
     }
     base_dir = materialize(spec, fleet, settings.models_dir)
     report = finetune(base_dir, records, args.output, config, torch_device, meta)
@@ -71,6 +73,17 @@ def _finetune(args: argparse.Namespace, settings: Settings) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _commit() -> str | None:
+    """The slmq commit that trained the adapter (its generator made the data), when run from a checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None
 
 
 def _default_device() -> str:
