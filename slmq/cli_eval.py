@@ -1,8 +1,10 @@
 """The ``slmq synth`` and ``slmq eval`` commands: synthetic training data and evaluation against gold records."""
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from slmq.errors import InvalidPayloadError
 from slmq.settings import Settings
 
 SYNTH_TASKS = ("delivery_note",)
+EVAL_TASKS = ("delivery_note",)
 
 
 def register(commands: Any) -> None:
@@ -21,6 +24,16 @@ def register(commands: Any) -> None:
     synth.add_argument("--split", choices=("train", "heldout"), default="train", help="value pools to draw from")
     synth.add_argument("-o", "--output", type=Path, help="output JSONL file (default: stdout)")
     synth.set_defaults(handler=_synth)
+
+    evaluate = commands.add_parser("eval", help="run labelled notes through the fleet and score the answers")
+    evaluate.add_argument("task", choices=EVAL_TASKS, help="task type to evaluate")
+    evaluate.add_argument("input", type=Path, help='labelled JSONL file with lines {"id", "text", "gold"}')
+    evaluate.add_argument("-o", "--output", type=Path, help="write each note's answer, gold and counts (JSONL)")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument("--limit", type=int, help="evaluate only the first N notes")
+    evaluate.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each result")
+    evaluate.add_argument("--no-spawn", action="store_true", help="never start a local worker")
+    evaluate.set_defaults(handler=_eval)
 
 
 def _synth(args: argparse.Namespace, settings: Settings) -> int:
@@ -38,3 +51,41 @@ def _synth(args: argparse.Namespace, settings: Settings) -> int:
     where = args.output or "stdout"
     print(f"slmq: {args.count} {args.split} notes ({DATA_VERSION}, seed {args.seed}) to {where}.", file=sys.stderr)
     return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from producer import FleetClient
+    from slmq.evaluation import evaluate, format_report, load_labelled, prediction_line
+
+    if args.limit is not None and args.limit < 1:
+        raise InvalidPayloadError(f"--limit must be at least 1, got {args.limit}.")
+    records = load_labelled(args.input)[: args.limit]
+    client = FleetClient(settings)
+    model = client.fleet.model_for(args.task).name
+    with _worker_for(client, args.task, args.no_spawn), tqdm(total=len(records), unit="note", file=sys.stderr) as bar:
+        result = evaluate(client, records, timeout=args.timeout, on_prediction=lambda _: bar.update())
+    if args.output:
+        with args.output.open("w", encoding="utf-8") as out:
+            for index, (prediction, record) in enumerate(zip(result.predictions, records, strict=True)):
+                line = prediction_line(prediction, record["gold"], result.report, index)
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    if args.json:
+        print(json.dumps({"task": args.task, "file": str(args.input), "model": model, **result.report.as_dict()}))
+    else:
+        print(format_report(result.report, f"{args.task} on {args.input} (model {model})"))
+    return 0
+
+
+@contextlib.contextmanager
+def _worker_for(client: Any, task_type: str, no_spawn: bool) -> Iterator[None]:
+    """A local worker for the task's model while the block runs, unless one already consumes its queue."""
+    if no_spawn:
+        yield
+        return
+    from slmq.spawn import local_worker
+
+    spec = client.fleet.model_for(task_type)
+    with local_worker(client.app, client.settings, spec, client.app.conf.broker_url):
+        yield

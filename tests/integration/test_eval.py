@@ -1,0 +1,95 @@
+"""slmq eval and slmq.evaluation through a real worker on the tiny random model: the report adds up."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from producer import FleetClient
+from slmq.evaluation import evaluate, load_labelled
+from slmq.scoring import FIELDS, Counts, score_record
+from tests.integration.conftest import Deployment, StartWorker
+
+HELDOUT = Path(__file__).resolve().parents[2] / "data" / "delivery_note" / "heldout-v1.jsonl"
+
+
+def _notes(tmp_path: Path, count: int) -> Path:
+    path = tmp_path / "notes.jsonl"
+    path.write_text("".join(HELDOUT.read_text(encoding="utf-8").splitlines(keepends=True)[:count]), encoding="utf-8")
+    return path
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def test_eval_spawns_a_worker_and_its_json_report_is_the_sum_of_its_per_note_scores(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    # Given four labelled notes and no worker running
+    notes, answers = _notes(tmp_path, 4), tmp_path / "answers.jsonl"
+    # When they are evaluated with --json and --output
+    done = deployment.cli("eval", "delivery_note", str(notes), "--output", str(answers), "--json", timeout=600)
+    # Then a local worker answered and the report is the sum of the per-note scores written beside it
+    assert done.returncode == 0, done.stderr
+    assert "starting a local worker" in done.stderr
+    report = json.loads(done.stdout)
+    lines = [json.loads(line) for line in answers.read_text(encoding="utf-8").splitlines()]
+    gold = load_labelled(notes)
+    assert [line["id"] for line in lines] == [record["id"] for record in gold]
+    total, per_field = Counts(), {name: Counts() for name in FIELDS}
+    for line, record in zip(lines, gold, strict=True):
+        assert (line["result"] is None) != (line["error"] is None)
+        rescored = score_record(record["gold"], line["result"], line["id"])
+        assert line["score"] == {"tp": rescored.total.tp, "fp": rescored.total.fp, "fn": rescored.total.fn,
+                                 "exact": rescored.exact, "valid": rescored.valid}  # fmt: skip
+        assert rescored.valid == (line["error"] is None)
+        total.add(rescored.total)
+        for name, counts in rescored.fields.items():
+            per_field[name].add(counts)
+    assert report["records"] == 4 and report["model"] == "tiny-notes"
+    assert (report["micro"]["tp"], report["micro"]["fp"], report["micro"]["fn"]) == (total.tp, total.fp, total.fn)
+    assert report["micro_f1"] == total.f1
+    assert report["micro"]["precision"] == _ratio(total.tp, total.tp + total.fp)
+    assert report["schema_valid_rate"] == sum(line["score"]["valid"] for line in lines) / 4
+    assert report["exact_record_rate"] == sum(line["score"]["exact"] for line in lines) / 4
+    for name, counts in per_field.items():
+        assert (report["fields"][name]["tp"], report["fields"][name]["fp"], report["fields"][name]["fn"]) == (
+            counts.tp, counts.fp, counts.fn,
+        )  # fmt: skip
+
+
+def test_the_text_report_names_every_field_and_the_headline_figures(deployment: Deployment, tmp_path: Path) -> None:
+    done = deployment.cli("eval", "delivery_note", str(_notes(tmp_path, 2)), timeout=600)
+    assert done.returncode == 0, done.stderr
+    for name in (*FIELDS, "micro", "micro-F1", "exact-record rate", "schema-valid rate", "(2 notes)"):
+        assert name in done.stdout
+
+
+def test_evaluate_in_python_scores_each_answer_and_the_report_adds_them_up(
+    deployment: Deployment, start_worker: StartWorker
+) -> None:
+    # Given a worker for the delivery_note model and three labelled notes
+    start_worker("tiny-notes")
+    records: list[dict[str, Any]] = load_labelled(HELDOUT)[:3]
+    seen: list[str] = []
+    # When they are evaluated through the client
+    result = evaluate(
+        FleetClient(deployment.settings()), records, timeout=300, on_prediction=lambda p: seen.append(p.id)
+    )
+    # Then each answer is scored against its own gold, in order, and the report's totals are their sums
+    assert seen == [record["id"] for record in records] == [p.id for p in result.predictions]
+    micro = Counts()
+    for prediction, record, scored in zip(result.predictions, records, result.report.records, strict=True):
+        assert scored == score_record(record["gold"], prediction.result, prediction.id)
+        assert (prediction.result is None) == (prediction.error is not None) == (not scored.valid)
+        micro.add(scored.total)
+    assert result.report.micro == micro
+    assert result.report.valid_rate == sum(s.valid for s in result.report.records) / 3
+
+
+def test_eval_refuses_a_file_without_gold_records(deployment: Deployment, tmp_path: Path) -> None:
+    notes = tmp_path / "unlabelled.jsonl"
+    notes.write_text(json.dumps({"id": "a", "text": "2 pallets to Acme"}) + "\n")
+    done = deployment.cli("eval", "delivery_note", str(notes), "--no-spawn")
+    assert done.returncode == 1
+    assert "InvalidPayloadError" in done.stderr and '"gold"' in done.stderr
