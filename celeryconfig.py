@@ -4,9 +4,12 @@ It is a function rather than module-level names because the broker URL is only k
 embedded server (if any) is running, and tests build apps for several Redis databases in one process.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slmq.settings import Settings
+
+if TYPE_CHECKING:
+    from slmq.fleet import Fleet
 
 # A producer whose broker is down gets BrokerUnavailableError after about a second, never kombu's long retry loop.
 PRODUCER_RETRY_POLICY: dict[str, float] = {
@@ -75,3 +78,22 @@ def celery_config(settings: Settings, broker_url: str, result_backend: str) -> d
         "broker_connection_timeout": timeout,
         "enable_utc": True,
     }
+
+
+def beat_schedule(fleet: "Fleet") -> dict[str, Any]:
+    """Celery beat's schedule: one entry per ``[pipelines.<name>]`` of the fleet file, sent to the pipeline queue."""
+    from datetime import timedelta
+
+    from celery.schedules import crontab
+
+    from slmq.constants import PIPELINE_QUEUE, PIPELINE_TASK
+
+    schedule: dict[str, Any] = {}
+    for name, pipeline in fleet.pipelines.items():
+        fields = pipeline.crontab_fields()
+        every = crontab(**fields) if fields else timedelta(seconds=float(pipeline.schedule))
+        # A tick nobody took before the next one is due is dropped, so a busy pipeline builds no backlog.
+        expires = 60.0 if fields else max(float(pipeline.schedule), 1.0)
+        options = {"queue": PIPELINE_QUEUE, "expires": expires}
+        schedule[f"pipeline:{name}"] = {"task": PIPELINE_TASK, "schedule": every, "args": (name,), "options": options}
+    return schedule

@@ -3,7 +3,8 @@
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeoutError
@@ -24,6 +25,9 @@ from slmq.errors import (
 )
 from slmq.fleet import Fleet, load_fleet
 from slmq.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from producer.jobs import Job
 
 
 class TaskHandle:
@@ -88,7 +92,9 @@ class FleetClient:
         self.app = app or create_app(self.settings)
         self.router = Router(self.fleet, self.settings.max_payload_bytes)
 
-    def submit(self, task_type: str, payload: Payload, *, task_id: str | None = None) -> TaskHandle:
+    def submit(
+        self, task_type: str, payload: Payload, *, task_id: str | None = None, headers: dict[str, Any] | None = None
+    ) -> TaskHandle:
         """Validate, route and enqueue one task; nothing is enqueued when the payload is refused."""
         routed = self.router.route(task_type, payload)
         task_id = task_id or str(uuid.uuid4())
@@ -98,6 +104,7 @@ class FleetClient:
                 kwargs={"payload": routed.payload},
                 queue=routed.queue,
                 task_id=task_id,
+                headers=headers,
                 # Flower and worker logs show this instead of the payload: no note text leaves Redis.
                 argsrepr="()",
                 kwargsrepr=f"{{'payload': <{routed.size} bytes>}}",
@@ -125,14 +132,57 @@ class FleetClient:
         With ``return_errors`` a failed or refused item yields its typed error instead of raising it.
         An ``SlmqError`` among the payloads (an item the caller refused itself) is yielded in its place.
         """
-        in_flight = window or 4 * self.fleet.model_for(task_type).max_batch
+        in_flight = window or self.default_window(task_type)
+        handles = (self._submit_or_error(task_type, payload, return_errors) for payload in payloads)
+        yield from self.in_order(handles, in_flight, timeout=timeout, return_errors=return_errors)
+
+    def default_window(self, task_type: str) -> int:
+        """Tasks kept in flight by ``map`` and jobs: four of the serving model's batches."""
+        return 4 * self.fleet.model_for(task_type).max_batch
+
+    def in_order(
+        self,
+        handles: Iterable[TaskHandle | SlmqError],
+        window: int,
+        *,
+        timeout: float | None = None,
+        return_errors: bool = False,
+    ) -> Iterator[BaseModel | SlmqError]:
+        """Results of lazily submitted ``handles`` in order, drawing at most ``window`` ahead of the oldest."""
         pending: deque[TaskHandle | SlmqError] = deque()
-        for payload in payloads:
-            pending.append(self._submit_or_error(task_type, payload, return_errors))
-            if len(pending) >= in_flight:
+        for handle in handles:
+            pending.append(handle)
+            if len(pending) >= window:
                 yield self._settle(pending.popleft(), timeout, return_errors)
         while pending:
             yield self._settle(pending.popleft(), timeout, return_errors)
+
+    def submit_job(
+        self,
+        source: str | Path,
+        task_type: str = "delivery_note",
+        *,
+        format: str | None = None,
+        window: int | None = None,
+        timeout: float | None = 600.0,
+        background: bool = True,
+    ) -> "Job":
+        """Run every line of ``source`` as a batch job; returns at once (feeding in a thread) unless not ``background``.
+
+        The job's id comes from the content and the task type: submitting the same input again resumes
+        the job, and lines that are done are not run again.
+        """
+        from producer.jobs import submit_job
+
+        return submit_job(self, Path(source), task_type, format, window, timeout, background)
+
+    def job(self, job_id: str) -> "Job":
+        """The handle of an existing job; ``JobNotFoundError`` if this broker has none with that id."""
+        from producer.jobs import Job
+
+        job = Job(self, job_id)
+        job.status()
+        return job
 
     def _submit_or_error(
         self, task_type: str, payload: Payload | SlmqError, return_errors: bool

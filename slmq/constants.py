@@ -63,3 +63,41 @@ def attempts_key(task_id: str) -> str:
 def dead_letter_key(queue: str) -> str:
     """The hash of ``queue``'s dead-lettered messages: one JSON record per task id."""
     return f"{DEAD_LETTER_KEY_PREFIX}{queue}"
+
+
+# Batch jobs: a hash of counters per job, its per-line records and failures, and its feeder's lease.
+JOB_KEY_PREFIX: Final = f"{NAMESPACE}.job."
+# Message headers that tie a task to its job and line (the worker records the line's outcome).
+JOB_HEADER: Final = "slmq_job"
+JOB_LINE_HEADER: Final = "slmq_line"
+JOB_LINE_ID_HEADER: Final = "slmq_line_id"
+
+
+def job_key(job_id: str) -> str:
+    """The hash of a job's counters and settings: total, done, failed, state, task, model, source, ..."""
+    return f"{JOB_KEY_PREFIX}{job_id}"
+
+
+def job_results_key(job_id: str) -> str:
+    """The hash of a job's finished lines: line index -> output record (JSON)."""
+    return f"{JOB_KEY_PREFIX}{job_id}.results"
+
+
+def job_failures_key(job_id: str) -> str:
+    """The hash of a job's failed lines: line index -> error type (what ``slmq job retry`` re-drives)."""
+    return f"{JOB_KEY_PREFIX}{job_id}.failures"
+
+
+def job_feeder_key(job_id: str) -> str:
+    """The lease of the one process that feeds a job's lines to the fleet."""
+    return f"{JOB_KEY_PREFIX}{job_id}.feeder"
+
+
+# Scheduled pipelines: `slmq beat` sends the ticks and consumes this queue (no model, no torch).
+PIPELINE_QUEUE: Final = f"{NAMESPACE}.beat.pipelines"  # a dot: never a model's queue
+PIPELINE_TASK: Final = f"{NAMESPACE}.beat.pipeline"
+
+
+def pipeline_claim_key(pipeline: str, file_name: str) -> str:
+    """The lease on one inbox file: only its holder processes the file."""
+    return f"{NAMESPACE}.pipeline.{pipeline}.claim.{file_name}"

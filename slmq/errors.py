@@ -11,7 +11,10 @@ __all__ = [
     "FleetError",
     "GenerationTimeoutError",
     "InferenceError",
+    "InputFormatError",
     "InvalidPayloadError",
+    "JobNotFoundError",
+    "JobStateError",
     "ModelLoadError",
     "ModelSourceError",
     "OutputValidationError",
@@ -113,3 +116,15 @@ class GenerationTimeoutError(OutputValidationError):
 
 class DeadLetteredError(SlmqError):
     """Raised when a message was moved to its queue's dead-letter list; ``slmq dlq retry`` can run it again."""
+
+
+class JobNotFoundError(SlmqError):
+    """Raised when no job has the given id in this broker (never submitted, or expired with its results)."""
+
+
+class JobStateError(SlmqError):
+    """Raised when a job cannot do what was asked in its state: results of an unfinished job, a cancelled job."""
+
+
+class InputFormatError(SlmqError):
+    """Raised when a job's input cannot be read: missing, empty, changed since submission, or of no known format."""

@@ -11,6 +11,7 @@ from pydantic_core import ErrorDetails
 
 from slmq.constants import queue_name
 from slmq.errors import FleetError, TaskNotServedError, UnknownTaskTypeError
+from slmq.pipeline import PipelineSpec
 from slmq.schemas import TASK_TYPE_SPECS
 
 Quantization = Literal["nf4", "int8", "none"]
@@ -106,6 +107,7 @@ class Fleet(BaseModel):
 
     models: dict[str, ModelSpec]
     tasks: dict[str, TaskSpec]
+    pipelines: dict[str, PipelineSpec] = Field(default_factory=dict)
     path: Path | None = None
 
     @model_validator(mode="before")
@@ -115,6 +117,11 @@ class Fleet(BaseModel):
             data["models"] = {
                 name: {**table, "name": name} if isinstance(table, dict) else table
                 for name, table in data["models"].items()
+            }
+        if isinstance(data, dict) and isinstance(data.get("pipelines"), dict):
+            data["pipelines"] = {
+                name: {**table, "name": name} if isinstance(table, dict) else table
+                for name, table in data["pipelines"].items()
             }
         return data
 
@@ -128,6 +135,12 @@ class Fleet(BaseModel):
             if task.model not in self.models:
                 raise ValueError(
                     f"tasks.{task_type}.model: no model named {task.model!r}; declared models: {', '.join(self.models)}"
+                )
+        for name, pipeline in self.pipelines.items():
+            if pipeline.task not in self.tasks:
+                raise ValueError(
+                    f"pipelines.{name}.task: {pipeline.task!r} is not a task type of this fleet; "
+                    f"served task types: {', '.join(self.tasks)}"
                 )
         return self
 

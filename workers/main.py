@@ -25,6 +25,7 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
 
     from workers.app import build_worker_app
     from workers.metrics import WorkerMeter
+    from workers.recorder import JobRecorder
     from workers.runner import ModelRunner
     from workers.sources import materialize
 
@@ -50,6 +51,7 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
     meter.watch(runner)
     meter.start_heartbeat(node, device, torch_device, runner.load_seconds, settings.metrics_heartbeat_s)
     atexit.register(meter.stop)
+    JobRecorder(broker, settings.result_expires_s, spec, device).connect()  # batch jobs' line records
     # solo pool: the model lives in this process, never in a parent that forks. The prefetch window
     # is one batch, so the batcher can see max_batch messages at once; they stay unacked until answered.
     app.worker_main(

@@ -1,0 +1,170 @@
+"""Job input and output files: JSONL ``{"id", "text"}``, a folder of ``.txt``/``.eml`` notes, OpenAI batch files.
+
+Inputs are read as a stream of ``Line``s (memory stays flat however long the file); a line that cannot
+become a payload carries the error that refuses it, so every input line gets an output record.
+"""
+
+import email
+import email.policy
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slmq.errors import InputFormatError, InvalidPayloadError, SlmqError
+
+FORMATS = ("jsonl", "openai", "folder")
+NOTE_SUFFIXES = (".txt", ".eml")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One input item: its 0-based position, its id (``id``, ``custom_id`` or file name) and its payload."""
+
+    index: int
+    id: str
+    payload: dict[str, Any] | SlmqError
+
+
+def detect_format(source: Path) -> str:
+    """``folder`` for a directory or a single note file, ``openai`` when the first line has a ``custom_id``."""
+    if source.is_dir() or source.suffix.lower() in NOTE_SUFFIXES:
+        return "folder"
+    if not source.is_file():
+        raise InputFormatError(f"No input at {source}; give a JSONL file, an OpenAI batch file or a folder of notes.")
+    with source.open(encoding="utf-8", errors="replace") as lines:
+        first = next((line for line in lines if line.strip()), "")
+    if not first:
+        raise InputFormatError(f"{source} is empty; a job needs at least one line.")
+    try:
+        item = json.loads(first)
+    except json.JSONDecodeError:
+        return "jsonl"  # the bad line becomes an error record, like `slmq parse` does
+    return "openai" if isinstance(item, dict) and "custom_id" in item else "jsonl"
+
+
+def read_lines(source: Path, format: str, fields: set[str]) -> Iterator[Line]:
+    """The input's lines, each with only the task's ``fields`` in its payload."""
+    if format == "folder":
+        return _read_notes(source)
+    if format not in FORMATS:
+        raise InputFormatError(f"Unknown input format {format!r}; use one of: {', '.join(FORMATS)}.")
+    if not source.is_file():
+        raise InputFormatError(f"No input file at {source}.")
+    return _read_json_lines(source, fields, openai=format == "openai")
+
+
+def job_id(task: str, lines: Iterator[Line]) -> tuple[str, int]:
+    """A job's id from its task type and content (same file, same task: same job), and its line count."""
+    digest = hashlib.sha256(task.encode())
+    total = 0
+    for line in lines:
+        payload = line.payload if isinstance(line.payload, dict) else {"error": line.payload.message}
+        digest.update(json.dumps([line.id, payload], sort_keys=True, ensure_ascii=False).encode("utf-8", "replace"))
+        total += 1
+    if total == 0:
+        raise InputFormatError("The input has no lines (or no .txt/.eml files); a job needs at least one.")
+    return f"{task}-{digest.hexdigest()[:16]}", total
+
+
+def output_record(record: dict[str, Any], format: str) -> dict[str, Any]:
+    """A line's stored record as the output file shows it: slmq's own, or an OpenAI batch output line."""
+    if format != "openai":
+        return record
+    request_id = f"{record['job']}-{record['line']}"
+    if record["error"] is not None:
+        error = {"code": record["error"]["type"], "message": record["error"]["message"]}
+        return {"id": request_id, "custom_id": record["id"], "response": None, "error": error,
+                "provenance": record["provenance"]}  # fmt: skip
+    body = {
+        "id": f"chatcmpl-{request_id}",
+        "object": "chat.completion",
+        "created": int(record["provenance"].get("finished_at") or time.time()),
+        "model": record["model"],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": json.dumps(record["result"], ensure_ascii=False)},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": None,
+        "system_fingerprint": record["provenance"].get("prompt_version"),
+    }
+    response = {"status_code": 200, "request_id": request_id, "body": body}
+    return {"id": request_id, "custom_id": record["id"], "response": response, "error": None,
+            "provenance": record["provenance"]}  # fmt: skip
+
+
+def _read_json_lines(source: Path, fields: set[str], openai: bool) -> Iterator[Line]:
+    index = 0
+    with source.open(encoding="utf-8", errors="surrogateescape") as lines:
+        for number, text in enumerate(lines, start=1):
+            if not text.strip():
+                continue
+            yield _openai_line(index, number, text) if openai else _jsonl_line(index, number, text, fields)
+            index += 1
+
+
+def _jsonl_line(index: int, number: int, text: str, fields: set[str]) -> Line:
+    try:
+        item = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Line(index, f"line-{number}", InvalidPayloadError(f"Line {number} is not JSON ({exc.msg}); fix it."))
+    if not isinstance(item, dict) or "text" not in item:
+        line_id = str(item.get("id", f"line-{number}")) if isinstance(item, dict) else f"line-{number}"
+        error = InvalidPayloadError(f'Line {number} has no "text" field; lines are {{"id": ..., "text": ...}}.')
+        return Line(index, line_id, error)
+    return Line(index, str(item.get("id", f"line-{number}")), {k: v for k, v in item.items() if k in fields})
+
+
+def _openai_line(index: int, number: int, text: str) -> Line:
+    try:
+        item = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Line(index, f"line-{number}", InvalidPayloadError(f"Line {number} is not JSON ({exc.msg}); fix it."))
+    custom_id = str(item.get("custom_id", f"line-{number}")) if isinstance(item, dict) else f"line-{number}"
+    body = item.get("body") if isinstance(item, dict) else None
+    messages = body.get("messages") if isinstance(body, dict) else None
+    users = [m for m in messages or [] if isinstance(m, dict) and m.get("role") == "user"]
+    if not users:
+        return Line(index, custom_id, InvalidPayloadError(
+            f"Line {number} ({custom_id}) has no user message in body.messages; slmq takes the last user message "
+            "of a /v1/chat/completions request as the task's text."
+        ))  # fmt: skip
+    return Line(index, custom_id, {"text": _content_text(users[-1].get("content"))})
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}, ...]
+        return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
+def _read_notes(source: Path) -> Iterator[Line]:
+    if source.is_file():
+        files = [source]
+    elif source.is_dir():
+        files = sorted(path for path in source.iterdir() if path.is_file() and path.suffix.lower() in NOTE_SUFFIXES)
+    else:
+        raise InputFormatError(f"No input at {source}.")
+    for index, path in enumerate(files):
+        try:
+            text = _eml_text(path) if path.suffix.lower() == ".eml" else path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            yield Line(index, path.name, InvalidPayloadError(f"Cannot read {path.name} as UTF-8 text: {exc}."))
+            continue
+        yield Line(index, path.name, {"text": text.strip()})
+
+
+def _eml_text(path: Path) -> str:
+    """An e-mail's subject and plain-text body (its HTML part only when it has no plain one)."""
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain", "html")) if hasattr(message, "get_body") else None
+    text = body.get_content() if body is not None else ""
+    subject = message.get("subject")
+    return f"Subject: {subject}\n\n{text}" if subject else str(text)
