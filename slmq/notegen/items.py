@@ -109,7 +109,7 @@ def _unit(p: Picker, plural: str, quantity: float | int, lang: str) -> str:
     else:
         singular = SINGULAR.get(plural, plural)
         if plural in ABBREVIATIONS and p.chance(0.12):
-            singular = plural = ABBREVIATIONS[plural]
+            singular, plural = ABBREVIATIONS[plural]
     return singular if quantity == 1 else plural
 
 

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from slmq.notegen import parts
-from slmq.notegen.phrases import DISCLAIMERS, FILLER_EN, FORM_FOOTERS, QUOTED_REPLIES, fill
+from slmq.notegen.phrases import DISCLAIMERS, FILLER_EN, FORM_FOOTERS, QUOTED_REPLIES, fill, receiving_hours
 from slmq.notegen.picker import Picker
 from slmq.notegen.scenario import Scenario
 from slmq.notegen.table import item_table
@@ -216,7 +216,7 @@ def email(p: Picker, s: Scenario) -> str:
             "\n".join(extra) or None,
             "\n".join(signature),
             _quoted(p, s) if long or p.chance(0.22) else None,
-            p.digits(p.one(DISCLAIMERS)) if long or p.chance(0.2) else None,
+            p.digits(p.one(DISCLAIMERS), "#") if long or p.chance(0.2) else None,
         ]
     )
     return body
@@ -231,41 +231,47 @@ def _quoted(p: Picker, s: Scenario) -> str:
     return "\n".join(f"> {line}" for line in lines)
 
 
+SMS_VERBS = ("pls send", "can u drop", "need", "pls deliver", "could you bring", "send", "Can we get",
+             "any chance you can deliver", "hi, pls send", "Morning! pls send", "can you do", "we need")  # fmt: skip
+SMS_HEADS = ("{v} {i} to {t}", "{v} {i} to {t}", "can the {i} for {c} go to {a}", "{i} for {c} pls, {a}",
+             "order for {c} ({a}): {i}", "{v} {i} over to {c} at {a}", "for {c}, {a}: {i}")  # fmt: skip
+
+
 def sms(p: Picker, s: Scenario) -> str:
-    """A short text message or chat line in informal language."""
+    """A short text message, or a few chat messages, in informal language."""
     refs = parts.reference_texts(p, s)
-    verb = p.any(
-        (
-            "pls send",
-            "can u drop",
-            "need",
-            "pls deliver",
-            "could you bring",
-            "send",
-            "Can we get",
-            "Quick q - can you deliver",
-            "hi, pls send",
-        )
-    )
-    target = parts.consignee_block(p, s, False)
     items = parts.item_phrase(p, s)
-    bits = [f"{verb} {items} to {target}" if items else f"{verb} the order to {target}"]
+    head = p.one(SMS_HEADS) if items and s.consignee else "{v} {i} to {t}"
+    if not items:
+        head = "{v} the usual order to {t}"
+    fields = {"v": p.any(SMS_VERBS), "i": items}
+    if "{t}" in head:
+        fields["t"] = parts.consignee_block(p, s, False)
+    else:
+        fields["c"], fields["a"] = s.consignee or "", parts.address_text(p, s, False)
+    bits = [head.format(**fields)]
     if s.delivery_date:
         bits.append(s.delivery_date if not s.date_is_hours else f"we're open {s.delivery_date}")
     if s.instructions:
         bits.append(s.instructions)
     bits.extend(refs)
-    text = p.any((", ", ". ", " - ")).join(bits)
-    contact = None
     if s.contact_name or s.contact_phone:
         contact = parts.contact_text(p, s)
         if contact and s.contact_name and s.contact_phone and p.chance(0.5) and not s.contact_in_instructions:
             contact = f"- {s.contact_name} {s.contact_phone}"
-    text = f"{text}. {contact}" if contact else f"{text}."
-    if p.chance(0.3):
-        stamp = f"[{p.between(6, 19):02d}:{p.between(0, 59):02d}]"
-        text = f"{stamp} {p.one(FIRST_NAMES['en'])}: {text}"
+        if contact:
+            bits.append(contact)
     s.tags.append("sms")
+    if p.chance(0.2) and len(bits) > 2:  # a chat: each bit a message of its own
+        writer, hour, minute = p.one(FIRST_NAMES["en"]), p.between(7, 18), p.between(0, 50)
+        return "\n".join(f"[{hour:02d}:{minute + n:02d}] {writer}: {bit}" for n, bit in enumerate(bits))
+    joiner = p.any((", ", ". ", " - "))
+    text = bits[0]
+    for bit in bits[1:]:
+        text += (" " if joiner == ". " and text.endswith(".") else joiner) + bit
+    text += "" if text[-1] in ".!?" else "."
+    if p.chance(0.3):
+        text = f"[{p.between(6, 19):02d}:{p.between(0, 59):02d}] {p.one(FIRST_NAMES['en'])}: {text}"
     return text
 
 
@@ -300,9 +306,16 @@ def form(p: Picker, s: Scenario, table: bool = False) -> str:
             )
     else:
         blocks.append(f"{label} {parts.address_text(p, s, False)}")
-    if p.chance(0.45):
+    letterhead = None
+    if p.chance(0.25):  # the sender's letterhead, unlabelled, above the title
+        phone = f"{p.any(OFFICE_LABELS)} {s.sender_phone}" if p.chance(0.6) else None
+        letterhead = "\n".join(x for x in (parts.sender_block(p, s, p.chance(0.5)), phone) if x)
+        s.tags.append("distractor")
+    elif p.chance(0.4):
         blocks.append(f"{p.any(parts.SENDER_LABELS)} {parts.sender_block(p, s, False)}")
         s.tags.append("distractor")
+    if s.delivery_date and not s.date_is_hours and p.chance(0.1):
+        blocks.append(f"{p.any(('Goods-in hours:', 'Opening hours:', 'Receiving:'))} {receiving_hours(p)}")
     billing = parts.billing_block(p, s)
     if billing:
         blocks.append(f"{p.any(parts.BILLING_LABELS)} {billing}")
@@ -315,17 +328,18 @@ def form(p: Picker, s: Scenario, table: bool = False) -> str:
     blocks.extend(refs)
     blocks.extend(_distractor_lines(p, s))
     instr = parts.instructions_text(p, s, True)
+    items = None
     if s.items:
-        items = (
-            item_table(p, s)
-            if table
-            else f"{p.any(('Items:', 'Goods:', 'Contents:', 'Qty / item:'))}\n" + (parts.item_list(p, s))
-        )
-    else:
-        items = None
+        label = p.any(("Items:", "Goods:", "Contents:", "Qty / item:", "Qty:", "Order:"))
+        if table:
+            items = item_table(p, s)
+        elif p.chance(0.3):
+            items = f"{label} " + p.any(("; ", " / ", ", ", " | ")).join(parts.item_lines(p, s))
+        else:
+            items = f"{label}\n" + parts.item_list(p, s)
     p.rng.shuffle(blocks)
     footer = p.one(FORM_FOOTERS).format(n=p.between(1, 30), w=p.between(20, 900)) if p.chance(0.3) else None
-    ordered = [header, *blocks[:2], items, *blocks[2:], instr, footer]
+    ordered = [letterhead, header, *blocks[:2], items, *blocks[2:], instr, footer]
     if table:
         s.tags.append("table")
     s.tags.append("form")

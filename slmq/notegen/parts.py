@@ -124,12 +124,21 @@ def consignee_block(p: Picker, s: Scenario, multiline: bool) -> str:
     addr = address_text(p, s, multiline)
     if s.consignee is None:
         return addr
-    return f"{s.consignee}\n{addr}" if multiline else f"{s.consignee}, {addr}"
+    consignee = s.consignee
+    if s.contact_name and not s.consignee_person and not s.contact_in_instructions and p.chance(0.12):
+        consignee += p.any((", FAO ", ", Attn: ", " - attn ", "\nFAO: ", "\nATTN ")).replace(
+            "\n", "\n" if multiline else ", "
+        )
+        consignee += s.contact_name
+        s.contact_name_written = True
+    return f"{consignee}\n{addr}" if multiline else f"{consignee}, {addr}"
 
 
 def contact_text(p: Picker, s: Scenario) -> str | None:
     """The contact as its own phrase, or None when the instructions already carry it or there is none."""
     name, number = s.contact_name, s.contact_phone
+    if s.contact_name_written:
+        name = None
     if s.contact_in_instructions:
         name = None if name and s.instructions and name in s.instructions else name
         number = None if number and s.instructions and number in s.instructions else number
@@ -156,7 +165,7 @@ def date_text(p: Picker, s: Scenario, line: bool) -> str | None:
 def instructions_text(p: Picker, s: Scenario, line: bool) -> str | None:
     if s.instructions is None:
         return None
-    if line:
+    if line and p.chance(0.75):
         pool = INSTR_LOCAL[s.lang] if s.lang in INSTR_LOCAL and p.chance(0.6) else INSTR_LINES
         return p.one(pool).format(i=s.instructions)
     s.instructions = s.instructions[0].upper() + s.instructions[1:]  # the gold span is the capitalised sentence

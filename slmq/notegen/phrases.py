@@ -182,25 +182,25 @@ REF_CODES: tuple[str, ...] = (
     "AA-dddd",
 )
 DISTRACTOR_NUMBERS: tuple[str, ...] = (
-    "Invoice INV-ddddd",
-    "Invoice no. dddddd",
-    "Quote Q-dddd",
-    "Quotation ref dddd",
-    "Account no. ddddd",
-    "Customer no. ddddd",
-    "VAT GBddddddddd",
-    "Inv# dddddd",
-    "Quote ref QTE-dddd",
-    "Acct dddddd",
-    "Pro-forma PF-dddd",
-    "Credit note CN-dddd",
-    "Tax invoice dddddd",
-    "Supplier no. dddd",
+    "Invoice INV-#####",
+    "Invoice no. ######",
+    "Quote Q-####",
+    "Quotation ref ####",
+    "Account no. #####",
+    "Customer no. #####",
+    "VAT GB#########",
+    "Inv. ######",
+    "Quote ref QTE-####",
+    "Acct ######",
+    "Pro-forma PF-####",
+    "Credit note CN-####",
+    "Tax invoice ######",
+    "Supplier no. ####",
 )
 DISTRACTOR_NUMBERS_LOCAL: dict[str, tuple[str, ...]] = {
-    "de": ("Rechnung Nr. dddddd", "Kundennr. ddddd", "Angebot AN-dddd", "USt-IdNr. DEddddddddd"),
-    "fr": ("Facture n° dddddd", "Devis D-dddd", "N° client ddddd", "SIRET ddd ddd ddd ddddd"),
-    "nl": ("Factuur dddddd", "Offerte OF-dddd", "Klantnr. ddddd", "KvK dddddddd"),
+    "de": ("Rechnung Nr. ######", "Kundennr. #####", "Angebot AN-####", "USt-IdNr. DE#########"),
+    "fr": ("Facture n° ######", "Devis D-####", "N° client #####", "SIRET ### ### ### #####"),
+    "nl": ("Factuur ######", "Offerte OF-####", "Klantnr. #####", "KvK ########"),
 }
 
 INSTRUCTIONS_EN: tuple[str, ...] = (
@@ -233,10 +233,10 @@ INSTRUCTIONS_EN: tuple[str, ...] = (
     "reversing into the yard is not allowed",
     "Call ahead, the gate is locked",
     "drop at the kitchen door",
-    "Access via Gate {n}; max vehicle length {n2} m",
-    "Bring everything round to the side entrance",
+    "Enter via gate {n}, vehicles over {n2} m cannot turn in the yard",
+    "Goods to the back door please, not the shop front",
     "please text {phone} when 10 min away",
-    "Unload at the corner loading zone",
+    "unload on the street, the yard is too tight",
     "Hazardous goods - ADR driver only",
     "Contact {name} ({phone}) for access",
     "Deliver to the site cabin, not the show home",
@@ -292,7 +292,7 @@ DISCLAIMERS: tuple[str, ...] = (
     "This e-mail and any attachments are confidential and intended solely for the addressee. If you have received "
     "it in error, please notify the sender and delete it.",
     "Please consider the environment before printing this e-mail.",
-    "Registered in England and Wales. Registered office as above. Company no. 0dddddd.",
+    "Registered in England and Wales. Registered office as above. Company no. 0######.",
     "Our standard terms and conditions of sale apply to all orders.",
     "Sent from my iPhone",
     "Sent from Outlook for Android",
@@ -398,7 +398,7 @@ def labelled_reference(p: Picker, lang: str, code: str) -> str:
 
 def distractor_number(p: Picker, lang: str) -> str:
     pool = DISTRACTOR_NUMBERS_LOCAL[lang] if lang in DISTRACTOR_NUMBERS_LOCAL and p.chance(0.6) else DISTRACTOR_NUMBERS
-    return p.digits(p.one(pool))
+    return p.digits(p.one(pool), "#")
 
 
 def instruction(p: Picker, lang: str, name: str | None, phone: str | None) -> str:

@@ -56,9 +56,9 @@ class Picker:
     def between(self, low: int, high: int) -> int:
         return self.rng.randint(low, high)
 
-    def digits(self, pattern: str) -> str:
-        """``pattern`` with each ``d`` replaced by a random digit (a leading one never 0 after a space)."""
-        return "".join(str(self.rng.randrange(10)) if char == "d" else char for char in pattern)
+    def digits(self, pattern: str, mark: str = "d") -> str:
+        """``pattern`` with each ``mark`` character replaced by a random digit."""
+        return "".join(str(self.rng.randrange(10)) if char == mark else char for char in pattern)
 
     def sample(self, pool: Sequence[T], count: int) -> list[T]:
         part = split_pool(pool, self.split)

@@ -41,6 +41,7 @@ class Scenario:
     driver: str | None = None
     title: str = ""
     consignee_person: bool = False
+    contact_name_written: bool = False  # the consignee block already names the contact ("FAO Jim")
     tags: list[str] = field(default_factory=list)
 
 

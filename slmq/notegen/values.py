@@ -18,8 +18,13 @@ NAME_LANG = {
     "PL": "pl",
     "IN": "in",
     "JP": "jp",
+    "FI": "nordic",
+    "SE": "nordic",
+    "DK": "nordic",
+    "NO": "nordic",
+    "PT": "pt",
 }
-NUMBER_FIRST = {"UK", "US", "CA", "IE", "AU", "IN", "JP", "FR"}
+NUMBER_FIRST = {"UK", "US", "CA", "IE", "AU", "IN", "JP", "FR", "NZ"}
 
 UNIT_PARTS = {
     "UK": ("Unit {n}", "Flat {n}", "Suite {n}", "Unit {n}{a}", "{ord} Floor"),
@@ -38,8 +43,32 @@ UNIT_PARTS = {
     "ES": ("Nave {n}", "Local {n}"),
     "PL": ("lok. {n}", "hala {a}"),
     "JP": ("{n}F",),
+    "FI": ("B {n}", "as. {n}"),
+    "SE": ("lgh {nn}", "port {n}"),
+    "DK": ("{n}. th.", "st. tv."),
+    "NO": ("bygg {a}", "port {n}"),
+    "NZ": ("Unit {n}", "Level {n}"),
+    "PT": ("{n}\u00ba Esq.", "Loja {n}"),
 }
 ORDINALS = ("1st", "2nd", "3rd", "4th", "Ground")
+NAMED_BUILDINGS = {"UK", "IE", "NZ", "AU", "US"}
+BUILDINGS = (
+    "The Old Granary",
+    "Riverside House",
+    "Victoria Works",
+    "Ashcroft Farm",
+    "The Maltings",
+    "Kingsgate House",
+    "Beacon Court",
+    "The Coach House",
+    "Mill Yard",
+    "Harbour Buildings",
+    "Orchard Barn",
+    "Enterprise Centre",
+    "Station Yard",
+    "The Forge",
+    "Westgate Chambers",
+)
 
 
 @dataclass
@@ -101,8 +130,11 @@ def address(p: Picker, country: Country) -> Address:
         street = f"{number}{sep}{street_name}"
     else:
         street = f"{street_name} {number}"
+    if country.code in NAMED_BUILDINGS and p.chance(0.1):
+        building = p.one(BUILDINGS)
+        street = p.any((street_name, building, f"{building}, {street_name}"))
     unit_first = False
-    if p.chance(0.22):
+    if p.chance(0.22) and any(char.isdigit() for char in street):
         unit = p.any(UNIT_PARTS[country.code]).format(
             n=p.between(1, 24), nn=p.between(100, 450), a=p.any("ABCDEF"), ord=p.any(ORDINALS)
         )
@@ -151,4 +183,6 @@ def render_address(p: Picker, a: Address, country: Country, multiline: bool) -> 
             lines = [unit, rest, *lines[1:]]
             a.street, a.unit_first = f"{unit} {rest}", False  # the gold span across the line break, collapsed
         return "\n".join(lines)
+    if a.street and p.chance(0.06):  # "1039 Industrial Court Suwanee, ..." with no comma after the street
+        return " ".join(lines[:2]) + "".join(", " + line for line in lines[2:])
     return ", ".join(lines)

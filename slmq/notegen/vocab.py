@@ -42,7 +42,6 @@ FIRST_NAMES: dict[str, tuple[str, ...]] = {
         "Priya",
         "Rhys",
         "Shona",
-        "Tom",
         "Vera",
         "Aoife",
         "Ciaran",
@@ -112,6 +111,8 @@ FIRST_NAMES: dict[str, tuple[str, ...]] = {
     "pl": ("Agnieszka", "Bartosz", "Ewa", "Kamil", "Katarzyna", "Marek", "Piotr", "Tomasz", "Zofia", "Łukasz"),
     "in": ("Anil", "Deepa", "Harish", "Kavya", "Manoj", "Neha", "Rajesh", "Sunita", "Venkat", "Lakshmi", "Arjun"),
     "jp": ("Haruto", "Yui", "Takashi", "Aiko", "Kenji", "Sakura", "Daisuke", "Emi", "Hiroshi", "Naoko"),
+    "nordic": ("Aino", "Mikko", "Elin", "Lars", "Sofie", "Mads", "Ingrid", "Henrik", "Sanna", "Jukka", "Freja", "Ola"),
+    "pt": ("João", "Ana", "Rui", "Inês", "Tiago", "Marta", "Nuno", "Beatriz", "Diogo", "Catarina"),
 }
 
 SURNAMES: dict[str, tuple[str, ...]] = {
@@ -202,6 +203,21 @@ SURNAMES: dict[str, tuple[str, ...]] = {
     "pl": ("Nowak", "Wiśniewski", "Wójcik", "Kamińska", "Lewandowski", "Zielińska", "Szymański", "Dąbrowski"),
     "in": ("Reddy", "Sharma", "Iyer", "Nair", "Gupta", "Kulkarni", "Menon", "Rao", "Joshi", "Pillai", "Verma"),
     "jp": ("Tanaka", "Suzuki", "Takahashi", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato"),
+    "nordic": (
+        "Virtanen",
+        "Korhonen",
+        "Lindqvist",
+        "Johansson",
+        "Nielsen",
+        "Hansen",
+        "Berg",
+        "Andersen",
+        "Nieminen",
+        "Eriksson",
+        "Dahl",
+        "Holm",
+    ),
+    "pt": ("Silva", "Santos", "Ferreira", "Costa", "Oliveira", "Pereira", "Rodrigues", "Almeida", "Sousa"),
 }
 
 # Company names: "<head> <trade> <legal form>", each part split between train and held out.
@@ -349,6 +365,12 @@ LEGAL_FORMS: dict[str, tuple[str, ...]] = {
     "AU": ("Pty Ltd", "Pty. Ltd.", ""),
     "IN": ("Pvt Ltd", "Pvt. Ltd.", "& Sons", "Traders", ""),
     "JP": ("K.K.", "Co., Ltd.", "Inc.", ""),
+    "FI": ("Oy", "Oyj", "Ab", ""),
+    "SE": ("AB", "HB", ""),
+    "DK": ("ApS", "A/S", ""),
+    "NO": ("AS", "ASA", ""),
+    "NZ": ("Ltd", "Limited", ""),
+    "PT": ("Lda.", "S.A.", "Lda", ""),
 }
 # Whole names for some non-company consignees.
 INSTITUTIONS: tuple[str, ...] = (
