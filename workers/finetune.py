@@ -98,15 +98,34 @@ def batches(examples: list[Example], config: FinetuneConfig) -> Iterator[list[Ex
 
 
 def collate(batch: list[Example], pad_id: int, device: str) -> dict[str, torch.Tensor]:
+    """Left-padded, as the worker generates: every answer ends at the last position."""
     width = max(len(e.input_ids) for e in batch)
-    input_ids = [e.input_ids + [pad_id] * (width - len(e.input_ids)) for e in batch]
-    labels = [e.labels + [IGNORE] * (width - len(e.labels)) for e in batch]
-    mask = [[1] * len(e.input_ids) + [0] * (width - len(e.input_ids)) for e in batch]
+    input_ids = [[pad_id] * (width - len(e.input_ids)) + e.input_ids for e in batch]
+    labels = [[IGNORE] * (width - len(e.labels)) + e.labels for e in batch]
+    mask = [[0] * (width - len(e.input_ids)) + [1] * len(e.input_ids) for e in batch]
+    attention_mask = torch.tensor(mask, device=device)
     return {
         "input_ids": torch.tensor(input_ids, device=device),
         "labels": torch.tensor(labels, device=device),
-        "attention_mask": torch.tensor(mask, device=device),
+        "attention_mask": attention_mask,
+        "position_ids": (attention_mask.cumsum(-1) - 1).clamp(min=0),
     }
+
+
+def answer_loss(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Cross-entropy on the answer tokens, with logits computed only where answers are.
+
+    The vocabulary projection of every prompt position would cost memory and time for nothing: the
+    answers are the batch's last positions, so only that many logits (plus the one before) are kept.
+    """
+    labels = batch["labels"]
+    keep = int((labels != IGNORE).sum(-1).max()) + 1
+    inputs = {name: tensor for name, tensor in batch.items() if name != "labels"}
+    logits = model(**inputs, logits_to_keep=keep).logits
+    targets = labels[:, -keep + 1 :]
+    return torch.nn.functional.cross_entropy(
+        logits[:, :-1].reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=IGNORE
+    )
 
 
 def learning_rate(step: int, config: FinetuneConfig) -> float:
@@ -166,8 +185,8 @@ def finetune(
     for step in range(config.steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
-        loss = model(**collate(next(stream), pad_id, device)).loss
-        loss.backward()
+        loss = answer_loss(model, collate(next(stream), pad_id, device))
+        loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)

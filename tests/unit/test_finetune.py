@@ -4,9 +4,20 @@ import itertools
 import json
 from pathlib import Path
 
-from transformers import AutoTokenizer
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from workers.finetune import IGNORE, Example, FinetuneConfig, answer_text, batches, encode, learning_rate
+from workers.finetune import (
+    IGNORE,
+    Example,
+    FinetuneConfig,
+    answer_loss,
+    answer_text,
+    batches,
+    collate,
+    encode,
+    learning_rate,
+)
 from workers.tasktypes import TASK_TYPES
 
 GOLD = {
@@ -58,3 +69,20 @@ def test_the_learning_rate_warms_up_then_decays_to_a_tenth() -> None:
     assert rates[0] == 1e-4 and rates[9] == 1e-3
     assert all(a >= b for a, b in itertools.pairwise(rates[9:]))
     assert abs(learning_rate(100, config) - 1e-4) < 1e-12
+
+
+def test_the_answer_loss_from_trimmed_logits_equals_the_full_causal_lm_loss(tiny_model_dir: Path) -> None:
+    # Given a left-padded batch of two examples of different lengths
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    task = TASK_TYPES["delivery_note"]
+    examples = [
+        encode(task, tokenizer, {"text": "2,5 Fässer Weißbier", "gold": GOLD}),
+        encode(task, tokenizer, {"text": "Deliver to Acme Ltd", "gold": {**GOLD, "items": []}}),
+    ]
+    batch = collate(examples, tokenizer.pad_token_id, "cpu")
+    # When the loss is computed on the answers' logits only, then it is the model's own loss on the whole batch
+    with torch.no_grad():
+        trimmed = answer_loss(model, batch)
+        full = model(**batch).loss
+    assert abs(float(trimmed) - float(full)) < 1e-4
