@@ -16,6 +16,7 @@ from producer import FleetClient
 from slmq.app import create_app
 from slmq.batchfile import detect_format, job_id, read_lines
 from slmq.constants import METRICS_KEY
+from slmq.errors import JobStateError
 from slmq.jobs import JobStatus
 from slmq.metrics import parse_samples
 from tests.integration.conftest import READY_TIMEOUT_S, Deployment, StartWorker, WorkerProcess, make_deployment
@@ -209,10 +210,13 @@ def test_killing_the_submitter_half_way_and_submitting_again_redoes_no_finished_
     submitter = subprocess.Popen([*command, "--no-spawn"], env=deployment.env, stdout=subprocess.PIPE, text=True)
     assert submitter.stdout is not None
     job = submitter.stdout.readline().strip()
+
     # When it is killed (SIGKILL: no clean-up) once some lines are done
-    deadline = time.monotonic() + TIMEOUT_S
-    while status(deployment, job)["done"] < 40:
-        assert time.monotonic() < deadline and submitter.poll() is None
+    def some_lines_done() -> bool:
+        assert submitter.poll() is None, "the submitter exited before it was killed"
+        return int(store.hget(f"slmq.job.{job}", "done") or 0) >= 40
+
+    wait_for(some_lines_done, poll_s=0.02)
     submitter.kill()
     submitter.wait(timeout=30)
     at_kill = status(deployment, job)
@@ -247,9 +251,10 @@ def test_an_openai_batch_file_round_trips_in_the_openai_output_format(
     requests.append({"custom_id": "req-nouser", "method": "POST", "url": "/v1/chat/completions",
                      "body": {"messages": [{"role": "system", "content": "hi"}]}})  # fmt: skip
     source = write_jsonl(tmp_path / "batch.jsonl", [json.dumps(r) for r in requests])
-    # When it runs as a job
-    job = submitted_id(deployment.cli("job", "submit", str(source), "--task", "sentiment", "--wait", "--no-spawn"))
-    records = results(deployment, job, tmp_path / "batch_output.jsonl")
+    # When it runs as a job from Python
+    job = FleetClient(deployment.settings()).submit_job(source, "sentiment")
+    assert job.wait(timeout=TIMEOUT_S).done == 5
+    records = list(job.results())
     # Then the output is OpenAI's batch output format, one line per request, in order
     assert [r["custom_id"] for r in records] == [f"req-{n}" for n in range(5)] + ["req-nouser"]
     for record in records[:5]:
@@ -258,6 +263,30 @@ def test_an_openai_batch_file_round_trips_in_the_openai_output_format(
         assert body["object"] == "chat.completion" and body["model"] == "tiny"
         assert json.loads(body["choices"][0]["message"]["content"])["label"] in {"positive", "negative", "neutral"}
     assert records[5]["response"] is None and records[5]["error"]["code"] == "InvalidPayloadError"
+
+
+def test_a_cancelled_job_stops_feeding_and_resume_runs_the_rest(
+    deployment: Deployment, tmp_path: Path, serving: Callable[[], WorkerProcess]
+) -> None:
+    # Given a job of 160 lines fed from Python, with a window of 8
+    serving()
+    job = FleetClient(deployment.settings()).submit_job(notes_file(tmp_path / "c.jsonl", 160), "sentiment", window=8)
+    wait_for(lambda: job.status().done >= 16)
+    # When it is cancelled
+    cancelled = deployment.cli("job", "cancel", job.id)
+    assert cancelled.returncode == 0 and "cancelled" in cancelled.stderr
+    # Then its feeder stops, waiting for it says so, and the lines already queued still finish
+    job.join()
+    with pytest.raises(JobStateError, match="cancelled"):
+        job.wait(timeout=TIMEOUT_S)
+    wait_for(lambda: job.store.client.llen("slmq.tiny") == 0 and job.status().done == job.feeder.sent)
+    stopped = job.status()
+    assert stopped.state == "cancelled" and stopped.done < 160
+    # And resuming it runs the rest, once
+    resumed = deployment.cli("job", "resume", job.id, "--wait", "--no-spawn", timeout=TIMEOUT_S)
+    assert resumed.returncode == 0, resumed.stderr
+    final = job.status()
+    assert (final.state, final.done, final.failed, final.runs) == ("finished", 160, 0, 2)
 
 
 @pytest.fixture
@@ -291,11 +320,11 @@ def drop(path: Path, text: str) -> Path:
     return partial.rename(path)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = TIMEOUT_S) -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = TIMEOUT_S, poll_s: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
+        time.sleep(poll_s)
 
 
 def test_the_inbox_pipeline_processes_each_dropped_file_exactly_once_with_two_beat_processes(
