@@ -29,32 +29,18 @@ NUMBER_WORDS = {
 }
 DECIMAL_COMMA = {"de", "fr", "nl", "it", "es", "pl"}
 
+# fmt: off
 WITH_UNIT = (
-    "{q} {u} of {d}",
-    "{q} {u} {d}",
-    "{q} {u} - {d}",
-    "{d} - {q} {u}",
-    "{d}: {q} {u}",
-    "{d}, {q} {u}",
-    "{q} {u} of {d}",
-    "{q} {u} {d}",
-    "{q} {u} \u2013 {d}",
-    "{d} ({q} {u})",
-    "{d} {q} {u}",
+    "{q} {u} of {d}", "{q} {u} {d}", "{q} {u} - {d}", "{d} - {q} {u}", "{d}: {q} {u}", "{d}, {q} {u}",
+    "{q} {u} of {d}", "{q} {u} {d}", "{q} {u} \u2013 {d}", "{d} ({q} {u})", "{d} {q} {u}",
 )
+# fmt: on
+# fmt: off
 WITHOUT_UNIT = (
-    "{q} x {d}",
-    "{q}x {d}",
-    "{d} x {q}",
-    "{d} x{q}",
-    "{q} {d}",
-    "{q} {d}",
-    "{q} X {d}",
-    "{d} - {q}",
-    "{d}: {q}",
-    "{d} ({q})",
-    "{q} {d}",
+    "{q} x {d}", "{q}x {d}", "{d} x {q}", "{d} x{q}", "{q} {d}", "{q} {d}", "{q} X {d}", "{d} - {q}", "{d}: {q}",
+    "{d} ({q})", "{q} {d}",
 )
+# fmt: on
 WITH_UNIT_LOCAL = {
     "fr": ("{q} {u} de {d}", "{q} {u} {d}", "{d} : {q} {u}"),
     "de": ("{q} {u} {d}", "{d}: {q} {u}"),

@@ -10,124 +10,75 @@ from slmq.notegen.table import item_table
 from slmq.notegen.values import render_address
 from slmq.notegen.vocab import FIRST_NAMES
 
+# fmt: off
 GREETINGS = (
-    "Hi {n},",
-    "Hello {n},",
-    "Dear {n},",
-    "Morning {n},",
-    "Hi {n}",
-    "Hey {n},",
-    "Good afternoon {n},",
-    "Dear Sir/Madam,",
-    "Hi team,",
-    "Hello,",
-    "Hiya {n},",
-    "Good morning,",
-    "{n},",
-    "Dear {n}",
+    "Hi {n},", "Hello {n},", "Dear {n},", "Morning {n},", "Hi {n}", "Hey {n},", "Good afternoon {n},",
+    "Dear Sir/Madam,", "Hi team,", "Hello,", "Hiya {n},", "Good morning,", "{n},", "Dear {n}",
 )
+# fmt: on
 GREETINGS_LOCAL = {
     "de": ("Hallo {n},", "Guten Tag,", "Liebe Kollegen,", "Moin {n},"),
     "fr": ("Bonjour {n},", "Bonjour,", "Salut {n},"),
     "nl": ("Hoi {n},", "Beste {n},", "Goedemorgen,"),
 }
+# fmt: off
 SIGNOFFS = (
-    "Thanks,",
-    "Many thanks,",
-    "Best,",
-    "Kind regards,",
-    "Regards,",
-    "Cheers,",
-    "Thanks!",
-    "Best wishes,",
-    "Thank you,",
-    "Ta,",
-    "All the best,",
-    "Speak soon,",
+    "Thanks,", "Many thanks,", "Best,", "Kind regards,", "Regards,", "Cheers,", "Thanks!", "Best wishes,",
+    "Thank you,", "Ta,", "All the best,", "Speak soon,",
 )
+# fmt: on
 SIGNOFFS_LOCAL = {
     "de": ("Viele Grüße,", "Mit freundlichen Grüßen,", "Danke und Gruß,"),
     "fr": ("Cordialement,", "Merci,", "Bien à vous,"),
     "nl": ("Groetjes,", "Met vriendelijke groet,"),
 }
+# fmt: off
 SUBJECTS = (
-    "Delivery request",
-    "Order for next week",
-    "Re: delivery",
-    "Urgent - delivery",
-    "Restock",
-    "New order",
-    "Fwd: order",
-    "Top-up order",
-    "Delivery booking",
-    "Please deliver",
-    "Order confirmation",
-    "Re: Re: delivery slot",
-    "Request for delivery",
-    "Supplies for the new site",
-    "Monthly order",
+    "Delivery request", "Order for next week", "Re: delivery", "Urgent - delivery", "Restock", "New order",
+    "Fwd: order", "Top-up order", "Delivery booking", "Please deliver", "Order confirmation", "Re: Re: delivery slot",
+    "Request for delivery", "Supplies for the new site", "Monthly order",
 )
+# fmt: on
+# fmt: off
 OPENINGS_CUSTOMER = (
-    "Could you please send the following",
-    "Please can you deliver the items below",
-    "We'd like to order",
-    "Can you arrange delivery of",
-    "Please send over",
-    "We need the following delivered",
-    "Could we get",
-    "Please arrange the following delivery",
-    "Quick order from us",
-    "Here's our order for this week",
-    "Would you be able to drop off",
-    "Please go ahead with this order",
+    "Could you please send the following", "Please can you deliver the items below", "We'd like to order",
+    "Can you arrange delivery of", "Please send over", "We need the following delivered", "Could we get",
+    "Please arrange the following delivery", "Quick order from us", "Here's our order for this week",
+    "Would you be able to drop off", "Please go ahead with this order",
 )
+# fmt: on
+# fmt: off
 TITLES = (
-    "DELIVERY NOTE",
-    "Delivery Note",
-    "DISPATCH NOTE",
-    "Delivery instruction",
-    "PACKING LIST",
-    "GOODS DESPATCH",
-    "Delivery Order",
-    "",
-    "DELIVERY DOCKET",
-    "Despatch advice",
-    "Consignment note",
-    "Delivery request",
+    "DELIVERY NOTE", "Delivery Note", "DISPATCH NOTE", "Delivery instruction", "PACKING LIST", "GOODS DESPATCH",
+    "Delivery Order", "", "DELIVERY DOCKET", "Despatch advice", "Consignment note", "Delivery request",
 )
+# fmt: on
 TITLES_LOCAL = {
     "de": ("Lieferschein", "LIEFERSCHEIN", "Versandauftrag"),
     "fr": ("Bon de livraison", "BON DE LIVRAISON"),
     "nl": ("Pakbon", "Afleverbon", "PAKBON"),
 }
+# fmt: off
 INLINE_OPENINGS = (
-    "Could you send the following to {t}",
-    "Please deliver to {t}",
-    "Can you get this out to {t}",
-    "Please arrange delivery to {t}",
-    "Next drop is for {t}",
-    "We need these at {t}",
-    "Delivery address is {t}",
-    "Please ship to {t}",
-    "This one goes to {t}",
-    "Kindly deliver the below to {t}",
+    "Could you send the following to {t}", "Please deliver to {t}", "Can you get this out to {t}",
+    "Please arrange delivery to {t}", "Next drop is for {t}", "We need these at {t}", "Delivery address is {t}",
+    "Please ship to {t}", "This one goes to {t}", "Kindly deliver the below to {t}",
 )
+# fmt: on
+# fmt: off
 OPENINGS_DISPATCH = (
-    "Please arrange delivery of the following to our customer",
-    "New delivery to book in, details below",
-    "Can you pick this up from us and deliver to",
-    "Please collect from our warehouse and deliver to",
-    "Booking a delivery for a customer of ours",
-    "Another drop for you this week",
+    "Please arrange delivery of the following to our customer", "New delivery to book in, details below",
+    "Can you pick this up from us and deliver to", "Please collect from our warehouse and deliver to",
+    "Booking a delivery for a customer of ours", "Another drop for you this week",
 )
+# fmt: on
 OFFICE_LABELS = ("Office:", "Tel:", "Switchboard:", "Main line:", "T:", "Direct:", "Fax:", "Office tel.")
+# fmt: off
 ME_PHRASES = (
-    "If you have any questions, ring me on {p}.",
-    "You can reach me on {p}.",
-    "Call me on {p} if needed.",
-    "My mobile is {p}.",
-    "Any issues, call me: {p}.",
+    "If you have any questions, ring me on {p}.", "You can reach me on {p}.", "Call me on {p} if needed.",
+    "My mobile is {p}.", "Any issues, call me: {p}.",
 )
+# fmt: on
 
 
 def _greeting(p: Picker, s: Scenario) -> str:
@@ -231,10 +182,18 @@ def _quoted(p: Picker, s: Scenario) -> str:
     return "\n".join(f"> {line}" for line in lines)
 
 
-SMS_VERBS = ("pls send", "can u drop", "need", "pls deliver", "could you bring", "send", "Can we get",
-             "any chance you can deliver", "hi, pls send", "Morning! pls send", "can you do", "we need")  # fmt: skip
-SMS_HEADS = ("{v} {i} to {t}", "{v} {i} to {t}", "can the {i} for {c} go to {a}", "{i} for {c} pls, {a}",
-             "order for {c} ({a}): {i}", "{v} {i} over to {c} at {a}", "for {c}, {a}: {i}")  # fmt: skip
+# fmt: off
+SMS_VERBS = (
+    "pls send", "can u drop", "need", "pls deliver", "could you bring", "send", "Can we get",
+    "any chance you can deliver", "hi, pls send", "Morning! pls send", "can you do", "we need",
+)  # fmt: skip
+# fmt: on
+# fmt: off
+SMS_HEADS = (
+    "{v} {i} to {t}", "{v} {i} to {t}", "can the {i} for {c} go to {a}", "{i} for {c} pls, {a}",
+    "order for {c} ({a}): {i}", "{v} {i} over to {c} at {a}", "for {c}, {a}: {i}",
+)  # fmt: skip
+# fmt: on
 
 
 def sms(p: Picker, s: Scenario) -> str:

@@ -6,107 +6,70 @@ from slmq.notegen.picker import Picker
 from slmq.notegen.scenario import Scenario
 from slmq.notegen.values import render_address
 
+# fmt: off
 CONTACT_BOTH = (
-    "Contact: {n}, {p}",
-    "Contact: {n} {p}",
-    "Attn: {n}, {p}",
-    "Site contact: {n} \u2013 {p}",
-    "On-site contact {n} ({p})",
-    "Contact {n} on {p}",
-    "{n} will be on site, {p}.",
-    "Receiver: {n} / {p}",
-    "Any questions, {n} on {p}.",
-    "Contact person: {n}, tel. {p}",
-    "{n} is our contact there ({p}).",
+    "Contact: {n}, {p}", "Contact: {n} {p}", "Attn: {n}, {p}", "Site contact: {n} \u2013 {p}",
+    "On-site contact {n} ({p})", "Contact {n} on {p}", "{n} will be on site, {p}.", "Receiver: {n} / {p}",
+    "Any questions, {n} on {p}.", "Contact person: {n}, tel. {p}", "{n} is our contact there ({p}).",
 )
+# fmt: on
+# fmt: off
 CONTACT_NAME = (
-    "Contact: {n}",
-    "Attn: {n}",
-    "Site contact: {n}",
-    "Contact person: {n}",
-    "{n} will be on site.",
-    "Receiver: {n}",
+    "Contact: {n}", "Attn: {n}", "Site contact: {n}", "Contact person: {n}", "{n} will be on site.", "Receiver: {n}",
 )
+# fmt: on
+# fmt: off
 CONTACT_PHONE = (
-    "Tel: {p}",
-    "Phone: {p}",
-    "Mob: {p}",
-    "Contact no. {p}",
-    "Site phone {p}",
-    "Contact tel: {p}",
+    "Tel: {p}", "Phone: {p}", "Mob: {p}", "Contact no. {p}", "Site phone {p}", "Contact tel: {p}",
     "On-site number: {p}",
 )
+# fmt: on
 CONTACT_LOCAL = {
     "de": ("Ansprechpartner: {n}, Tel. {p}", "Kontakt: {n} {p}", "bitte {n} anrufen: {p}"),
     "fr": ("Contact : {n}, {p}", "Contact sur place : {n} au {p}", "appeler {n} au {p}"),
     "nl": ("Contactpersoon: {n}, {p}", "Contact: {n} ({p})", "bel {n} op {p}"),
 }
+# fmt: off
 DATE_LINES = (
-    "Delivery: {d}",
-    "Delivery date: {d}",
-    "Requested delivery: {d}",
-    "Deliver: {d}",
-    "Required: {d}",
-    "ETA: {d}",
-    "Req. delivery: {d}",
-    "Delivery window: {d}",
-    "Needed: {d}",
-    "Wanted: {d}",
+    "Delivery: {d}", "Delivery date: {d}", "Requested delivery: {d}", "Deliver: {d}", "Required: {d}", "ETA: {d}",
+    "Req. delivery: {d}", "Delivery window: {d}", "Needed: {d}", "Wanted: {d}",
 )
+# fmt: on
+# fmt: off
 DATE_SENTENCES = (
-    "Delivery {d} please.",
-    "We need it {d}.",
-    "Can it come {d}?",
-    "Please deliver {d}.",
-    "Timing: {d}.",
-    "Ideally {d}.",
-    "Needed {d} if possible.",
-    "Delivery {d} would be ideal.",
-    "Could it arrive {d}?",
+    "Delivery {d} please.", "We need it {d}.", "Can it come {d}?", "Please deliver {d}.", "Timing: {d}.",
+    "Ideally {d}.", "Needed {d} if possible.", "Delivery {d} would be ideal.", "Could it arrive {d}?",
     "Please aim for {d}.",
 )
+# fmt: on
+# fmt: off
 HOURS_SENTENCES = (
-    "Goods in: {d}",
-    "We receive deliveries {d}.",
-    "Receiving hours {d}.",
-    "Opening hours: {d}",
-    "Goods-in hours are {d}.",
-    "Someone is in {d}.",
+    "Goods in: {d}", "We receive deliveries {d}.", "Receiving hours {d}.", "Opening hours: {d}",
+    "Goods-in hours are {d}.", "Someone is in {d}.",
 )
+# fmt: on
 DATE_LOCAL = {
     "de": ("Liefertermin: {d}", "Anlieferung {d}", "Lieferung bitte {d}."),
     "fr": ("Livraison : {d}", "Date de livraison : {d}", "Merci de livrer {d}."),
     "nl": ("Levering: {d}", "Leverdatum: {d}", "Graag leveren {d}."),
 }
+# fmt: off
 INSTR_LINES = (
-    "Instructions: {i}",
-    "Notes: {i}",
-    "Note: {i}",
-    "Delivery notes: {i}",
-    "Special instructions: {i}",
-    "Remarks: {i}",
-    "Access: {i}",
-    "Comments: {i}",
-    "NB: {i}",
+    "Instructions: {i}", "Notes: {i}", "Note: {i}", "Delivery notes: {i}", "Special instructions: {i}",
+    "Remarks: {i}", "Access: {i}", "Comments: {i}", "NB: {i}",
 )
+# fmt: on
 INSTR_LOCAL = {
     "de": ("Hinweis: {i}", "Bemerkung: {i}"),
     "fr": ("Remarque : {i}", "Consignes : {i}"),
     "nl": ("Opmerking: {i}", "Let op: {i}"),
 }
+# fmt: off
 CONSIGNEE_LABELS = (
-    "Deliver to:",
-    "Ship to:",
-    "Consignee:",
-    "Delivery address:",
-    "Del. to:",
-    "Recipient:",
-    "Deliver To:",
-    "SHIP TO:",
-    "Delivery to:",
-    "Customer:",
-    "To:",
+    "Deliver to:", "Ship to:", "Consignee:", "Delivery address:", "Del. to:", "Recipient:", "Deliver To:", "SHIP TO:",
+    "Delivery to:", "Customer:", "To:",
 )
+# fmt: on
 CONSIGNEE_LOCAL = {
     "de": ("Empfänger:", "Lieferanschrift:", "Lieferadresse:"),
     "fr": ("Destinataire :", "Livrer à :", "Adresse de livraison :"),

@@ -264,7 +264,7 @@ IE = Country(
     ("Ireland", "IRELAND", "Éire", "IE"),
     (
         ("Ennis", "Co. Clare", "V95 @d@d"), ("Galway", "Co. Galway", "H91 @d@d"), ("Limerick", None, "V94 @d@d"),
-        ("Dublin 8", None, "D08 @d@d"), ("Waterford", "Co. Waterford", "X91 @d@d"),
+        ("Dublin", None, "D08 @d@d"), ("Waterford", "Co. Waterford", "X91 @d@d"),
         ("Sligo", "Co. Sligo", "F91 @d@d"), ("Kilkenny", None, "R95 @d@d"),
         ("Athlone", "Co. Westmeath", "N37 @d@d"),
     ),
@@ -364,7 +364,7 @@ DK = Country(
     "DK",
     ("Denmark", "Danmark", "DK"),
     (
-        ("Aarhus C", None, "80dd"), ("Odense", None, "50dd"), ("Aalborg", None, "90dd"), ("Esbjerg", None, "67dd"),
+        ("Aarhus", None, "80dd"), ("Odense", None, "50dd"), ("Aalborg", None, "90dd"), ("Esbjerg", None, "67dd"),
         ("Vejle", None, "71dd"), ("Roskilde", None, "40dd"), ("Kolding", None, "60dd"),
     ),
     (

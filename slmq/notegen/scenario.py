@@ -7,7 +7,7 @@ from slmq.notegen.goods import SECTORS
 from slmq.notegen.items import Item, make_items
 from slmq.notegen.picker import Picker
 from slmq.notegen.places import COUNTRIES, COUNTRY_WEIGHTS, Country
-from slmq.notegen.values import Address, address, company, person, phone
+from slmq.notegen.values import Address, address, company, distinct_person, phone
 from slmq.notegen.vocab import CARRIERS, TITLES
 
 LOCAL_LANG = {"DE": "de", "AT": "de", "CH": "de", "FR": "fr", "BE": "fr", "NL": "nl"}
@@ -51,15 +51,16 @@ def draw(p: Picker) -> Scenario:
     lang = LOCAL_LANG.get(country.code, "en") if p.chance(0.3) else "en"
     sector = p.any(SECTORS)
     consignee: str | None = company(p, country, sector.trades) if p.chance(0.7) else company(p, country)
+    taken: set[str] = set()  # name words already used by someone in this note
     consignee_person = p.chance(0.06)
     if consignee_person:
-        consignee = person(p, country, "full")
+        consignee = distinct_person(p, country, taken, "full")
     elif p.chance(0.04):
         consignee = None
     item_count = p.weighted(
         ((0, 0.6), (1, 3), (2, 3), (3, 3), (4, 1.5), (5, 0.8), (6, 0.5), (8, 0.3), (10, 0.15), (12, 0.1))
     )
-    contact_name = person(p, country) if p.chance(0.7) and not consignee_person else None
+    contact_name = distinct_person(p, country, taken) if p.chance(0.7) and not consignee_person else None
     contact_phone = phone(p, country) if p.chance(0.72) else None
     if contact_name is None and contact_phone is None and p.chance(0.3):
         contact_phone = phone(p, country)
@@ -93,16 +94,16 @@ def draw(p: Picker) -> Scenario:
         instructions=instructions,
         contact_in_instructions=in_instructions,
         sender=company(p, sender_country),
-        sender_person=person(p, sender_country, "full"),
+        sender_person=distinct_person(p, sender_country, taken, "full"),
         sender_phone=phone(p, sender_country),
         sender_address=address(p, sender_country),
         sender_country=sender_country,
-        supplier_first=person(p, sender_country, "first"),
+        supplier_first=distinct_person(p, sender_country, taken, "first"),
         billing=address(p, country) if p.chance(0.2) else None,
         order_date=phrases.order_date(p) if p.chance(0.35) else None,
         other_numbers=[phrases.distractor_number(p, lang) for _ in range(p.weighted(((0, 5), (1, 3), (2, 1))))],
         carrier=p.one(CARRIERS) if p.chance(0.25) else None,
-        driver=person(p, country) if p.chance(0.12) else None,
+        driver=distinct_person(p, country, taken) if p.chance(0.12) else None,
         title=p.any(TITLES),
         tags=tags,
         consignee_person=consignee_person,

@@ -50,25 +50,16 @@ UNIT_PARTS = {
     "NZ": ("Unit {n}", "Level {n}"),
     "PT": ("{n}\u00ba Esq.", "Loja {n}"),
 }
+TITLE_WORDS = {"Mr", "Ms", "Mrs", "Herr", "Frau", "M", "Mme"}
 ORDINALS = ("1st", "2nd", "3rd", "4th", "Ground")
 NAMED_BUILDINGS = {"UK", "IE", "NZ", "AU", "US"}
+# fmt: off
 BUILDINGS = (
-    "The Old Granary",
-    "Riverside House",
-    "Victoria Works",
-    "Ashcroft Farm",
-    "The Maltings",
-    "Kingsgate House",
-    "Beacon Court",
-    "The Coach House",
-    "Mill Yard",
-    "Harbour Buildings",
-    "Orchard Barn",
-    "Enterprise Centre",
-    "Station Yard",
-    "The Forge",
-    "Westgate Chambers",
+    "The Old Granary", "Riverside House", "Victoria Works", "Ashcroft Farm", "The Maltings", "Kingsgate House",
+    "Beacon Court", "The Coach House", "Mill Yard", "Harbour Buildings", "Orchard Barn", "Enterprise Centre",
+    "Station Yard", "The Forge", "Westgate Chambers",
 )
+# fmt: on
 
 
 @dataclass
@@ -95,6 +86,21 @@ def person(p: Picker, country: Country, style: str | None = None) -> str:
     if style == "initial":
         return f"{first[0]}. {last}"
     return f"{first} {last}"
+
+
+def distinct_person(p: Picker, country: Country, taken: set[str], style: str | None = None) -> str:
+    """A person whose first name and surname differ from every name already in ``taken``; adds its words."""
+
+    def words(name: str) -> set[str]:
+        return set(name.replace(".", "").split()) - TITLE_WORDS
+
+    name = person(p, country, style)
+    for _ in range(30):
+        if not words(name) & taken:
+            break
+        name = person(p, country, style)
+    taken.update(words(name))
+    return name
 
 
 def company(p: Picker, country: Country, trades: tuple[str, ...] = COMPANY_TRADES) -> str:
