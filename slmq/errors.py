@@ -97,13 +97,15 @@ class InferenceError(SlmqError):
 class OutputValidationError(SlmqError):
     """Raised when a model's output does not match its task type's output schema.
 
-    ``raw_output`` keeps what the model generated, for the caller and the dead-letter record.
+    ``raw_output`` keeps what the model generated and ``errors`` what was wrong with it (one line each),
+    for the caller and the dead-letter record.
     """
 
-    def __init__(self, message: str, raw_output: str = "") -> None:
+    def __init__(self, message: str, raw_output: str = "", errors: list[str] | tuple[str, ...] = ()) -> None:
         super().__init__(message)
-        self.args = (message, raw_output)
+        self.args = (message, raw_output, list(errors))
         self.raw_output = raw_output
+        self.errors = list(errors)
 
     def __repr__(self) -> str:
         # Celery's events, Flower and logs show repr(exc): the raw output can quote the note, so it stays out.

@@ -98,6 +98,10 @@ class TaskSpec(BaseModel):
 
     model: str
     max_new_tokens: Annotated[int, Field(ge=1, le=8192)] | None = None
+    constrained: bool = Field(default=True, description="Generate structured outputs against their JSON schema.")
+    reasks: Annotated[int, Field(ge=0, le=4)] = Field(
+        default=1, description="Further attempts after an invalid (re-asked) or cut-off (larger budget) output."
+    )
 
 
 class Fleet(BaseModel):

@@ -175,9 +175,14 @@ class Batcher:
         return outcomes
 
     def _run_group(self, task_type: str, requests: dict[str, BaseModel]) -> dict[str, Outcome]:
+        task = self.fleet.tasks[task_type]
         try:
             results = TASK_TYPES[task_type].run(
-                self.runner, list(requests.values()), self.fleet.max_new_tokens(task_type)
+                self.runner,
+                list(requests.values()),
+                self.fleet.max_new_tokens(task_type),
+                constrained=task.constrained,
+                reasks=task.reasks,
             )
         except Exception as exc:  # a model failure fails its batch, typed, and the worker goes on
             log.exception("Batch of %d %s tasks failed in the model", len(requests), task_type)

@@ -26,6 +26,7 @@ from slmq.metrics import (
     write_heartbeat,
 )
 from workers.runner import Generation, ModelRunner
+from workers.tasktypes.base import retries
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,9 @@ OUTCOMES: tuple[tuple[type[SlmqError], str], ...] = (
 
 
 def outcome_label(outcome: object) -> str:
-    """``ok`` for a result, else the label of its error class (``error`` for any other failure)."""
+    """``ok`` for a result (``re-asked`` if it took further attempts), else its error class's label (or ``error``)."""
     if not isinstance(outcome, BaseException):
-        return "ok"
+        return "re-asked" if retries(outcome) else "ok"
     return next((label for cls, label in OUTCOMES if isinstance(outcome, cls)), "error")
 
 

@@ -11,6 +11,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
 from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
 from slmq.fleet import ModelSpec
+from workers.grammar import Constraint, GrammarCompiler, JsonConstraint
 
 Messages = list[dict[str, str]]
 # bitsandbytes' int8 matmul warns on every call on the CPU that it casts fp32 inputs to fp16.
@@ -46,6 +47,7 @@ class ModelRunner:
         self.device = device
         self.load_seconds = 0.0
         self.stop_ids = _stop_token_ids(tokenizer, model)
+        self._grammars: GrammarCompiler | None = None
 
     @classmethod
     def load(cls, spec: ModelSpec, model_dir: Path, device: str, adapter_dir: Path | None = None) -> "ModelRunner":
@@ -80,13 +82,19 @@ class ModelRunner:
         """One short generation, so the first real batch does not pay for lazy initialisation."""
         self.generate([[{"role": "user", "content": "Hello"}]], max_new_tokens=4)
 
-    def generate(self, conversations: list[Messages], max_new_tokens: int) -> list[Generation | SlmqError]:
-        """Greedy generation for every conversation in one left-padded batch; errors stay in their places."""
+    def generate(
+        self, conversations: list[Messages], max_new_tokens: int, constraint: Constraint | None = None
+    ) -> list[Generation | SlmqError]:
+        """Greedy generation for every conversation in one left-padded batch; errors stay in their places.
+
+        With a ``constraint`` every row's output is masked to its JSON schema as it is generated.
+        """
         prompts = [self._prompt_ids(messages, max_new_tokens) for messages in conversations]
         generations: dict[int, Generation] = {}
         ready = [(i, ids) for i, ids in enumerate(prompts) if not isinstance(ids, SlmqError)]
         if ready:
             batch = self._pad([ids for _, ids in ready])
+            processors = [constraint.processor()] if constraint is not None else None
             with torch.inference_mode():
                 output = self.model.generate(
                     **batch,
@@ -94,11 +102,24 @@ class ModelRunner:
                     do_sample=False,
                     pad_token_id=self.tokenizer.pad_token_id,
                     eos_token_id=self.stop_ids,
+                    logits_processor=processors,
                 )
             new_tokens = output[:, batch["input_ids"].shape[1] :]
             for row, (index, _) in enumerate(ready):
                 generations[index] = self._decode(new_tokens[row], max_new_tokens)
         return [ids if isinstance(ids, SlmqError) else generations[i] for i, ids in enumerate(prompts)]
+
+    def json_constraint(self, schema: dict[str, Any]) -> JsonConstraint:
+        """The constraint for a JSON schema on this model's tokenizer, compiled once and cached."""
+        if self._grammars is None:
+            vocab_size = int(self.model.get_output_embeddings().weight.shape[0])
+            self._grammars = GrammarCompiler(self.tokenizer, vocab_size, self.stop_ids)
+        return self._grammars.json(schema)
+
+    def budget(self, conversations: list[Messages], wanted: int) -> int:
+        """``wanted`` new tokens, or fewer so the longest prompt plus its answer fits the context_limit."""
+        longest = max(len(self._chat_ids(messages)) for messages in conversations)
+        return max(0, min(wanted, self.spec.context_limit - longest))
 
     def choose(self, conversations: list[Messages], choices: tuple[str, ...]) -> list[dict[str, float] | SlmqError]:
         """For each conversation, the probability of each choice as the whole answer (normalised over choices)."""
@@ -130,9 +151,12 @@ class ModelRunner:
         )
         return totals.view(len(prompts), len(choice_ids))
 
-    def _prompt_ids(self, messages: Messages, max_new_tokens: int) -> list[int] | SlmqError:
+    def _chat_ids(self, messages: Messages) -> list[int]:
         encoded: Any = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-        ids = [int(token) for token in (encoded["input_ids"] if hasattr(encoded, "keys") else encoded)]
+        return [int(token) for token in (encoded["input_ids"] if hasattr(encoded, "keys") else encoded)]
+
+    def _prompt_ids(self, messages: Messages, max_new_tokens: int) -> list[int] | SlmqError:
+        ids = self._chat_ids(messages)
         if len(ids) + max_new_tokens > self.spec.context_limit:
             return InvalidPayloadError(
                 f"The prompt is {len(ids)} tokens and the answer may take {max_new_tokens}, over model "

@@ -34,6 +34,19 @@ def test_the_raw_output_survives_with_the_message() -> None:
     assert str(rebuilt) == "Not a valid delivery_note result: no JSON object."
 
 
+def test_the_validation_errors_survive_with_the_raw_output_and_stay_out_of_the_repr() -> None:
+    # Given an error after re-asks, with the model's last output and what was wrong with it
+    backend = Celery(set_as_current=False, backend="cache+memory://").backend
+    errors = ["address: Field required", "cut off at 96 tokens"]
+    original = OutputValidationError("Not a valid delivery_note result.", '{"consignee": "Jane Doe", "addr', errors)
+    # When it goes through the JSON result backend
+    rebuilt = backend.exception_to_python(backend.prepare_exception(original, serializer="json"))
+    # Then the errors and the raw output come back, and neither shows in repr or str
+    assert isinstance(rebuilt, OutputValidationError)
+    assert rebuilt.errors == errors and rebuilt.raw_output == original.raw_output
+    assert "Jane Doe" not in repr(rebuilt) and "Jane Doe" not in str(rebuilt)
+
+
 def test_the_raw_output_stays_out_of_the_repr_that_events_and_logs_show() -> None:
     error = OutputValidationError("Not a valid delivery_note result.", raw_output="Deliver to Jane Doe, 1 Secret St")
     assert "Jane Doe" not in repr(error)

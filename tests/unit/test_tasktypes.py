@@ -27,12 +27,23 @@ def test_invalid_json_becomes_a_typed_error_with_the_raw_output() -> None:
     assert isinstance(outcome, OutputValidationError)
     assert outcome.raw_output == '{"consignee": "Acme"}'
     assert "address: Field required" in str(outcome)
+    assert outcome.errors[:2] == ["address: Field required", "items: Field required"]
 
 
 def test_a_truncated_output_says_to_raise_max_new_tokens() -> None:
     outcome = TASK_TYPES["delivery_note"]._outcome(Generation('{"consignee": "Ac', 48, True), NOTE)  # type: ignore[attr-defined]
     assert isinstance(outcome, OutputValidationError)
     assert "stopped at max_new_tokens=48" in str(outcome)
+    assert outcome.errors[-1] == "cut off at 48 tokens"
+
+
+def test_only_json_output_task_types_declare_a_generation_schema() -> None:
+    schemas = {name: getattr(task, "output_schema", lambda: None)() for name, task in TASK_TYPES.items()}
+    assert {name for name, schema in schemas.items() if schema} == {"delivery_note"}
+    # The generation schema is the contract's, with strings and lists bounded
+    address = schemas["delivery_note"]["$defs"]["Address"]["properties"]  # type: ignore[index]
+    assert address["city"]["anyOf"][0]["pattern"].endswith("{0,128}$")
+    assert schemas["delivery_note"]["properties"]["items"]["maxItems"] == 40  # type: ignore[index]
 
 
 def test_refactoring_suggestions_and_revised_code_are_separated() -> None:

@@ -1,7 +1,7 @@
 """What every task type does: turn requests into prompts, run them as one batch, parse each output."""
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -10,6 +10,9 @@ from slmq.schemas import TASK_TYPE_SPECS, TaskTypeSpec
 from workers.runner import Generation, Messages, ModelRunner
 
 Outcome = BaseModel | SlmqError
+DEFAULT_REASKS = 1  # fleet.toml's [tasks.<type>] reasks: further attempts after an invalid or cut-off output
+MAX_ERRORS = 8  # validation errors kept per output (and shown to the model when it is re-asked)
+_RETRIES_ATTR = "_slmq_retries"
 
 
 class TaskType(ABC):
@@ -22,12 +25,28 @@ class TaskType(ABC):
         return TASK_TYPE_SPECS[self.name]
 
     @abstractmethod
-    def run(self, runner: ModelRunner, requests: list[BaseModel], max_new_tokens: int) -> list[Outcome]:
-        """One outcome per request, in order: a result, or the typed error of that request alone."""
+    def run(
+        self,
+        runner: ModelRunner,
+        requests: list[BaseModel],
+        max_new_tokens: int,
+        *,
+        constrained: bool = True,
+        reasks: int = DEFAULT_REASKS,
+    ) -> list[Outcome]:
+        """One outcome per request, in order: a result, or the typed error of that request alone.
+
+        ``constrained`` generates structured outputs against their JSON schema; ``reasks`` bounds the further
+        attempts after an output fails validation (a re-ask showing the errors, or a larger budget if cut off).
+        """
 
 
 class GenerativeTaskType(TaskType):
-    """A task type answered by free generation, then parsed into its output schema."""
+    """A task type answered by generation, then validated into its output schema, re-asked when invalid."""
+
+    def output_schema(self) -> dict[str, Any] | None:
+        """The JSON schema outputs are generated against (constrained decoding); None for free text."""
+        return None
 
     @abstractmethod
     def messages(self, request: BaseModel) -> Messages:
@@ -37,26 +56,111 @@ class GenerativeTaskType(TaskType):
     def parse(self, text: str, request: BaseModel) -> BaseModel:
         """The typed result in ``text``; raises ValueError or ValidationError when there is none."""
 
-    def run(self, runner: ModelRunner, requests: list[BaseModel], max_new_tokens: int) -> list[Outcome]:
-        generations = runner.generate([self.messages(request) for request in requests], max_new_tokens)
-        return [self._outcome(generation, request) for generation, request in zip(generations, requests, strict=True)]
+    def run(
+        self,
+        runner: ModelRunner,
+        requests: list[BaseModel],
+        max_new_tokens: int,
+        *,
+        constrained: bool = True,
+        reasks: int = DEFAULT_REASKS,
+    ) -> list[Outcome]:
+        schema = self.output_schema() if constrained else None
+        constraint = runner.json_constraint(schema) if schema is not None else None
+        conversations = [self.messages(request) for request in requests]
+        outcomes: list[Outcome] = []
+        cut_off: set[int] = set()
+        for index, generation in enumerate(runner.generate(list(conversations), max_new_tokens, constraint)):
+            outcomes.append(self._outcome(generation, requests[index], attempt=0))
+            if isinstance(generation, Generation) and generation.truncated:
+                cut_off.add(index)
+        pending, budget = list(range(len(requests))), max_new_tokens
+        for attempt in range(1, reasks + 1):
+            failed = [i for i in pending if isinstance(outcomes[i], OutputValidationError)]
+            pending, budget = self._next_attempt(runner, failed, cut_off, outcomes, conversations, budget)
+            if not pending:
+                break
+            # Every item of the batch that failed runs again, all in one batched call.
+            generations = runner.generate([conversations[i] for i in pending], budget, constraint)
+            for index, generation in zip(pending, generations, strict=True):
+                if isinstance(generation, Generation):  # else keep the last validation error, not a prompt error
+                    outcomes[index] = self._outcome(generation, requests[index], attempt)
+                    if generation.truncated:
+                        cut_off.add(index)
+                    else:
+                        cut_off.discard(index)
+        return outcomes
 
-    def _outcome(self, generation: Generation | SlmqError, request: BaseModel) -> Outcome:
+    def _next_attempt(
+        self,
+        runner: ModelRunner,
+        failed: list[int],
+        cut_off: set[int],
+        outcomes: list[Outcome],
+        conversations: list[Messages],
+        budget: int,
+    ) -> tuple[list[int], int]:
+        """Which failed items try again, and the budget: larger when an output was cut off, else the same.
+
+        A cut-off output is retried as it was asked, with twice the budget (capped by the context_limit); an
+        invalid one is re-asked: the model sees its own output and what is wrong with it.
+        """
+        wanted = budget * 2 if cut_off.intersection(failed) else budget
+        retry: list[int] = []
+        for index in failed:
+            error = outcomes[index]
+            assert isinstance(error, OutputValidationError)
+            if index in cut_off:
+                if runner.budget([conversations[index]], wanted) > budget:
+                    retry.append(index)
+                continue
+            conversations[index] = conversations[index] + self.reask(error)
+            retry.append(index)
+        if not retry:
+            return [], budget
+        call_budget = runner.budget([conversations[i] for i in retry], wanted)
+        if call_budget <= budget:  # a long re-ask prompt leaves no room to grow: cut-off items cannot gain
+            retry = [i for i in retry if i not in cut_off]
+        return (retry, call_budget) if retry and call_budget > 0 else ([], budget)
+
+    def reask(self, error: OutputValidationError) -> Messages:
+        """The turns that show the model its invalid output and what is wrong with it."""
+        problems = "; ".join(error.errors)
+        return [
+            {"role": "assistant", "content": error.raw_output},
+            {
+                "role": "user",
+                "content": f"That answer is not valid: {problems}. Write the whole answer again, corrected.",
+            },
+        ]
+
+    def _outcome(self, generation: Generation | SlmqError, request: BaseModel, attempt: int = 0) -> Outcome:
         if isinstance(generation, SlmqError):
             return generation
         try:
-            return self.parse(generation.text, request)
+            result = self.parse(generation.text, request)
         except (ValueError, ValidationError) as exc:
-            cause = _first_line(exc)
+            errors = _error_lines(exc)
+            cause = errors[0]
             if generation.truncated:
                 cause += f" (generation stopped at max_new_tokens={generation.new_tokens})"
+            tries = f" after {attempt + 1} attempts" if attempt else ""
             return OutputValidationError(
-                f"The model's output is not a valid {self.name} result: {cause}.", raw_output=generation.text
+                f"The model's output is not a valid {self.name} result{tries}: {cause}.",
+                raw_output=generation.text,
+                errors=[*errors, *([f"cut off at {generation.new_tokens} tokens"] if generation.truncated else [])],
             )
+        if attempt:
+            setattr(result, _RETRIES_ATTR, attempt)  # a plain attribute: not a field, never serialized
+        return result
 
 
-def _first_line(exc: Exception) -> str:
+def retries(outcome: object) -> int:
+    """How many further attempts (re-asks or larger budgets) a result needed; 0 when the first was valid."""
+    return int(getattr(outcome, _RETRIES_ATTR, 0))
+
+
+def _error_lines(exc: Exception) -> list[str]:
     if isinstance(exc, ValidationError):
-        error = exc.errors()[0]
-        return f"{'.'.join(map(str, error['loc'])) or 'output'}: {error['msg']}"
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return [f"{'.'.join(map(str, e['loc'])) or 'output'}: {e['msg']}" for e in exc.errors()[:MAX_ERRORS]]
+    return [str(exc).splitlines()[0] if str(exc) else type(exc).__name__]

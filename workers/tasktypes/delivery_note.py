@@ -2,10 +2,12 @@
 
 import json
 import re
+from typing import Any
 
 from pydantic import BaseModel
 
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest
+from workers.grammar import generation_schema
 from workers.runner import Messages
 from workers.tasktypes.base import GenerativeTaskType
 
@@ -25,6 +27,9 @@ class DeliveryNoteTask(GenerativeTaskType):
     def messages(self, request: BaseModel) -> Messages:
         assert isinstance(request, DeliveryNoteRequest)
         return [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": request.text}]
+
+    def output_schema(self) -> dict[str, Any]:
+        return generation_schema(DeliveryNote)
 
     def parse(self, text: str, request: BaseModel) -> BaseModel:
         return DeliveryNote.model_validate(json.loads(extract_json_object(text)))

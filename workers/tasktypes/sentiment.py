@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from slmq.errors import SlmqError
 from slmq.schemas import SentimentRequest, SentimentResult
 from workers.runner import ModelRunner
-from workers.tasktypes.base import Outcome, TaskType
+from workers.tasktypes.base import DEFAULT_REASKS, Outcome, TaskType
 
 LABELS = ("positive", "negative", "neutral")
 INSTRUCTION = "Classify the sentiment of the user's text. Answer with one word: positive, negative or neutral."
@@ -18,7 +18,16 @@ INSTRUCTION = "Classify the sentiment of the user's text. Answer with one word: 
 class SentimentTask(TaskType):
     name = "sentiment"
 
-    def run(self, runner: ModelRunner, requests: list[BaseModel], max_new_tokens: int) -> list[Outcome]:
+    def run(
+        self,
+        runner: ModelRunner,
+        requests: list[BaseModel],
+        max_new_tokens: int,
+        *,
+        constrained: bool = True,
+        reasks: int = DEFAULT_REASKS,
+    ) -> list[Outcome]:
+        # Valid by construction: no constraint to turn off, nothing to re-ask.
         conversations = [
             [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": _text(request)}]
             for request in requests
