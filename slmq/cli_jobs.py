@@ -141,7 +141,9 @@ def _watch_job(job: "Job") -> JobStatus:
     initial = status.done + status.failed  # so the rate and ETA count only what is done while watching
     with tqdm(total=status.total, initial=initial, unit="line", file=sys.stderr, dynamic_ncols=True) as bar:
         while True:
-            bar.set_postfix(failed=status.failed, state=status.state, refresh=False)
+            # A running job with nobody feeding it waits for `slmq job resume` (its feeder died, or none started).
+            state = status.state if status.feeder or status.state != "running" else "running, no feeder"
+            bar.set_postfix(failed=status.failed, state=state, refresh=False)
             bar.update(status.done + status.failed - bar.n)
             if status.state in (FINISHED, CANCELLED):
                 return status
