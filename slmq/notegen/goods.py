@@ -177,7 +177,40 @@ SINGULAR = {
     "IBCs": "IBC",
     "coils": "coil",
 }
-MEASURES = {"kg", "t", "tonnes", "m", "metres", "l", "m²", "sqm"}
+MEASURES = {"kg", "t", "tonnes", "m", "metres", "l", "m²", "sqm", "liter", "Liter", "litres"}
+# Goods written in the note's own language, units already local ("plural" forms; SINGULAR_LOCAL for one).
+# fmt: off
+LOCAL_GOODS: dict[str, tuple[str, ...]] = {
+    "fr": (
+        "ciment|sacs,palettes", "carrelage gris|m²,cartons", "plâtre|sacs,kg", "tuiles|palettes",
+        "parpaings|palettes",
+        "gobelets en carton|cartons,colis", "farine T55|sacs,kg", "huile d'olive|bidons,l",
+        "papier A4|ramettes,cartons",
+        "gants nitrile|boîtes,cartons", "eau minérale|packs,palettes", "vin rouge|caisses,cartons",
+        "café en grains|kg,sacs", "essuie-mains|colis,cartons", "peinture blanche|pots,l", "sable|t,sacs",
+    ),
+    "de": (
+        "Zement|Säcke,Paletten", "Fliesenkleber|Säcke,kg", "Dachziegel|Paletten", "Kopierpapier A4|Kartons,Paletten",
+        "Einweghandschuhe|Kartons,Pakete", "Mineralwasser|Kisten,Paletten", "Weißwein|Kartons,Kisten",
+        "Kaffeebohnen|kg,Säcke", "Mehl Type 405|Säcke,kg", "Schrauben 4x40|Pakete,Kartons", "Dämmwolle|Rollen,Pakete",
+        "Heizöl|Liter", "Bier|Fässer,Kisten", "Reinigungsmittel|Kanister,Liter", "Pflastersteine|Paletten,m²",
+    ),
+    "nl": (
+        "tegellijm|zakken,pallets", "potgrond|zakken,pallets", "kopieerpapier|dozen,pallets",
+        "koffiebonen|kg,zakken",
+        "mineraalwater|kratten,pallets", "handschoenen|dozen", "bier|vaten,kratten", "schoonmaakmiddel|liter,vaten",
+        "isolatiemateriaal|rollen,pakken", "stoeptegels|pallets,m²", "frituurolie|liter,vaten",
+        "servetten|dozen,pakken",
+    ),
+}
+SINGULAR_LOCAL = {
+    "Säcke": "Sack", "Paletten": "Palette", "Kartons": "Karton", "Kisten": "Kiste", "Pakete": "Paket",
+    "Rollen": "Rolle", "Fässer": "Fass", "sacs": "sac", "palettes": "palette", "cartons": "carton",
+    "ramettes": "ramette", "boîtes": "boîte", "packs": "pack", "caisses": "caisse", "bidons": "bidon", "pots": "pot",
+    "zakken": "zak", "pallets": "pallet", "dozen": "doos", "kratten": "krat", "vaten": "vat", "rollen": "rol",
+    "pakken": "pak",
+}
+# fmt: on
 ABBREVIATIONS = {  # plural -> (singular, plural) abbreviations
     "cartons": ("ctn", "ctns"),
     "boxes": ("bx", "bxs"),

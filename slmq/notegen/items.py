@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from slmq.notegen.goods import ABBREVIATIONS, LOCAL_UNITS, MEASURES, SINGULAR, Sector
+from slmq.notegen.goods import ABBREVIATIONS, LOCAL_GOODS, LOCAL_UNITS, MEASURES, SINGULAR, SINGULAR_LOCAL, Sector
 from slmq.notegen.picker import Picker
 
 NUMBER_WORDS = {
@@ -55,6 +55,7 @@ class Item:
     unit: str | None
     description: str
     words: bool = False
+    local: bool = False  # goods named in the note's language
 
 
 SMALL_UNITS = {"pcs", "units", "bottles", "sheets", "boxes", "packs", "bags", "rolls"}
@@ -102,18 +103,22 @@ def _unit(p: Picker, plural: str, quantity: float | int, lang: str) -> str:
 def make_items(p: Picker, lang: str, count: int, sector: Sector) -> list[Item]:
     """``count`` distinct lines of the sector's goods; about a fifth of counted ones with no unit."""
     items = []
-    for line in p.sample(sector.goods, count):
+    local = lang in LOCAL_GOODS and p.chance(0.7)  # goods named in the note's language, units too
+    for line in p.sample(LOCAL_GOODS[lang] if local else sector.goods, count):
         description, units = line.split("|")
         plural = p.any(units.split(","))
         if plural in MEASURES:
             quantity, written, words = _measure(p, lang)
-            unit: str | None = _unit(p, plural, quantity, lang)
+            unit: str | None = plural if local else _unit(p, plural, quantity, lang)
+        elif local:
+            quantity, written, words = _count(p, lang, plural)
+            unit = (SINGULAR_LOCAL.get(plural, plural) if quantity == 1 else plural) if p.chance(0.85) else None
         else:
             quantity, written, words = _count(p, lang, plural)
             unit = _unit(p, plural, quantity, lang) if p.chance(0.78) else None
         if unit is None and words:
             written, words = str(quantity), False
-        items.append(Item(quantity, written, unit, description, words))
+        items.append(Item(quantity, written, unit, description, words, local))
     return items
 
 
@@ -124,7 +129,7 @@ def render_item(p: Picker, item: Item, lang: str) -> str:
         if item.words and "x" in pattern.replace("{d}", ""):
             pattern = "{q} {d}"
         return pattern.format(q=item.written, d=item.description)
-    pool = WITH_UNIT_LOCAL[lang] if lang in WITH_UNIT_LOCAL and p.chance(0.7) else WITH_UNIT
+    pool = WITH_UNIT_LOCAL[lang] if lang in WITH_UNIT_LOCAL and (item.local or p.chance(0.7)) else WITH_UNIT
     pattern = p.any(pool)
     if pattern == "{q} {u} de {d}" and item.description[:1].lower() in "aeiouéh":
         pattern = "{q} {u} d'{d}"

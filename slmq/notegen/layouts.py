@@ -59,6 +59,16 @@ TITLES_LOCAL = {
     "nl": ("Pakbon", "Afleverbon", "PAKBON"),
 }
 # fmt: off
+OPENINGS_LOCAL = {
+    "fr": ("Merci de nous livrer", "Pourriez-vous livrer", "Voici notre commande", "Nous avons besoin de"),
+    "de": ("Bitte liefern Sie", "Wir benötigen", "Anbei unsere Bestellung", "Bitte folgende Ware liefern"),
+    "nl": ("Graag leveren", "Kunnen jullie leveren", "Hierbij onze bestelling", "Wij hebben nodig"),
+}
+ONELINERS_LOCAL = {
+    "fr": ("Merci de livrer {i} à {t}", "Livraison de {i} chez {t}", "Pouvez-vous livrer {i} à {t}"),
+    "de": ("Bitte {i} an {t} liefern", "Lieferung: {i} an {t}", "Bitte {i} liefern an {t}"),
+    "nl": ("Graag {i} leveren aan {t}", "Levering {i} bij {t}", "Kunnen jullie {i} leveren bij {t}"),
+}
 INLINE_OPENINGS = (
     "Could you send the following to {t}", "Please deliver to {t}", "Can you get this out to {t}",
     "Please arrange delivery to {t}", "Next drop is for {t}", "We need these at {t}", "Delivery address is {t}",
@@ -117,6 +127,8 @@ def email(p: Picker, s: Scenario) -> str:
         header = f"Sent: {s.order_date}\n{header}" if p.chance(0.5) else f"{header}\nDate: {s.order_date}"
         s.order_date = None
     opening = p.one(OPENINGS_CUSTOMER if customer else OPENINGS_DISPATCH)
+    if s.lang in OPENINGS_LOCAL and p.chance(0.7):
+        opening = p.one(OPENINGS_LOCAL[s.lang])
     long = p.chance(0.07)  # a chatty e-mail with a quoted thread and a disclaimer
     filler = " ".join(p.sample(FILLER_EN, p.weighted(((0, 5), (1, 4), (2, 2), (3, 1), (5, 0.4))))) or None
     if long:
@@ -237,11 +249,12 @@ def sms(p: Picker, s: Scenario) -> str:
 def oneliner(p: Picker, s: Scenario) -> str:
     items = parts.item_phrase(p, s)
     target = parts.consignee_block(p, s, False)
-    head = f"{items} to {target}" if items else f"Delivery to {target}"
+    frame = p.one(ONELINERS_LOCAL[s.lang]) if s.lang in ONELINERS_LOCAL and p.chance(0.8) else "{i} to {t}"
+    head = frame.format(i=items, t=target) if items else f"Delivery to {target}"
     bits = [head, s.delivery_date, s.instructions, *parts.reference_texts(p, s), parts.contact_text(p, s)]
     s.tags.append("oneliner")
-    written = [b for b in bits if b]
-    return ", ".join([*written[:-1], written[-1].rstrip(".")]) + "."
+    text = ", ".join(b for b in bits if b)
+    return text if text.endswith(".") else text + "."
 
 
 def form(p: Picker, s: Scenario, table: bool = False) -> str:

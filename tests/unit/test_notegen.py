@@ -2,18 +2,20 @@
 
 import json
 import re
+from pathlib import Path
 
 import jsonschema
 import pytest
 
 from slmq.notegen import DATA_VERSION, generate, unspanned
-from slmq.notegen.goods import SECTORS
+from slmq.notegen.goods import LOCAL_GOODS, SECTORS
 from slmq.notegen.note import text_values
 from slmq.notegen.picker import Picker, split_pool
 from slmq.notegen.vocab import COMPANY_HEADS
 from slmq.schemas import DeliveryNote
 from tests.conftest import SHARED
 
+REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((SHARED / "contracts" / "delivery_note.schema.json").read_text(encoding="utf-8"))
 
 
@@ -81,7 +83,8 @@ def test_held_out_notes_use_no_company_name_part_or_goods_of_the_train_split(
 ) -> None:
     # Given the split of two pools
     train_heads = set(split_pool(COMPANY_HEADS, "train"))
-    heldout_goods = {line.split("|")[0] for sector in SECTORS for line in split_pool(sector.goods, "heldout")}
+    pools = [sector.goods for sector in SECTORS] + list(LOCAL_GOODS.values())
+    heldout_goods = {line.split("|")[0] for pool in pools for line in split_pool(pool, "heldout")}
     # Then the pools' parts are disjoint, and the notes of each split draw goods from their own part only
     assert train_heads.isdisjoint(split_pool(COMPANY_HEADS, "heldout"))
     train_descriptions = {item["description"] for record in train for item in record["gold"]["items"]}
@@ -105,3 +108,24 @@ def test_an_unknown_split_is_refused() -> None:
 
 def test_the_data_version_names_the_task() -> None:
     assert DATA_VERSION.startswith("delivery_note-")
+
+
+def test_held_out_people_have_no_name_of_the_train_split(train: list[dict], heldout: list[dict]) -> None:
+    # Given the names of the contacts of the clean (not OCR-damaged) notes of each split
+    def names(records: list[dict]) -> set[str]:
+        words = set()
+        for record in records:
+            if "ocr" not in record["tags"] and record["gold"]["contact_name"]:
+                words |= {w for w in record["gold"]["contact_name"].split() if len(w) > 3 and "." not in w}
+        return words
+
+    # Then no first name or surname is in both
+    assert names(heldout) and names(train)
+    assert not names(heldout) & names(train)
+
+
+def test_the_committed_held_out_set_is_what_its_documented_command_generates() -> None:
+    # Given data/delivery_note/heldout-v1.jsonl, made by `slmq synth ... --count 200 --seed 1 --split heldout`
+    committed = (REPO / "data" / "delivery_note" / "heldout-v1.jsonl").read_text(encoding="utf-8").splitlines()
+    # Then the generator still makes exactly those notes (regenerate the file when the generator changes)
+    assert [json.loads(line) for line in committed] == list(generate(200, seed=1, split="heldout"))
