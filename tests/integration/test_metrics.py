@@ -80,7 +80,7 @@ def test_the_endpoint_counts_what_the_workers_did(
 ) -> None:
     # Given two workers and the exporter
     client = FleetClient(deployment.settings())
-    # When sentiment and general tasks run on one model and delivery notes (which the tiny model fails) on the other
+    # When sentiment and general tasks run on one model and delivery notes (cut off: tiny budget) on the other
     handles = [client.submit("sentiment", f"Delivery {n} arrived late and damaged") for n in range(6)]
     handles += [client.submit("general", f"Where is consignment {n}?") for n in range(3)]
     notes = [client.submit("delivery_note", "3 pallets to Acme Ltd, 14 Harbour Rd, Leith") for _ in range(2)]
