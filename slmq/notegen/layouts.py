@@ -69,6 +69,8 @@ ONELINERS_LOCAL = {
     "de": ("Bitte {i} an {t} liefern", "Lieferung: {i} an {t}", "Bitte {i} liefern an {t}"),
     "nl": ("Graag {i} leveren aan {t}", "Levering {i} bij {t}", "Kunnen jullie {i} leveren bij {t}"),
 }
+REF_SENTENCES = ("{r}.", "Please go ahead with {r}.", "This is for {r}.", "Re {r}:", "({r})", "{r} -",
+                 "Please put {r} on the paperwork.", "Our {r} is attached.", "{r} refers.")  # fmt: skip
 INLINE_OPENINGS = (
     "Could you send the following to {t}", "Please deliver to {t}", "Can you get this out to {t}",
     "Please arrange delivery to {t}", "Next drop is for {t}", "We need these at {t}", "Delivery address is {t}",
@@ -143,9 +145,12 @@ def email(p: Picker, s: Scenario) -> str:
         block = parts.consignee_block(p, s, True)
         body_head = _join([body_head, f"{label}\n{block}" if label else block])
     if refs:
-        body_head = f"{refs.pop(0)}. {body_head}" if p.chance(0.5) else f"{body_head}\n{refs.pop(0)}"
+        sentence = p.one(REF_SENTENCES).format(r=refs.pop(0))
+        body_head = f"{sentence} {body_head}" if p.chance(0.5) else f"{body_head}\n{sentence}"
     items = parts.item_list(p, s) if s.items else None
-    tail = " ".join(x for x in (parts.date_text(p, s, False), parts.instructions_text(p, s, False)) if x)
+    date = parts.date_text(p, s, False)
+    early_date = date if p.chance(0.25) else None  # said in the opening paragraph, before the address
+    tail = " ".join(x for x in (None if early_date else date, parts.instructions_text(p, s, False)) if x)
     contact = parts.contact_text(p, s)
     signer = s.sender_person
     signature = [_signoff(p, s), signer]
@@ -166,6 +171,10 @@ def email(p: Picker, s: Scenario) -> str:
     billing = parts.billing_block(p, s)
     billing_text = f"{p.any(parts.BILLING_LABELS)} {billing}" if billing else None
     extra = _distractor_lines(p, s)
+    if tail and contact and p.chance(0.4):  # one paragraph for date, instructions and contact
+        tail, contact = f"{tail} {contact if contact[-1] in '.!?' else contact + '.'}", None
+    if early_date:
+        filler = f"{filler} {early_date}" if filler else early_date
     body = _join(
         [
             header,

@@ -39,7 +39,9 @@ DATE_LINES = (
 DATE_SENTENCES = (
     "Delivery {d} please.", "We need it {d}.", "Can it come {d}?", "Please deliver {d}.", "Timing: {d}.",
     "Ideally {d}.", "Needed {d} if possible.", "Delivery {d} would be ideal.", "Could it arrive {d}?",
-    "Please aim for {d}.",
+    "Please aim for {d}.", "Please deliver {d}, as nobody is in before then.", "{D} is fine for delivery.",
+    "{D} would suit us best.", "{D} please.", "Delivery {d} please, we close early that day.",
+    "We're only open {d}, so please come then.", "{D} if you can, otherwise let me know.",
 )
 # fmt: on
 # fmt: off
@@ -119,10 +121,15 @@ def date_text(p: Picker, s: Scenario, line: bool) -> str | None:
     if s.delivery_date is None:
         return None
     if s.date_is_hours:
-        return p.one(HOURS_SENTENCES).format(d=s.delivery_date)
-    if s.lang in DATE_LOCAL and p.chance(0.7):
-        return p.one(DATE_LOCAL[s.lang]).format(d=s.delivery_date)
-    return p.one(DATE_LINES if line else DATE_SENTENCES).format(d=s.delivery_date)
+        text = p.one(HOURS_SENTENCES).format(d=s.delivery_date)
+    elif s.lang in DATE_LOCAL and p.chance(0.7):
+        text = p.one(DATE_LOCAL[s.lang]).format(d=s.delivery_date)
+    else:
+        pattern = p.one(DATE_LINES if line else DATE_SENTENCES)
+        if "{D}" in pattern:  # the date opens the sentence: the gold span is the capitalised date
+            s.delivery_date = s.delivery_date[0].upper() + s.delivery_date[1:]
+        text = pattern.format(d=s.delivery_date, D=s.delivery_date)
+    return text if line or text[-1] in ".!?" else text + "."
 
 
 def instructions_text(p: Picker, s: Scenario, line: bool) -> str | None:

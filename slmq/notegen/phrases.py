@@ -69,7 +69,8 @@ REF_LABELS: tuple[str, ...] = (
     "PO {c}", "PO: {c}", "PO #{c}", "P.O. No. {c}", "Order No. {c}", "Order #{c}", "order ref {c}", "our ref: {c}",
     "Delivery note {c}", "DN no. {c}", "Consignment no. {c}", "Order: {c}", "PO number {c}", "Purchase order {c}",
     "Ref: {c}", "Order number: {c}", "Delivery ref {c}", "Sales order {c}", "Customer PO: {c}", "order {c}",
-    "Delivery No.: {c}", "Ord. {c}", "po {c}", "Order ref. {c}", "Consignment {c}",
+    "Delivery No.: {c}", "Ord. {c}", "po {c}", "Order ref. {c}", "Consignment {c}", "ref {c}", "Order no {c}",
+    "PO# {c}", "Ref. {c}", "order no. {c}", "Your order {c}",
 )
 # fmt: on
 REF_LABELS_LOCAL: dict[str, tuple[str, ...]] = {

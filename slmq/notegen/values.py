@@ -191,4 +191,7 @@ def render_address(p: Picker, a: Address, country: Country, multiline: bool) -> 
         return "\n".join(lines)
     if a.street and p.chance(0.06):  # "1039 Industrial Court Suwanee, ..." with no comma after the street
         return " ".join(lines[:2]) + "".join(", " + line for line in lines[2:])
+    if p.chance(0.03):  # no commas at all, as forms often print it; the street span loses its comma too
+        a.street = a.street.replace(", ", " ") if a.street else None
+        return " ".join(line.replace(", ", " ") for line in lines)
     return ", ".join(lines)
