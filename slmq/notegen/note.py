@@ -69,17 +69,19 @@ def make_note(seed: int, split: Split, index: int, version: str) -> dict[str, An
     text = layout(p, s)
     gold = gold_of(s, text)
     if scanned:
-        text = ocr.damage_text(p, text, text_values(gold))
+        quantities = [item.written for item in s.items]  # "1,500" must not become "1.500", nor "one" "onc"
+        text = ocr.damage_text(p, text, text_values(gold) + quantities)
         if p.chance(0.15):
             text = text.upper()
             gold = gold_of(_upper(s), text)
         s.tags.append("ocr")
     text = text.strip()
-    missing = unspanned(gold, text)
+    flat = collapse(text)
+    missing = unspanned(gold, text) + [
+        item.written for item in s.items if item.written.lower() not in flat.lower() and str(item.quantity) not in flat
+    ]
     if missing:
-        raise ValueError(
-            f"Note {split}/{seed}/{index}: gold values {missing} are not spans of the text; fix the layout."
-        )
+        raise ValueError(f"Note {split}/{seed}/{index}: {missing} are not spans of the text; fix the layout.")
     return {"id": f"{split}-{seed}-{index:06d}", "text": text, "gold": gold, "tags": _tags(s, name)}
 
 
