@@ -113,7 +113,8 @@ def _distractor_lines(p: Picker, s: Scenario) -> list[str]:
     if s.carrier:
         lines.append(f"{p.any(('Carrier:', 'Haulier:', 'Via:', 'Courier:'))} {s.carrier}")
     if s.driver:
-        lines.append(f"{p.any(('Driver:', 'Driver name:', 'Driver -'))} {s.driver}")
+        phone = f" {p.any(('', 'mob ', 'tel. ', '- '))}{p.digits(p.any(s.country.phones))}" if p.chance(0.5) else ""
+        lines.append(f"{p.any(('Driver:', 'Driver name:', 'Driver -'))} {s.driver}{phone}")
     return lines
 
 
@@ -250,6 +251,8 @@ def sms(p: Picker, s: Scenario) -> str:
     for bit in bits[1:]:
         text += (" " if joiner == ". " and text.endswith(".") else joiner) + bit
     text += "" if text[-1] in ".!?" else "."
+    if p.chance(0.25):
+        text += p.any((" thx", " Thanks!", " cheers", " ta", " thx \U0001f44d", " Thank you", " 🙏"))
     if p.chance(0.3):
         text = f"[{p.between(6, 19):02d}:{p.between(0, 59):02d}] {p.one(FIRST_NAMES['en'])}: {text}"
     return text

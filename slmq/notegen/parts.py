@@ -96,6 +96,10 @@ def consignee_block(p: Picker, s: Scenario, multiline: bool) -> str:
         )
         consignee += s.contact_name
         s.contact_name_written = True
+    elif s.contact_name and not s.consignee_person and not s.contact_in_instructions and p.chance(0.05):
+        # The person first, then the company: the company is still the consignee (rule 3).
+        consignee = f"{s.contact_name}\n{consignee}" if multiline else f"{s.contact_name}, {consignee}"
+        s.contact_name_written = True
     return f"{consignee}\n{addr}" if multiline else f"{consignee}, {addr}"
 
 

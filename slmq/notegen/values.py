@@ -124,6 +124,8 @@ def address(p: Picker, country: Country) -> Address:
     town, region, pattern = p.one(country.towns)
     street_name = p.one(country.streets)
     postcode = "".join(p.any("ABCDEFGHJKLMNPRSTUWXYZ") if c == "@" else c for c in p.digits(pattern))
+    if country.code == "US" and p.chance(0.1):
+        postcode += p.digits("-dddd")  # ZIP+4
     number = str(p.weighted(((p.between(1, 99), 6), (p.between(100, 2999), 3), (p.between(1, 9), 2))))
     if p.chance(0.08) and country.code in {"UK", "US", "IE", "AU", "CA"}:
         number += p.any("ABab")
