@@ -3,7 +3,15 @@
 from collections.abc import Callable
 
 from slmq.notegen import parts
-from slmq.notegen.phrases import DISCLAIMERS, FILLER_EN, FORM_FOOTERS, QUOTED_REPLIES, fill, receiving_hours
+from slmq.notegen.phrases import (
+    DISCLAIMERS,
+    FILLER_EN,
+    FORM_FOOTERS,
+    ORDER_DATE_LABELS,
+    QUOTED_REPLIES,
+    fill,
+    receiving_hours,
+)
 from slmq.notegen.picker import Picker
 from slmq.notegen.scenario import Scenario
 from slmq.notegen.table import item_table
@@ -109,7 +117,7 @@ def _join(blocks: list[str | None], sep: str = "\n\n") -> str:
 def _distractor_lines(p: Picker, s: Scenario) -> list[str]:
     lines = list(dict.fromkeys(s.other_numbers))
     if s.order_date:
-        lines.append(f"{p.any(('Order date:', 'Date:', 'Ordered:', 'Date of order:', 'Issued:'))} {s.order_date}")
+        lines.append(f"{p.one(ORDER_DATE_LABELS)} {s.order_date}")
     if s.carrier:
         lines.append(f"{p.any(('Carrier:', 'Haulier:', 'Via:', 'Courier:'))} {s.carrier}")
     if s.driver:
@@ -279,7 +287,11 @@ def form(p: Picker, s: Scenario, table: bool = False) -> str:
     blocks: list[str] = []
     label = parts.consignee_label(p, s)
     multiline = p.chance(0.5)
-    if s.consignee:
+    columns = _side_by_side(p, s, label) if s.billing and s.consignee and p.chance(0.35) else None
+    if columns:
+        blocks.append(columns)
+        s.billing = None  # written in the left or right column already
+    elif s.consignee:
         if p.chance(0.5):
             blocks.append(f"{label} {s.consignee}\n{p.any(('Address:', ''))} {parts.address_text(p, s, multiline)}")
         else:
@@ -328,6 +340,24 @@ def form(p: Picker, s: Scenario, table: bool = False) -> str:
         s.tags.append("table")
     s.tags.append("form")
     return "\n".join(x for x in ordered if x).strip()
+
+
+def _side_by_side(p: Picker, s: Scenario, label: str) -> str | None:
+    """Billing and delivery addresses in two columns, as printed forms have them; None if a part would break."""
+    assert s.billing is not None and s.consignee is not None
+    ship = [label, *parts.consignee_block(p, s, True).split("\n")]
+    values = [v for v in (s.address.street, s.address.city, s.address.postcode, s.address.region) if v]
+    if not all(any(v in line for line in ship) for v in values):
+        s.contact_name_written = False  # the block is dropped, and any "FAO <contact>" in it
+        return None
+    bill_name = p.any((s.consignee, f"{s.consignee} - Accounts", "Accounts Payable"))
+    bill = [p.any(parts.BILLING_LABELS), bill_name, *render_address(p, s.billing, s.country, True).split("\n")]
+    left, right = (bill, ship) if p.chance(0.6) else (ship, bill)
+    width = max(len(line) for line in left) + p.between(3, 12)
+    rows = max(len(left), len(right))
+    left, right = left + [""] * (rows - len(left)), right + [""] * (rows - len(right))
+    s.tags.append("columns")
+    return "\n".join((a.ljust(width) + b).rstrip() for a, b in zip(left, right, strict=True))
 
 
 LAYOUTS: tuple[tuple[str, Callable[[Picker, Scenario], str], float], ...] = (

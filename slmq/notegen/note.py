@@ -61,8 +61,8 @@ def make_note(seed: int, split: Split, index: int, version: str) -> dict[str, An
     p = Picker(f"{version}:{split}:{seed}:{index}", split)
     s = draw(p)
     name, layout = p.weighted(tuple(((name, fn), weight) for name, fn, weight in LAYOUTS))
-    if name == "table" and not s.items:
-        name, layout = "form", LAYOUTS[3][1]
+    if name == "table" and not s.items:  # a table needs items; the same form without one
+        name, layout = "form", next(fn for other, fn, _ in LAYOUTS if other == "form")
     scanned = name in {"form", "table"} and p.chance(0.3)
     if scanned:
         ocr.damage_values(p, s)

@@ -8,7 +8,7 @@ from slmq.notegen.items import Item, make_items
 from slmq.notegen.picker import Picker
 from slmq.notegen.places import COUNTRIES, COUNTRY_WEIGHTS, Country
 from slmq.notegen.values import Address, address, company, distinct_person, phone
-from slmq.notegen.vocab import CARRIERS, TITLES
+from slmq.notegen.vocab import CARRIERS, JOB_TITLES
 
 LOCAL_LANG = {"DE": "de", "AT": "de", "CH": "de", "FR": "fr", "BE": "fr", "NL": "nl"}
 
@@ -104,7 +104,7 @@ def draw(p: Picker) -> Scenario:
         other_numbers=[phrases.distractor_number(p, lang) for _ in range(p.weighted(((0, 5), (1, 3), (2, 1))))],
         carrier=p.one(CARRIERS) if p.chance(0.25) else None,
         driver=distinct_person(p, country, taken) if p.chance(0.12) else None,
-        title=p.any(TITLES),
+        title=p.any(JOB_TITLES),
         tags=tags,
         consignee_person=consignee_person,
     )

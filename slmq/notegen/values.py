@@ -1,6 +1,6 @@
 """Field values of one note, drawn per country: parties, addresses, dates, references, contacts."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from slmq.notegen.picker import Picker
 from slmq.notegen.places import Country
@@ -70,7 +70,6 @@ class Address:
     postcode: str | None
     country: str | None
     unit_first: bool = False  # the unit part stands before the house number (a "Unit 4, 22 Mill Lane" street)
-    lines: list[str] = field(default_factory=list)
 
 
 def person(p: Picker, country: Country, style: str | None = None) -> str:

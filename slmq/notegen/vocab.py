@@ -161,7 +161,7 @@ CARRIERS: tuple[str, ...] = (
 )
 # fmt: on
 # fmt: off
-TITLES: tuple[str, ...] = (
+JOB_TITLES: tuple[str, ...] = (
     "Operations Manager", "Office Manager", "Purchasing", "Procurement Lead", "Site Manager", "Head Chef",
     "Practice Manager", "Store Manager", "Facilities", "Logistics Coordinator", "Dispatch", "Buyer",
     "Warehouse Supervisor", "Bursar", "Owner", "Director", "Admin Assistant", "Customer Service",
