@@ -42,7 +42,7 @@ FIRST_NAMES: dict[str, tuple[str, ...]] = {
         "Keiko", "Shota", "Mayumi",
     ),
     "nordic": ("Aino", "Mikko", "Elin", "Lars", "Sofie", "Mads", "Ingrid", "Henrik", "Sanna", "Jukka", "Freja", "Ola"),
-    "pt": ("João", "Ana", "Rui", "Inês", "Tiago", "Marta", "Nuno", "Beatriz", "Diogo", "Catarina"),
+    "pt": ("João", "Ana", "Rui", "Inês", "Tiago", "Marta", "Nuno", "Leonor", "Diogo", "Catarina"),
 }
 # fmt: on
 

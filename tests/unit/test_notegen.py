@@ -7,10 +7,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from slmq.notegen import DATA_VERSION, generate, unspanned
+from slmq.notegen import DATA_VERSION, generate, layouts, parts, phrases, unspanned, vocab
 from slmq.notegen.goods import LOCAL_GOODS, SECTORS
 from slmq.notegen.note import text_values
 from slmq.notegen.picker import Picker, split_pool
+from slmq.notegen.places import COUNTRIES
 from slmq.notegen.values import TITLE_WORDS
 from slmq.notegen.vocab import COMPANY_HEADS
 from slmq.schemas import DeliveryNote
@@ -131,3 +132,29 @@ def test_the_committed_held_out_set_is_what_its_documented_command_generates() -
     committed = (REPO / "data" / "delivery_note" / "heldout-v1.jsonl").read_text(encoding="utf-8").splitlines()
     # Then the generator still makes exactly those notes (regenerate the file when the generator changes)
     assert [json.loads(line) for line in committed] == list(generate(200, seed=1, split="heldout"))
+
+
+def test_a_value_in_several_pools_falls_in_the_same_split_in_each() -> None:
+    # Given every pool of strings the generator's modules define (one value may sit in several, e.g. a name)
+    pools: list[tuple[str, ...]] = []
+
+    def collect(value: object) -> None:
+        if isinstance(value, tuple) and len(value) > 1 and all(isinstance(v, str) for v in value):
+            pools.append(value)
+        elif isinstance(value, dict):
+            for inner in value.values():
+                collect(inner)
+
+    for module in (vocab, phrases, parts, layouts):
+        for name, value in vars(module).items():
+            if name.isupper():
+                collect(value)
+    pools += [pool for country in COUNTRIES for pool in (country.towns, country.streets)]
+    pools += [pool for sector in SECTORS for pool in (sector.goods, sector.trades)]
+    # Then no value is held out in one pool and trained on in another
+    held: dict[object, set[bool]] = {}
+    for pool in pools:
+        heldout = set(split_pool(pool, "heldout"))
+        for value in pool:
+            held.setdefault(value, set()).add(value in heldout)
+    assert [value for value, sides in held.items() if len(sides) > 1] == []
