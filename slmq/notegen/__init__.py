@@ -11,7 +11,7 @@ from typing import Any
 from slmq.notegen.note import make_note, unspanned
 from slmq.notegen.picker import Split
 
-DATA_VERSION = "delivery_note-synth-10"
+DATA_VERSION = "delivery_note-synth-11"
 
 __all__ = ["DATA_VERSION", "Split", "generate", "unspanned"]
 

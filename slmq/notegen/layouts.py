@@ -77,6 +77,10 @@ ONELINERS_LOCAL = {
     "de": ("Bitte {i} an {t} liefern", "Lieferung: {i} an {t}", "Bitte {i} liefern an {t}"),
     "nl": ("Graag {i} leveren aan {t}", "Levering {i} bij {t}", "Kunnen jullie {i} leveren bij {t}"),
 }
+NO_ITEM_OPENINGS = (
+    "Please book a delivery to the address below.", "Delivery details below:", "The order we discussed goes to:",
+    "Same order as last time, to:", "Please deliver the usual to:",
+)  # fmt: skip
 REF_SENTENCES = ("{r}.", "Please go ahead with {r}.", "This is for {r}.", "Re {r}:", "({r})", "{r} -",
                  "Please put {r} on the paperwork.", "Our {r} is attached.", "{r} refers.")  # fmt: skip
 INLINE_OPENINGS = (
@@ -143,14 +147,15 @@ def email(p: Picker, s: Scenario) -> str:
     long = p.chance(0.07)  # a chatty e-mail with a quoted thread and a disclaimer
     filler = " ".join(p.sample(FILLER_EN, p.weighted(((0, 5), (1, 4), (2, 2), (3, 1), (5, 0.4))))) or None
     if long:
-        filler = "\n\n".join(" ".join(p.sample(FILLER_EN, p.between(2, 4))) for _ in range(2))
+        sentences = p.sample(FILLER_EN, p.between(4, 7))
+        filler = " ".join(sentences[:2]) + "\n\n" + " ".join(sentences[2:])
     inline_address = p.chance(0.3)
     if inline_address:
         target = parts.consignee_block(p, s, False)
         body_head = p.one(INLINE_OPENINGS).format(t=target) + (":" if s.items else ".")
     else:
         label = parts.consignee_label(p, s) if p.chance(0.5) else None
-        body_head = f"{opening}:" if s.items else f"{opening}."
+        body_head = f"{opening}:" if s.items else p.one(NO_ITEM_OPENINGS)
         block = parts.consignee_block(p, s, True)
         body_head = _join([body_head, f"{label}\n{block}" if label else block])
     if refs:
