@@ -4,13 +4,16 @@ It is a function rather than module-level names because the broker URL is only k
 embedded server (if any) is running, and tests build apps for several Redis databases in one process.
 """
 
+import ssl
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
 
 from slmq.settings import Settings
 
 if TYPE_CHECKING:
     from slmq.fleet import Fleet
 
+CERT_REQUIREMENTS = {"required": ssl.CERT_REQUIRED, "optional": ssl.CERT_OPTIONAL, "none": ssl.CERT_NONE}
 # A producer whose broker is down gets BrokerUnavailableError after about a second, never kombu's long retry loop.
 PRODUCER_RETRY_POLICY: dict[str, float] = {
     "max_retries": 2,
@@ -27,6 +30,18 @@ def worker_celery_config() -> dict[str, Any]:
         "result_backend_max_retries": 100,
         "result_backend_max_sleep_between_retries_ms": 2000,
     }
+
+
+def tls_options(url: str) -> dict[str, Any] | None:
+    """TLS options of a ``rediss://`` URL from its query (``ssl_cert_reqs``, ``ssl_ca_certs``, ...); None for plain."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("rediss", "valkeys"):
+        return None
+    query = dict(parse_qsl(parts.query))
+    requirement = query.get("ssl_cert_reqs", "required").lower().removeprefix("cert_")
+    options: dict[str, Any] = {"ssl_cert_reqs": CERT_REQUIREMENTS.get(requirement, ssl.CERT_REQUIRED)}
+    options.update({key: query[key] for key in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile") if key in query})
+    return options
 
 
 def celery_config(settings: Settings, broker_url: str, result_backend: str) -> dict[str, Any]:
@@ -47,6 +62,9 @@ def celery_config(settings: Settings, broker_url: str, result_backend: str) -> d
     return {
         "broker_url": broker_url,
         "result_backend": result_backend,
+        # rediss:// verifies the server's certificate (system CAs, or ssl_ca_certs=<file> in the URL's query).
+        "broker_use_ssl": tls_options(broker_url),
+        "redis_backend_use_ssl": tls_options(result_backend),
         "broker_transport_options": transport_options,
         "result_backend_transport_options": transport_options,
         # Workers reconnect forever after a Redis restart; producers fail fast (bounded publish retries below).

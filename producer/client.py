@@ -112,7 +112,7 @@ class FleetClient:
         except (OperationalError, RedisConnectionError, ConnectionError, RuntimeError) as exc:
             # RuntimeError: Celery's result backend gave up reconnecting (its retry policy is bounded).
             raise BrokerUnavailableError(
-                f"Cannot reach the broker to enqueue {task_type} task {task_id}: {' '.join(str(exc).split())}. "
+                f"Cannot reach the broker to enqueue {task_type} task {task_id}: {_root_cause(exc)}. "
                 f"{broker_hint(self.settings)} If the broker stalled mid-send the task may still run; submit it "
                 "again with the same task_id, which is idempotent."
             ) from None
@@ -206,3 +206,10 @@ class FleetClient:
             if not return_errors:
                 raise
             return exc
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost error behind ``exc`` (Celery wraps a refused password or certificate in RuntimeError)."""
+    while (exc.__cause__ or exc.__context__) is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"

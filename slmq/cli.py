@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from slmq import cli_eval, cli_finetune, cli_jobs
+from slmq import cli_dlq, cli_eval, cli_finetune, cli_jobs
 from slmq.errors import InvalidPayloadError, SlmqError
 from slmq.schemas import TASK_TYPE_SPECS
 from slmq.settings import Settings, load_settings
@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_finetune.register(commands)
     cli_eval.register(commands)
     cli_jobs.register(commands)
+    cli_dlq.register(commands)
     return parser
 
 

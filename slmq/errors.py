@@ -7,6 +7,7 @@ Each class can be rebuilt from its message alone, so it survives Celery's JSON r
 __all__ = [
     "BrokerUnavailableError",
     "ConfigError",
+    "DeadLetterNotFoundError",
     "DeadLetteredError",
     "FleetError",
     "GenerationTimeoutError",
@@ -130,3 +131,7 @@ class JobStateError(SlmqError):
 
 class InputFormatError(SlmqError):
     """Raised when a job's input cannot be read: missing, empty, changed since submission, or of no known format."""
+
+
+class DeadLetterNotFoundError(SlmqError):
+    """Raised when no dead-letter list holds the given task id."""

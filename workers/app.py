@@ -11,6 +11,7 @@ from slmq.constants import PING_TASK, task_name
 from slmq.errors import SlmqError
 from slmq.fleet import Fleet
 from slmq.settings import Settings
+from workers import transport
 from workers.batcher import Batcher, batching_step
 from workers.delivery import DeliveryGuard, DeliveryLedger
 from workers.runner import ModelRunner
@@ -20,9 +21,10 @@ from workers.watchdog import Watchdog
 
 def build_worker_app(settings: Settings, fleet: Fleet, runner: ModelRunner) -> tuple[Celery, Batcher]:
     """A Celery app whose tasks are batched onto ``runner``; every task type is registered, served or not."""
+    transport.install()  # before the app connects: garbage on the queue must not stop the worker
     app = create_app(settings)
     app.conf.update(worker_celery_config())
-    batcher = Batcher(runner, fleet, settings.max_payload_bytes, delivery_guard(app, settings, runner.spec.queue))
+    batcher = Batcher(runner, fleet, settings.max_payload_bytes, delivery_guard(app, settings, runner))
     app.steps["consumer"].add(batching_step(batcher))
     for task_type in TASK_TYPES:
         _register(app, batcher, task_name(task_type))
@@ -35,11 +37,13 @@ def build_worker_app(settings: Settings, fleet: Fleet, runner: ModelRunner) -> t
     return app, batcher
 
 
-def delivery_guard(app: Celery, settings: Settings, queue: str) -> DeliveryGuard:
-    """Attempt counting, stored-result reuse, dead letters and the hard time limit for ``queue``'s worker."""
+def delivery_guard(app: Celery, settings: Settings, runner: ModelRunner) -> DeliveryGuard:
+    """Attempt counting, stored-result reuse, dead letters and time limits for the worker of ``runner``."""
     client = redis.Redis.from_url(app.conf.broker_url)
-    ledger = DeliveryLedger(client, app.backend, queue, settings.max_attempts, settings.result_expires_s)
-    return DeliveryGuard(ledger, Watchdog(settings.hard_time_limit_s), settings.task_time_limit_s)
+    ledger = DeliveryLedger(client, app.backend, runner.spec.queue, settings.max_attempts, settings.result_expires_s)
+    watchdog = Watchdog(settings.task_time_limit_s, settings.hard_time_limit_s)
+    watchdog.limit(runner)
+    return DeliveryGuard(ledger, watchdog)
 
 
 def _register(app: Celery, batcher: Batcher, name: str) -> None:

@@ -107,15 +107,25 @@ class Batcher:
         log.info("Batch started: %d tasks %s", len(requests), " ".join(request.id for request in requests))
         outcomes: dict[str, Outcome] = {r.id: error for r in requests if (error := self._refuse(r)) is not None}
         calls = {request.id: (request.name, request.kwargs) for request in requests if request.id not in outcomes}
-        outcomes.update(self.delivery.answer(calls, self.answer) if self.delivery else self.answer(calls))
+        done: set[int] = set()
+        if self.delivery is None:
+            outcomes.update(self.answer(calls))
+        else:  # a suspect's result is stored as soon as it is known: a poison run after it cannot take it down
+            outcomes.update(self.delivery.answer(calls, self.answer, lambda known: self._finish(requests, known, done)))
         failed = sum(isinstance(outcome, SlmqError) for outcome in outcomes.values())
         seconds = time.perf_counter() - started
         log.info("Answered a batch of %d (%d failed) in %.2fs", len(requests), failed, seconds)
         if self.meter is not None:  # before the results are stored, so a caller that has its result sees it counted
             self.meter.batch({request.id: request.name for request in requests}, outcomes, seconds)
-        self.outcomes.update(outcomes)
-        self._takers.update(request.id for request in requests)
-        for request in requests:
+        self._finish(requests, outcomes, done)
+
+    def _finish(self, requests: list[Request], outcomes: dict[str, Outcome], done: set[int]) -> None:
+        """Let Celery store the result and ack each request whose outcome is known and that is not done yet."""
+        ready = [(i, request) for i, request in enumerate(requests) if i not in done and request.id in outcomes]
+        self.outcomes.update({request.id: outcomes[request.id] for _, request in ready})
+        self._takers.update(request.id for _, request in ready)
+        for i, request in ready:
+            done.add(i)
             self._run(request)
 
     def take(self, task_id: str) -> Outcome | None:

@@ -50,17 +50,19 @@ class DeliveryLedger:
         self.max_attempts = max_attempts
         self.expires_s = expires_s
 
-    def count(self, task_ids: Iterable[str]) -> dict[str, int]:
-        """Add one attempt to each task id; return each one's attempts so far, this one included."""
+    def started(self, task_ids: Iterable[str]) -> dict[str, int]:
+        """How many times each task id reached a model step before, without an answer stored."""
         ids = list(task_ids)
-        if not ids:
-            return {}
+        values = self.client.mget([attempts_key(task_id) for task_id in ids]) if ids else []
+        return {task_id: int(value or 0) for task_id, value in zip(ids, values, strict=True)}
+
+    def count(self, task_ids: Iterable[str]) -> None:
+        """Add one attempt to each task id, just before the model runs it."""
         with self.client.pipeline(transaction=False) as pipe:
-            for task_id in ids:
+            for task_id in task_ids:
                 pipe.incr(attempts_key(task_id))
                 pipe.expire(attempts_key(task_id), self.expires_s)
-            replies = pipe.execute()
-        return {task_id: int(replies[2 * i]) for i, task_id in enumerate(ids)}
+            pipe.execute()
 
     def stored(self, names: dict[str, str]) -> dict[str, Outcome]:
         """Outcomes already in the result backend for ``{task id: task name}``: a re-delivery after the write."""
@@ -125,55 +127,68 @@ class DeliveryLedger:
 
 Calls = dict[str, tuple[str, dict[str, Any]]]  # {task id: (task name, kwargs)}
 Answer = Callable[[Calls], dict[str, Outcome]]
+Finish = Callable[[dict[str, Outcome]], None]
 
 
 class DeliveryGuard:
     """Wraps a batch's model call with at-least-once bookkeeping: stored results, attempts, time limits."""
 
-    def __init__(self, ledger: DeliveryLedger, watchdog: Watchdog, time_limit_s: float) -> None:
+    def __init__(self, ledger: DeliveryLedger, watchdog: Watchdog) -> None:
         self.ledger = ledger
         self.watchdog = watchdog
-        self.time_limit_s = time_limit_s
 
-    def answer(self, calls: Calls, answer: Answer) -> dict[str, Outcome]:
+    def answer(self, calls: Calls, answer: Answer, finish: Finish) -> dict[str, Outcome]:
         """Outcomes for ``calls``: stored ones reused, exhausted ones dead-lettered, the rest run by ``answer``.
 
-        A message delivered before (its worker was lost with it in hand) runs alone, so a poison message
-        takes down no batch-mate on its next attempts.
+        A message started before without an answer (its worker was lost with it in hand) is a suspect: it
+        runs alone, its attempt is counted only when it starts, and each group's outcomes go to ``finish``
+        (stored and acked) before the next group runs. So a poison message takes down no batch-mate twice,
+        and is dead-lettered once it has been started ``max_attempts`` times.
         """
         try:
             outcomes = self.ledger.stored({task_id: name for task_id, (name, _) in calls.items()})
-            attempts = self.ledger.count(task_id for task_id in calls if task_id not in outcomes)
+            started = self.ledger.started(task_id for task_id in calls if task_id not in outcomes)
         except redis.RedisError:
             log.warning("Could not read delivery records; running the batch without them", exc_info=True)
-            return self._run(calls, answer)
+            return answer(calls)
         fresh: Calls = {}
         suspects: list[Calls] = []
         for task_id, (name, kwargs) in calls.items():
-            count = attempts.get(task_id)
-            if count is None:
+            if task_id not in started:
                 continue  # answered before: its stored outcome is the answer
-            if count > self.ledger.max_attempts:
-                outcomes[task_id] = self.ledger.exhausted(Delivery(task_id, name, kwargs), count - 1)
-            elif count > 1:
+            if started[task_id] >= self.ledger.max_attempts:
+                outcomes[task_id] = self.ledger.exhausted(Delivery(task_id, name, kwargs), started[task_id])
+            elif started[task_id] > 0:
                 suspects.append({task_id: (name, kwargs)})
             else:
                 fresh[task_id] = (name, kwargs)
         for group in [fresh, *suspects]:
-            computed = self._run(group, answer) if group else {}
-            for task_id, outcome in computed.items():
-                if isinstance(outcome, DEAD_LETTER_ERRORS):
-                    name, kwargs = calls[task_id]
-                    reason = type(outcome).__name__
-                    self.ledger.dead_letter(Delivery(task_id, name, kwargs), outcome, attempts[task_id], reason)
-            outcomes.update(computed)
+            if group:
+                computed = self._run_counted(group, answer, calls, started)
+                outcomes.update(computed)
+                if suspects:
+                    finish(computed)
         return outcomes
+
+    def _run_counted(self, group: Calls, answer: Answer, calls: Calls, started: dict[str, int]) -> dict[str, Outcome]:
+        try:
+            self.ledger.count(group)
+        except redis.RedisError:
+            log.warning("Could not count the attempts of %d tasks; running them anyway", len(group), exc_info=True)
+        computed = self._run(group, answer)
+        for task_id, outcome in computed.items():
+            if isinstance(outcome, DEAD_LETTER_ERRORS):
+                name, kwargs = calls[task_id]
+                self.ledger.dead_letter(
+                    Delivery(task_id, name, kwargs), outcome, started[task_id] + 1, type(outcome).__name__
+                )
+        return computed
 
     def _run(self, calls: Calls, answer: Answer) -> dict[str, Outcome]:
         started = time.monotonic()
         with self.watchdog.guard(f"A batch of {len(calls)} tasks ({', '.join(calls)})"):
             outcomes = answer(calls)
-        if time.monotonic() - started < TIME_LIMIT_SHARE * self.time_limit_s:
+        if time.monotonic() - started < TIME_LIMIT_SHARE * self.watchdog.soft_s:
             return outcomes
         return {task_id: self._timed_out(outcome) for task_id, outcome in outcomes.items()}
 
@@ -181,7 +196,8 @@ class DeliveryGuard:
         if not isinstance(outcome, OutputValidationError) or isinstance(outcome, GenerationTimeoutError):
             return outcome
         message = (
-            f"Generation stopped at the task time limit of {self.time_limit_s:g}s (SLMQ_TASK_TIME_LIMIT_S) before the "
-            f"output was valid: {outcome.message} Send a shorter text, lower max_new_tokens or raise the limit."
+            f"Generation stopped at the task time limit of {self.watchdog.soft_s:g}s (SLMQ_TASK_TIME_LIMIT_S) "
+            f"before the output was valid: {outcome.message} Send a shorter text, lower max_new_tokens or raise "
+            "the limit."
         )
         return GenerationTimeoutError(message, *outcome.args[1:])

@@ -24,6 +24,7 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
     torch_device = pin_device(device)  # before anything below imports torch
 
     from workers.app import build_worker_app
+    from workers.logs import redact_message_bodies
     from workers.metrics import WorkerMeter
     from workers.recorder import JobRecorder
     from workers.runner import ModelRunner
@@ -33,8 +34,6 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
     adapter_dir = fleet.resolve(spec.adapter) if spec.adapter else None
     runner = ModelRunner.load(spec, model_dir, torch_device, adapter_dir)
     runner.warm_up()
-    # The soft time limit: the solo pool has none, so every generate() stops itself (transformers' max_time).
-    runner.model.generation_config.max_time = settings.task_time_limit_s
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     log.info(
         "Model %s (%s, %s) loaded on %s in %.1fs; peak RSS %.0f MiB; consuming %s",
@@ -44,6 +43,7 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
     # Celery's per-task log lines carry results and errors, which quote note text; the batcher logs
     # ids and sizes instead. Failures a caller can see still reach the result backend.
     logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
+    redact_message_bodies()  # nor does Celery's report of a message it rejects (unknown task, undecodable)
     node = node_name or DEFAULT_NODE_TEMPLATE.format(model=spec.name, device=device)
     broker = redis.Redis.from_url(app.conf.broker_url)
     batcher.waiting = lambda: queue_depth(broker, spec.queue)

@@ -1,8 +1,10 @@
-"""The hard time limit the solo pool lacks: a model call that outlives it ends the worker process.
+"""Time limits for the solo pool, which has none of its own: a soft limit per model call, and a hard one.
 
-Generation already stops at the soft limit (``max_time`` in the model's generation config); this
-catches what that cannot stop (a stuck kernel, a tokenizer on a pathological input). The process
-exits without acking, so its messages are re-delivered and counted by the attempt counter, and a
+Soft: every ``generate()`` inside a guarded model call shares one time budget, enforced by
+transformers' ``max_time`` stopping criterion, so a generation that would never end (or a re-ask
+loop) stops at ``SLMQ_TASK_TIME_LIMIT_S`` and its output is judged as it is. Hard: a guarded block
+still running after twice that (a stuck kernel, a tokenizer on a pathological input) ends the worker
+process without acking; its messages are re-delivered and counted by the attempt counter, so a
 message that hangs every time it runs is dead-lettered after ``SLMQ_MAX_ATTEMPTS``.
 """
 
@@ -10,35 +12,53 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 EXIT_HARD_TIME_LIMIT = 70
+MIN_GENERATION_S = 0.05  # what a generate() started after the budget is spent still gets
 
 
 class Watchdog:
-    """Ends the process when a guarded block runs longer than ``limit_s``."""
+    """Guards model calls: a shared generation budget of ``soft_s``, and process exit after ``hard_s``."""
 
-    def __init__(self, limit_s: float) -> None:
-        self.limit_s = limit_s
+    def __init__(self, soft_s: float, hard_s: float) -> None:
+        self.soft_s = soft_s
+        self.hard_s = hard_s
+        self._deadline: float | None = None
+
+    def limit(self, runner: Any) -> None:
+        """Make ``runner.generate`` stop at the budget of the guarded block it runs in."""
+        generate: Callable[..., Any] = runner.generate
+
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            budget = None if self._deadline is None else max(MIN_GENERATION_S, self._deadline - time.monotonic())
+            runner.model.generation_config.max_time = budget
+            return generate(*args, **kwargs)
+
+        runner.generate = limited
 
     @contextlib.contextmanager
     def guard(self, what: str) -> Iterator[None]:
-        timer = threading.Timer(self.limit_s, self._expire, args=(what,))
+        timer = threading.Timer(self.hard_s, self._expire, args=(what,))
         timer.daemon = True
+        self._deadline = time.monotonic() + self.soft_s
         timer.start()
         try:
             yield
         finally:
             timer.cancel()
+            self._deadline = None
 
     def _expire(self, what: str) -> None:
         log.critical(
             "%s ran past the hard time limit of %.0fs (2 x SLMQ_TASK_TIME_LIMIT_S); exiting so its messages are "
             "re-delivered and counted",
             what,
-            self.limit_s,
+            self.hard_s,
         )
         logging.shutdown()
         os._exit(EXIT_HARD_TIME_LIMIT)

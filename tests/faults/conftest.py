@@ -40,6 +40,29 @@ model = "tiny"
 [tasks.general]
 model = "tiny"
 """
+# The endless model never ends a generation by itself: `general` and `delivery_note` (up to 2,000 new
+# tokens) run until the time limit stops them; `summarize` stops at 12 tokens.
+ENDLESS_FLEET = """
+[models.tiny]
+source = "path:{model_dir}"
+quantization = "{quantization}"
+max_batch = 4
+max_wait_ms = 50
+max_new_tokens = 12
+context_limit = 4096
+
+[tasks.summarize]
+model = "tiny"
+
+[tasks.general]
+model = "tiny"
+max_new_tokens = 2000
+
+[tasks.delivery_note]
+model = "tiny"
+max_new_tokens = 2000
+reasks = 0
+"""
 
 
 def free_port() -> int:
@@ -126,6 +149,7 @@ def redis_proc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer
 
 def fault_deployment(tmp: Path, url: str, model_dir: Path, fleet: str = FAULT_FLEET, **env: str) -> Deployment:
     """The tiny fleet on ``url`` with the short fault-test limits (and any ``SLMQ_*`` overrides in ``env``)."""
+    tmp.mkdir(parents=True, exist_ok=True)
     deployment = make_deployment(tmp, url, model_dir, "none", fleet)
     deployment.env.update(FAULT_ENV)
     deployment.env.update(env)
@@ -198,3 +222,25 @@ def kill_mid_batch(worker: WorkerProcess, sig: int) -> None:
     """Send ``sig`` to ``worker`` while it runs a batch."""
     wait_for(lambda: mid_batch(worker), MID_BATCH_TIMEOUT_S, f"{worker.node} never started a batch", poll=0.01)
     worker.process.send_signal(sig)
+
+
+@pytest.fixture(scope="session")
+def endless_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model, made never to end a generation by itself: a generation that would hang without a time limit.
+
+    Its special tokens' embedding rows are zero, so with tied weights their logit is always 0 while the
+    best of the other tokens' is positive: greedy decoding never picks an end token.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    target = tmp_path_factory.mktemp("endless-llama")
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    with torch.no_grad():
+        for token in (tokenizer.eos_token_id, tokenizer.pad_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")):
+            model.get_input_embeddings().weight[token].zero_()
+    model.config.max_position_embeddings = 16384
+    model.save_pretrained(target, safe_serialization=True)
+    tokenizer.save_pretrained(target)
+    return target

@@ -18,10 +18,12 @@ from typing import Any
 import redis
 
 from producer import FleetClient
+from producer.client import TaskHandle
 from slmq.constants import attempts_key, dead_letter_key
 from slmq.errors import BrokerUnavailableError
 
 RESULT_PREFIX = "celery-task-meta-"
+SENTINEL = "ledger-drain-"
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Ledger:
         self.redis_url = redis_url
         self.queue = queue
         self.sent: dict[str, str] = {}  # task id -> task type
+        self.handles: dict[str, TaskHandle] = {}
         self.refused: dict[str, str] = {}  # task id -> error: the producer was told, maybe enqueued anyway
         self.stores: dict[str, list[tuple[str, str]]] = defaultdict(list)  # task id -> (status, result) per store
         self._stop = threading.Event()
@@ -75,11 +78,12 @@ class Ledger:
         """Send one task; a BrokerUnavailableError is recorded as refused (the caller was told), not raised."""
         task_id = task_id or str(uuid.uuid4())
         try:
-            self.client.submit(task_type, text, task_id=task_id)
+            self.handles[task_id] = self.client.submit(task_type, text, task_id=task_id)
         except BrokerUnavailableError as exc:
             self.refused[task_id] = f"{type(exc).__name__}: {exc}"
             return task_id
         self.sent[task_id] = task_type
+        self.refused.pop(task_id, None)  # submitted again after a refusal, under the same id
         return task_id
 
     def pending(self) -> list[str]:
@@ -109,9 +113,10 @@ class Ledger:
         return {task_id: meta for task_id, meta in metas.items() if meta.get("status") in ("SUCCESS", "FAILURE")}
 
     def check(self) -> Report:
-        """Compare what was sent with what was stored."""
-        self._stop.set()
+        """Compare what was sent with what was stored (after the listener has read every store so far)."""
         client = redis.Redis.from_url(self.redis_url, socket_timeout=5)
+        self._drain(client)
+        self._stop.set()
         finals = self.finals(list(self.sent) + list(self.refused))
         dead_letters = {key.decode() for key in client.hkeys(dead_letter_key(self.queue))}
         outcomes: dict[str, int] = defaultdict(int)
@@ -129,13 +134,22 @@ class Ledger:
             answered=len([task_id for task_id in self.sent if task_id in finals]),
             lost=[task_id for task_id in self.sent if task_id not in finals],
             duplicated=[task_id for task_id, stores in self.stores.items() if len(set(stores)) > 1],
-            unexpected=sorted(set(self.stores) - known),
+            unexpected=sorted(task_id for task_id in set(self.stores) - known if not task_id.startswith(SENTINEL)),
             restored=[task_id for task_id, stores in self.stores.items() if len(stores) > 1 and len(set(stores)) == 1],
             dead_lettered=dead_lettered,
             dead_letters_unaccounted=[task_id for task_id in dead_lettered if task_id not in dead_letters],
             redelivered=sum(int(value) > 1 for value in attempts if value is not None),
             outcomes=dict(outcomes),
         )
+
+    def _drain(self, client: redis.Redis, timeout: float = 30) -> None:
+        # Pub/sub keeps order per connection: once a marker published now arrives, every earlier store has.
+        marker = f"{SENTINEL}{uuid.uuid4()}"
+        deadline = time.monotonic() + timeout
+        while marker not in self.stores and time.monotonic() < deadline:
+            client.publish(RESULT_PREFIX + marker, json.dumps({"status": "SUCCESS", "result": None}))
+            time.sleep(0.2)
+        self.stores.pop(marker, None)
 
     def _listen(self) -> None:
         while not self._stop.is_set():
