@@ -10,11 +10,15 @@ one process, one after another:
   lmfe        lm-format-enforcer's JsonSchemaParser (its transformers integration fails to import with
               transformers 5, so this drives its TokenEnforcer directly, as that integration does)
 
-For each: compile time (first, then from the cache), notes/s, generated tokens/s, and the share of notes
-whose output validates against the pydantic DeliveryNote model without being cut off.
+For each: compile time (first, then from the cache), notes/s, generated tokens/s, the share of the
+generation time spent in the constraint's logits processor (its cost, whatever the outputs' lengths), and
+the share of notes whose output validates against the pydantic DeliveryNote model without being cut off.
 
     python bench/constrained.py [--backends none xgrammar outlines lmfe] [--notes 16] [--batch 16]
-                                [--new-tokens 384] [--quantization none] [--adapter DIR] [--out FILE]
+                                [--new-tokens 384] [--quantization none] [--adapter DIR] [--tiny] [--out FILE]
+
+--tiny runs the tests' tiny random model instead: a random model tries whatever the grammar allows, so it
+measures each library's validity under stress (its speed says little about a real model's).
 """
 
 import argparse
@@ -22,6 +26,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -76,7 +81,7 @@ def build_lmfe(runner: ModelRunner, schema: dict[str, Any]) -> Constraint:
     from lmformatenforcer import JsonSchemaParser, TokenEnforcer, TokenEnforcerTokenizerData
 
     tokenizer = runner.tokenizer
-    vocab_size = int(runner.model.get_output_embeddings().weight.shape[0])
+    vocab_size = int(runner.model.config.vocab_size)
     zero = tokenizer.encode("0", add_special_tokens=False)[-1]
     regular = []
     for token in range(len(tokenizer)):
@@ -98,6 +103,27 @@ def build_lmfe(runner: ModelRunner, schema: dict[str, Any]) -> Constraint:
     return Factory(make)
 
 
+class Timed:
+    """A constraint whose processors add the seconds they spend masking to ``seconds``."""
+
+    def __init__(self, inner: Constraint) -> None:
+        self.inner = inner
+        self.seconds = 0.0
+
+    def processor(self) -> LogitsProcessor:
+        inner = self.inner.processor()
+        timed = self
+
+        class TimedProcessor(LogitsProcessor):
+            def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+                started = time.perf_counter()
+                result = inner(input_ids, scores)
+                timed.seconds += time.perf_counter() - started
+                return result  # type: ignore[no-any-return]
+
+        return TimedProcessor()
+
+
 BUILDERS: dict[str, Callable[[ModelRunner, dict[str, Any]], Constraint]] = {
     "xgrammar": build_xgrammar,
     "outlines": build_outlines,
@@ -111,11 +137,11 @@ def run_backend(
     task = DeliveryNoteTask()
     schema = task.output_schema()
     figures: dict[str, float | str] = {}
-    constraint: Constraint | None = None
+    constraint: Timed | None = None
     if name != "none":
         started = time.perf_counter()
         try:
-            constraint = BUILDERS[name](runner, schema)
+            constraint = Timed(BUILDERS[name](runner, schema))
         except Exception as exc:  # a library that cannot build the schema is a result too
             return {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
         figures["compile_s"] = time.perf_counter() - started
@@ -123,7 +149,7 @@ def run_backend(
             started = time.perf_counter()
             runner.json_constraint(schema)
             figures["cached_compile_s"] = time.perf_counter() - started
-    valid = tokens = steps = 0
+    valid = tokens = steps = cut_off = 0
     started = time.perf_counter()
     try:
         for start in range(0, len(notes), batch):
@@ -134,6 +160,7 @@ def run_backend(
             tokens += sum(g.new_tokens for g in generations)
             steps += max((g.new_tokens for g in generations), default=0)
             valid += sum(is_valid(task, g) for g in generations)
+            cut_off += sum(g.truncated for g in generations)
     except Exception as exc:
         return {**figures, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     seconds = time.perf_counter() - started
@@ -144,7 +171,11 @@ def run_backend(
         mean_new_tokens=tokens / len(notes),
         batch_steps_per_s=steps / seconds,
         valid_pct=100.0 * valid / len(notes),
+        cut_off_pct=100.0 * cut_off / len(notes),
+        valid_of_finished_pct=100.0 * valid / max(1, len(notes) - cut_off),
     )
+    if constraint is not None:  # the constraint's own share of the generation time: its cost per token
+        figures["mask_share_pct"] = 100.0 * constraint.seconds / seconds
     return figures
 
 
@@ -161,6 +192,7 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["none", "xgrammar", "outlines", "lmfe"])
     parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
     parser.add_argument("--adapter", type=Path, help="a LoRA adapter directory to load on top of the model")
+    parser.add_argument("--tiny", action="store_true", help="the tests' tiny random model: validity under stress")
     parser.add_argument("--notes", type=int, default=16)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--new-tokens", type=int, default=384)
@@ -170,6 +202,10 @@ def main() -> None:
 
     texts = [json.loads(line)["text"] for line in DEV_NOTES.read_text().splitlines()]
     notes = [texts[i % len(texts)] for i in range(args.notes)]
+    if args.tiny:  # a random model tries every token the grammar allows: any hole in a library shows
+        from tests.tiny_model import build_tiny_model
+
+        args.model_dir = build_tiny_model(Path(tempfile.mkdtemp(prefix="slmq-tiny-")))
     spec = ModelSpec(name="bench", source=f"path:{args.model_dir}", quantization=args.quantization)
     load: Any = ModelRunner.load
     runner = load(spec, args.model_dir, "cpu", args.adapter) if args.adapter else load(spec, args.model_dir, "cpu")
@@ -189,14 +225,19 @@ def main() -> None:
         "results": results,
     }
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{'backend':10} {'compile s':>10} {'valid %':>8} {'notes/s':>8} {'tok/s':>7} {'tok/s vs none':>14}")
+    print(
+        f"\n{'backend':10} {'compile s':>10} {'valid %':>8} {'cut off %':>9} {'valid of finished %':>19} "
+        f"{'notes/s':>8} {'tok/s':>7} {'vs none':>8} {'mask %':>7}"
+    )
     for name, f in results.items():
         if "error" in f:
             print(f"{name:10} error: {f['error']}")
             continue
         print(
-            f"{name:10} {f.get('compile_s', 0.0):10.2f} {f['valid_pct']:8.1f} {f['notes_per_s']:8.3f} "
-            f"{f['tokens_per_s']:7.1f} {f.get('tokens_per_s_vs_none', float('nan')):14.2f}"
+            f"{name:10} {f.get('compile_s', 0.0):10.2f} {f['valid_pct']:8.1f} {f['cut_off_pct']:9.1f} "
+            f"{f['valid_of_finished_pct']:19.1f} {f['notes_per_s']:8.3f} "
+            f"{f['tokens_per_s']:7.1f} {f.get('tokens_per_s_vs_none', float('nan')):8.2f} "
+            f"{f.get('mask_share_pct', 0.0):7.1f}"
         )
 
 
