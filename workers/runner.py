@@ -112,7 +112,7 @@ class ModelRunner:
     def json_constraint(self, schema: dict[str, Any]) -> JsonConstraint:
         """The constraint for a JSON schema on this model's tokenizer, compiled once and cached."""
         if self._grammars is None:
-            vocab_size = int(self.model.get_output_embeddings().weight.shape[0])
+            vocab_size = int(self.model.config.vocab_size)  # the logits' width, padding rows included
             self._grammars = GrammarCompiler(self.tokenizer, vocab_size, self.stop_ids)
         return self._grammars.json(schema)
 
