@@ -45,7 +45,7 @@ class FinetuneConfig:
     warmup_steps: int = 10
     rank: int = 16
     alpha: int = 32
-    dropout: float = 0.05
+    dropout: float = 0.0  # LoRA dropout keeps a copy of every adapted layer's input: memory the CPU lacks
     max_tokens: int = 768
     seed: int = 7
     save_every: int = 50
