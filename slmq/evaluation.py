@@ -100,9 +100,10 @@ def format_report(report: Report, title: str) -> str:
             f"{name:<18}{counts.tp:>6}{counts.fp:>6}{counts.fn:>6}"
             f"{_ratio(counts.precision):>11}{_ratio(counts.recall):>8}{_ratio(counts.f1):>8}"
         )
+    count = len(report.records)
     lines.append(
         f"micro-F1 {_ratio(report.micro.f1)}   exact-record rate {_ratio(report.exact_rate)}   "
-        f"schema-valid rate {_ratio(report.valid_rate)}   ({len(report.records)} notes)"
+        f"schema-valid rate {_ratio(report.valid_rate)}   ({count} note{'' if count == 1 else 's'})"
     )
     return "\n".join(lines)
 
