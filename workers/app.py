@@ -48,7 +48,8 @@ def delivery_guard(app: Celery, settings: Settings, runner: ModelRunner) -> Deli
 
 def _register(app: Celery, batcher: Batcher, name: str) -> None:
     # Expected, typed failures are listed in `throws`: Celery logs them in one line, without a traceback.
-    @app.task(name=name, bind=True, throws=(SlmqError,))  # type: ignore[untyped-decorator]
+    # resultrepr_maxsize=0: the task-succeeded event (Flower, logs) carries no result; a record quotes the note.
+    @app.task(name=name, bind=True, throws=(SlmqError,), resultrepr_maxsize=0)  # type: ignore[untyped-decorator]
     def run(self: Task, *args: Any, **kwargs: Any) -> dict[str, Any]:
         # Any arguments: a malformed message reaches the batcher, which answers it with InvalidPayloadError.
         task_id = str(self.request.id)
