@@ -1,20 +1,63 @@
-"""kombu's Redis transport with one change: a queue item that is not a message is discarded, not fatal.
+"""kombu's Redis transport with two changes, both about what happens right after a message is popped.
 
-kombu decodes each popped item inside the worker's event loop; garbage bytes pushed onto a queue
-(anyone who can write to Redis can do it) raise there and stop the worker ("Unrecoverable error").
-The item is already popped, so dropping it with a log line (no body) loses nothing that was a message.
+- A queue item that is not a message is discarded, not fatal: kombu decodes each popped item inside
+  the worker's event loop, and garbage bytes pushed onto a queue (anyone who can write to Redis can)
+  raise there and stop the worker ("Unrecoverable error"). Dropping it, with a log line that does not
+  quote it, loses nothing that was a message.
+- A message popped just before Redis went away is not lost (celery#7950): kombu pops with BRPOP and
+  records the message as unacked with a second command; if that one fails, the message exists only in
+  this process. It is kept here and pushed back onto its queue as soon as Redis answers again.
 """
 
 import logging
+import threading
 from typing import Any
 
 from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import redis as kombu_redis
 
 log = logging.getLogger(__name__)
+# Messages popped but not recorded as unacked (Redis went away in between): (payload, exchange, routing key).
+_orphans: list[tuple[dict[str, Any], str, str]] = []
+_orphans_lock = threading.Lock()
+
+
+class QoS(kombu_redis.QoS):
+    def append(self, message: Any, delivery_tag: Any) -> None:
+        try:
+            super().append(message, delivery_tag)  # type: ignore[no-untyped-call]
+        except self.channel.connection_errors:
+            delivery = message.delivery_info
+            with _orphans_lock:
+                _orphans.append((message._raw, delivery["exchange"], delivery["routing_key"]))
+            log.warning(
+                "Redis went away as message %s was popped; it goes back on its queue on reconnect", delivery_tag
+            )
+            raise
 
 
 class Channel(kombu_redis.Channel):
+    QoS = QoS
+
+    def _brpop_start(self, timeout: Any = None) -> None:
+        self._restore_orphans()
+        super()._brpop_start(timeout)  # type: ignore[no-untyped-call]
+
+    def _restore_orphans(self) -> None:
+        with _orphans_lock:
+            if not _orphans:
+                return
+            orphans = list(_orphans)
+            try:
+                with self.client.pipeline() as pipe:
+                    for payload, exchange, routing_key in orphans:
+                        self._do_restore_message(payload, exchange, routing_key, pipe, leftmost=True)  # type: ignore[no-untyped-call]
+                    pipe.execute()
+            except self.connection_errors:
+                return  # Redis is still away: next poll
+            del _orphans[: len(orphans)]
+        log.warning("Pushed %d messages popped during a Redis outage back onto their queues", len(orphans))
+
     def _brpop_read(self, **options: Any) -> bool:
         try:
             return bool(super()._brpop_read(**options))  # type: ignore[no-untyped-call]

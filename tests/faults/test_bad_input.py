@@ -11,6 +11,7 @@ from celery.result import AsyncResult
 
 from producer import FleetClient
 from slmq.constants import attempts_key
+from slmq.dlq import DeadLetters
 from slmq.errors import GenerationTimeoutError, InvalidPayloadError, PayloadTooLargeError, TaskFailedError
 from slmq.schemas import SummaryResult
 from tests.faults.conftest import ENDLESS_FLEET, RedisServer, Workers, fault_deployment, texts, wait_for
@@ -130,6 +131,11 @@ def test_a_generation_that_would_never_end_stops_at_the_time_limit(client: Fleet
     with pytest.raises(GenerationTimeoutError, match="SLMQ_TASK_TIME_LIMIT_S") as caught:
         handle.get(timeout=DEADLINE_S)
     assert caught.value.raw_output, "the error keeps what the model wrote before the limit"
+    # And the message is in its queue's dead-letter list with its raw output, until it is purged
+    letters = DeadLetters(client.app, client.fleet)
+    letter = letters.show(handle.id)
+    assert letter.reason == "GenerationTimeoutError" and letter.raw_output == caught.value.raw_output
+    assert letters.purge([handle.id]) == 1 and handle.id not in [entry.task_id for entry in letters.list(QUEUE)]
     goes_on(client, worker)
 
 
