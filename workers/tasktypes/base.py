@@ -116,6 +116,7 @@ class GenerativeTaskType(TaskType):
                 continue
             conversations[index] = conversations[index] + self.reask(error)
             retry.append(index)
+        retry = [i for i in retry if runner.budget([conversations[i]], wanted) > 0]  # a re-ask may not fit at all
         if not retry:
             return [], budget
         call_budget = runner.budget([conversations[i] for i in retry], wanted)
