@@ -219,7 +219,9 @@ def save_adapter(model: Any, output: Path, config: FinetuneConfig, report: Train
     weights = get_peft_model_state_dict(model)
     state = {name: tensor.detach().to(torch.bfloat16).cpu() for name, tensor in weights.items()}
     save_file(state, str(output / ADAPTER_WEIGHTS), metadata={"format": "pt"})
-    model.peft_config["default"].save_pretrained(str(output))
+    peft_config = model.peft_config["default"]
+    peft_config.base_model_name_or_path = meta.get("base_model", {}).get("source")  # not this machine's cache path
+    peft_config.save_pretrained(str(output))
     recipe = {
         **meta,
         "config": asdict(config),
