@@ -27,10 +27,16 @@ def home(tmp_path: Path) -> Iterator[Path]:
 
 
 def nf4_fleet(directory: Path) -> Path:
-    """The shipped fleet with its models quantized nf4 by bitsandbytes."""
+    """The shipped fleet with its models quantized nf4 by bitsandbytes, its adapter where the repository has it."""
     path = directory / "fleet.toml"
-    path.write_text((REPO / "fleet.toml").read_text().replace('quantization = "none"', 'quantization = "nf4"'))
-    assert load_fleet(path).model_for("delivery_note").quantization == "nf4"
+    shipped = (REPO / "fleet.toml").read_text()
+    path.write_text(
+        shipped.replace('quantization = "none"', 'quantization = "nf4"').replace(
+            'adapter = "adapters/', f'adapter = "{REPO}/adapters/'
+        )
+    )
+    notes = load_fleet(path).model_for("delivery_note")
+    assert notes.quantization == "nf4" and notes.adapter is not None and notes.adapter.is_dir()
     return path
 
 
