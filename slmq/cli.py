@@ -15,6 +15,7 @@ from slmq import cli_dlq, cli_eval, cli_finetune, cli_jobs
 from slmq.errors import InvalidPayloadError, SlmqError
 from slmq.schemas import TASK_TYPE_SPECS
 from slmq.settings import Settings, load_settings
+from slmq.spawn import worker_for
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +91,7 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     client = _client(settings)
     handle = client.submit(args.task, text)
-    with _worker_for(client, args.task, args.no_spawn):
+    with worker_for(client, args.task, args.no_spawn):
         result = handle.get(timeout=args.timeout)
     print(result.model_dump_json(indent=2))
     return 0
@@ -104,7 +105,7 @@ def _parse(args: argparse.Namespace, settings: Settings) -> int:
     lines = _read_jsonl(args.input)
     total = sum(1 for _ in _read_jsonl(args.input))
     failed = 0
-    with _output(args.output) as out, _worker_for(client, args.task, args.no_spawn):
+    with _output(args.output) as out, worker_for(client, args.task, args.no_spawn):
         ids: list[str] = []
         fields = set(TASK_TYPE_SPECS[args.task].request.model_fields) if args.task in TASK_TYPE_SPECS else {"text"}
         payloads = _payloads(lines, ids, fields)
@@ -143,18 +144,6 @@ def _client(settings: Settings) -> Any:
     from producer import FleetClient
 
     return FleetClient(settings)
-
-
-@contextlib.contextmanager
-def _worker_for(client: Any, task_type: str, no_spawn: bool) -> Iterator[None]:
-    if no_spawn:
-        yield
-        return
-    from slmq.spawn import local_worker
-
-    spec = client.fleet.model_for(task_type)
-    with local_worker(client.app, client.settings, spec, client.app.conf.broker_url):
-        yield
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, str]]:

@@ -1,15 +1,14 @@
 """The ``slmq synth`` and ``slmq eval`` commands: synthetic training data and evaluation against gold records."""
 
 import argparse
-import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from slmq.errors import InvalidPayloadError
 from slmq.settings import Settings
+from slmq.spawn import worker_for
 
 SYNTH_TASKS = ("delivery_note",)
 EVAL_TASKS = ("delivery_note",)
@@ -64,7 +63,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     records = load_labelled(args.input)[: args.limit]
     client = FleetClient(settings)
     model = client.fleet.model_for(args.task).name
-    with _worker_for(client, args.task, args.no_spawn), tqdm(total=len(records), unit="note", file=sys.stderr) as bar:
+    with worker_for(client, args.task, args.no_spawn), tqdm(total=len(records), unit="note", file=sys.stderr) as bar:
         result = evaluate(client, records, timeout=args.timeout, on_prediction=lambda _: bar.update())
     if args.output:
         with args.output.open("w", encoding="utf-8") as out:
@@ -76,16 +75,3 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(format_report(result.report, f"{args.task} on {args.input} (model {model})"))
     return 0
-
-
-@contextlib.contextmanager
-def _worker_for(client: Any, task_type: str, no_spawn: bool) -> Iterator[None]:
-    """A local worker for the task's model while the block runs, unless one already consumes its queue."""
-    if no_spawn:
-        yield
-        return
-    from slmq.spawn import local_worker
-
-    spec = client.fleet.model_for(task_type)
-    with local_worker(client.app, client.settings, spec, client.app.conf.broker_url):
-        yield

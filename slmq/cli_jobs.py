@@ -100,9 +100,9 @@ def _feed(job: "Job", args: argparse.Namespace, client: Any) -> int:
     if not args.wait:
         _detach(job.id, args, client.settings)
         return 0
-    from slmq.cli import _worker_for
+    from slmq.spawn import worker_for
 
-    with _worker_for(client, status.task, args.no_spawn):
+    with worker_for(client, status.task, args.no_spawn):
         job.feed(timeout=args.timeout)
         status = job.wait() if args.quiet else _watch_job(job)
     print(status.summary(), file=sys.stderr)

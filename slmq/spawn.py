@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from celery import Celery
 
@@ -79,3 +80,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextlib.contextmanager
+def worker_for(client: Any, task_type: str, no_spawn: bool) -> Iterator[None]:
+    """A local worker for ``task_type``'s model while the block runs (a FleetClient's fleet and broker), unless
+    one already consumes its queue or ``no_spawn`` says never to start one."""
+    if no_spawn:
+        yield
+        return
+    spec = client.fleet.model_for(task_type)
+    with local_worker(client.app, client.settings, spec, client.app.conf.broker_url):
+        yield
