@@ -1,4 +1,4 @@
-"""kombu's Redis transport with two changes, both about what happens right after a message is popped.
+"""kombu's Redis transport with three changes, about popping a message and losing the connection.
 
 - A queue item that is not a message is discarded, not fatal: kombu decodes each popped item inside
   the worker's event loop, and garbage bytes pushed onto a queue (anyone who can write to Redis can)
@@ -7,6 +7,7 @@
 - A message popped just before Redis went away is not lost (celery#7950): kombu pops with BRPOP and
   records the message as unacked with a second command; if that one fails, the message exists only in
   this process. It is kept here and pushed back onto its queue as soon as Redis answers again.
+- Closing a channel whose connection is already gone does not stop the worker (see QoS.restore_unacked_once).
 """
 
 import logging
@@ -34,6 +35,17 @@ class QoS(kombu_redis.QoS):
                 "Redis went away as message %s was popped; it goes back on its queue on reconnect", delivery_tag
             )
             raise
+
+    def restore_unacked_once(self, stderr: Any = None) -> Any:
+        # On a reconnect kombu closes the old channel after its connection object is gone; restoring then
+        # raises AttributeError inside kombu and stops the worker ("Unrecoverable error"). The messages stay
+        # in the unacked hash, and the visibility-timeout sweep puts them back on their queues.
+        try:
+            return super().restore_unacked_once(stderr)  # type: ignore[no-untyped-call]
+        except AttributeError:
+            log.warning("Unacked messages not restored as the broker connection closed; they return after the "
+                        "visibility timeout")  # fmt: skip
+            return None
 
 
 class Channel(kombu_redis.Channel):
