@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from producer import FleetClient
 from slmq.app import create_app
+from tests.faults.ledger import Ledger
 from tests.integration.conftest import Deployment, WorkerProcess, make_deployment
 
 READY_TIMEOUT_S = 180.0
@@ -225,6 +227,20 @@ def kill_mid_batch(worker: WorkerProcess, sig: int) -> None:
     """Send ``sig`` to ``worker`` while it runs a batch."""
     wait_for(lambda: mid_batch(worker), MID_BATCH_TIMEOUT_S, f"{worker.node} never started a batch", poll=0.01)
     worker.process.send_signal(sig)
+
+
+@pytest.fixture(scope="module")
+def workers(deployment: Deployment, workers_for: Callable[[Deployment], Workers]) -> Workers:
+    """The module's worker set, none started (a module may override it to start some)."""
+    return workers_for(deployment)
+
+
+@pytest.fixture
+def ledger(deployment: Deployment, redis_proc: RedisServer) -> Iterator[Ledger]:
+    """A ledger of the tasks the test sends to slmq.tiny on the module's deployment."""
+    ledger = Ledger(FleetClient(deployment.settings()), redis_proc.url, "slmq.tiny")
+    yield ledger
+    ledger.close()
 
 
 @pytest.fixture(scope="session")

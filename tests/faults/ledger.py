@@ -112,11 +112,15 @@ class Ledger:
         metas = {task_id: json.loads(value) for task_id, value in zip(ids, values, strict=True) if value}
         return {task_id: meta for task_id, meta in metas.items() if meta.get("status") in ("SUCCESS", "FAILURE")}
 
+    def close(self) -> None:
+        """Stop the listener thread."""
+        self._stop.set()
+
     def check(self) -> Report:
         """Compare what was sent with what was stored (after the listener has read every store so far)."""
         client = redis.Redis.from_url(self.redis_url, socket_timeout=5)
         self._drain(client)
-        self._stop.set()
+        self.close()
         finals = self.finals(list(self.sent) + list(self.refused))
         dead_letters = {key.decode() for key in client.hkeys(dead_letter_key(self.queue))}
         outcomes: dict[str, int] = defaultdict(int)

@@ -44,7 +44,7 @@ def client(deployment: Deployment, worker: WorkerProcess) -> FleetClient:
 def ledger(client: FleetClient, redis_proc: RedisServer) -> Iterator[Ledger]:
     ledger = Ledger(client, redis_proc.url, QUEUE)
     yield ledger
-    ledger._stop.set()
+    ledger.close()
 
 
 def send_raw(app: Celery, name: str, *args: object, **kwargs: object) -> AsyncResult:

@@ -2,12 +2,10 @@
 
 import json
 import signal
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from producer import FleetClient
 from slmq.constants import attempts_key
 from slmq.errors import DeadLetteredError
 from slmq.schemas import GeneralResult
@@ -23,18 +21,6 @@ def deployment(
     tmp_path_factory: pytest.TempPathFactory, redis_proc: RedisServer, endless_model_dir: Path
 ) -> Deployment:
     return fault_deployment(tmp_path_factory.mktemp("poison"), redis_proc.url, endless_model_dir, ENDLESS_FLEET)
-
-
-@pytest.fixture(scope="module")
-def workers(deployment: Deployment, workers_for: Callable[[Deployment], Workers]) -> Workers:
-    return workers_for(deployment)
-
-
-@pytest.fixture
-def ledger(deployment: Deployment, redis_proc: RedisServer) -> Iterator[Ledger]:
-    ledger = Ledger(FleetClient(deployment.settings()), redis_proc.url, "slmq.tiny")
-    yield ledger
-    ledger._stop.set()
 
 
 def test_a_message_that_kills_its_worker_every_time_is_dead_lettered_and_the_rest_is_answered(

@@ -31,7 +31,7 @@ def workers(deployment: Deployment, workers_for: Callable[[Deployment], Workers]
 def ledger(deployment: Deployment, redis_proc: RedisServer, workers: Workers) -> Iterator[Ledger]:
     ledger = Ledger(FleetClient(deployment.settings()), redis_proc.url, "slmq.tiny")
     yield ledger
-    ledger._stop.set()
+    ledger.close()
 
 
 def answered(ledger: Ledger, count: int) -> Callable[[], bool]:

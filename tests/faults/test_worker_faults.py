@@ -1,12 +1,10 @@
 """Workers die mid-batch and nothing is lost or answered twice: SIGKILL twice with a second worker, SIGTERM."""
 
 import signal
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from producer import FleetClient
 from tests.faults.conftest import RedisServer, Workers, fault_deployment, kill_mid_batch, mid_batch, texts
 from tests.faults.ledger import Ledger
 from tests.integration.conftest import Deployment
@@ -17,18 +15,6 @@ RECOVERY_TIMEOUT_S = 180  # the visibility timeout (18 s) plus a worker start on
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory, redis_proc: RedisServer, tiny_model_dir: Path) -> Deployment:
     return fault_deployment(tmp_path_factory.mktemp("worker-faults"), redis_proc.url, tiny_model_dir)
-
-
-@pytest.fixture(scope="module")
-def workers(deployment: Deployment, workers_for: Callable[[Deployment], Workers]) -> Workers:
-    return workers_for(deployment)
-
-
-@pytest.fixture
-def ledger(deployment: Deployment, redis_proc: RedisServer) -> Iterator[Ledger]:
-    ledger = Ledger(FleetClient(deployment.settings()), redis_proc.url, "slmq.tiny")
-    yield ledger
-    ledger._stop.set()
 
 
 def test_sigkill_mid_batch_twice_with_a_second_worker_loses_and_duplicates_nothing(
