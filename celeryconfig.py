@@ -53,6 +53,8 @@ def celery_config(settings: Settings, broker_url: str, result_backend: str) -> d
         # A killed worker's messages come back within a tenth of the visibility timeout after it expires.
         "unacked_restore_interval": max(1, visibility_timeout // 10),
         "unacked_restore_throttle": 1,
+        # One list per queue (slmq sends no priorities): a worker then pops with BLMOVE (workers/transport.py).
+        "priority_steps": [0],
         # A paused or unreachable Redis fails a command after this instead of hanging forever.
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,

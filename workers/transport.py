@@ -1,30 +1,91 @@
-"""kombu's Redis transport with three changes, about popping a message and losing the connection.
+"""kombu's Redis transport, changed so that a message popped as Redis fails is not lost.
 
+- **No pop window** (celery#7950). kombu pops with ``BRPOP`` and records the message as unacked with a
+  second command: a Redis crash between the two (the pop already in the append-only file, the reply
+  not yet at the worker) loses the message. Here a worker that consumes one list pops with
+  ``BLMOVE`` into an in-flight list of its own (``slmq.inflight:<process>:<queue>``), and one Lua
+  script records the message as unacked and takes it off that list. Whatever sits in an in-flight
+  list was popped and never received: the owner puts its list back on the queue before each pop
+  (after a reconnect, that is the message whose reply was lost), and the visibility-timeout sweep
+  puts back the lists of processes that stopped popping (a killed worker). The owners' last pops are
+  kept in the ``slmq.inflight`` sorted set. Consumers of several lists, Redis older than 6.2 and a
+  ``global_keyprefix`` keep kombu's ``BRPOP``.
+- A message received just as Redis went away is not lost either: it stays on the in-flight list (or,
+  with ``BRPOP``, is kept in this process and pushed back on its queue as soon as Redis answers).
 - A queue item that is not a message is discarded, not fatal: kombu decodes each popped item inside
   the worker's event loop, and garbage bytes pushed onto a queue (anyone who can write to Redis can)
   raise there and stop the worker ("Unrecoverable error"). Dropping it, with a log line that does not
   quote it, loses nothing that was a message.
-- A message popped just before Redis went away is not lost (celery#7950): kombu pops with BRPOP and
-  records the message as unacked with a second command; if that one fails, the message exists only in
-  this process. It is kept here and pushed back onto its queue as soon as Redis answers again.
 - Closing a channel whose connection is already gone does not stop the worker (see QoS.restore_unacked_once).
 """
 
 import logging
+import os
 import threading
+import time
+import uuid
+from queue import Empty
 from typing import Any
 
 from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import redis as kombu_redis
+from kombu.transport.virtual import QoS as VirtualQoS
+from kombu.utils.encoding import bytes_to_str
+from kombu.utils.json import dumps, loads
 
 log = logging.getLogger(__name__)
-# Messages popped but not recorded as unacked (Redis went away in between): (payload, exchange, routing key).
+INFLIGHT = "slmq.inflight"  # sorted set: in-flight list -> time of its owner's last pop
+_PROCESS = uuid.uuid4().hex[:12]  # with the pid: unique per process, forked children included
+# Messages popped with BRPOP but not recorded as unacked (Redis went away in between): (payload, exchange, routing key).
 _orphans: list[tuple[dict[str, Any], str, str]] = []
 _orphans_lock = threading.Lock()
+
+# KEYS: unacked index, unacked hash, in-flight list. ARGV: delivery tag, time, unacked record, popped item.
+_RECORD_UNACKED = """
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('LREM', KEYS[3], 1, ARGV[4])
+"""
+# KEYS: the in-flight set, this consumer's list, its queue. ARGV: time. Returns how many went back.
+_TOUCH_AND_RESTORE_OWN = """
+redis.call('ZADD', KEYS[1], ARGV[1], KEYS[2])
+local moved = 0
+while redis.call('LMOVE', KEYS[2], KEYS[3], 'LEFT', 'RIGHT') do moved = moved + 1 end
+return moved
+"""
+# KEYS: the in-flight set. ARGV: lists whose owner last popped before this time go back. Returns the count.
+_RESTORE_ABANDONED = """
+local moved = 0
+for _, list in ipairs(redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE')) do
+  local queue = string.match(list, '^[^:]*:[^:]*:(.+)$')
+  if queue then
+    while redis.call('LMOVE', list, queue, 'LEFT', 'RIGHT') do moved = moved + 1 end
+  end
+  redis.call('ZREM', KEYS[1], list)
+end
+return moved
+"""
+
+
+def inflight_list(queue: str) -> str:
+    """This process's in-flight list for ``queue``."""
+    return f"{INFLIGHT}:{_PROCESS}-{os.getpid()}:{queue}"
 
 
 class QoS(kombu_redis.QoS):
     def append(self, message: Any, delivery_tag: Any) -> None:
+        popped = self.channel.popped
+        if popped is None:
+            self._append_brpopped(message, delivery_tag)
+            return
+        delivery = message.delivery_info
+        record = dumps([message._raw, delivery["exchange"], delivery["routing_key"]])  # type: ignore[no-untyped-call]
+        keys = (self.unacked_index_key, self.unacked_key, popped[0])
+        with self.channel.conn_or_acquire() as client:
+            client.eval(_RECORD_UNACKED, 3, *keys, delivery_tag, time.time(), record, popped[1])
+        VirtualQoS.append(self, message, delivery_tag)  # type: ignore[no-untyped-call]  # the in-memory record
+
+    def _append_brpopped(self, message: Any, delivery_tag: Any) -> None:
         try:
             super().append(message, delivery_tag)  # type: ignore[no-untyped-call]
         except self.channel.connection_errors:
@@ -35,6 +96,15 @@ class QoS(kombu_redis.QoS):
                 "Redis went away as message %s was popped; it goes back on its queue on reconnect", delivery_tag
             )
             raise
+
+    def restore_visible(self, start: int = 0, num: int = 10, interval: int = 10) -> None:
+        super().restore_visible(start, num, interval)  # type: ignore[no-untyped-call]
+        if (self._vrestore_count - 1) % (interval or 1):
+            return
+        with self.channel.conn_or_acquire() as client:
+            moved = client.eval(_RESTORE_ABANDONED, 1, INFLIGHT, time.time() - self.visibility_timeout)
+        if moved:
+            log.warning("Put %d message(s) popped by consumers that stopped back on their queues", moved)
 
     def restore_unacked_once(self, stderr: Any = None) -> Any:
         # On a reconnect kombu closes the old channel after its connection object is gone; restoring then
@@ -50,10 +120,73 @@ class QoS(kombu_redis.QoS):
 
 class Channel(kombu_redis.Channel):
     QoS = QoS
+    # (in-flight list, raw item) of the message being delivered, read by QoS.append.
+    popped: tuple[str, bytes] | None = None
+    _moving: tuple[str, str] | None = None  # (queue, in-flight list) of the BLMOVE in flight
+    _server_moves: bool | None = None  # whether the server has BLMOVE (Redis >= 6.2); asked once
 
     def _brpop_start(self, timeout: Any = None) -> None:
-        self._restore_orphans()
-        super()._brpop_start(timeout)  # type: ignore[no-untyped-call]
+        queues = self._queue_cycle.consume(len(self.active_queues))
+        if len(queues) != 1 or self.priority_steps != [0] or self.global_keyprefix or not self._has_blmove():
+            self._restore_orphans()
+            super()._brpop_start(timeout)  # type: ignore[no-untyped-call]
+            return
+        queue, inflight = queues[0], inflight_list(queues[0])
+        with self.conn_or_acquire() as client:
+            moved = client.eval(_TOUCH_AND_RESTORE_OWN, 3, INFLIGHT, inflight, queue, time.time())
+        if moved:
+            log.warning("Put %d message(s) popped as the broker connection failed back on queue %s", moved, queue)
+        self._in_poll = self.client.connection
+        self._brpop_sent_at = time.monotonic()  # type: ignore[assignment]
+        self._moving = (queue, inflight)
+        timeout = self.brpop_timeout if timeout is None else timeout
+        self.client.connection.send_command("BLMOVE", queue, inflight, "RIGHT", "LEFT", timeout or 0)
+
+    def _brpop_read(self, **options: Any) -> bool:
+        if self._moving is None:
+            return self._deliver_or_discard(lambda: super(Channel, self)._brpop_read(**options), None)  # type: ignore[no-untyped-call]
+        queue, inflight = self._moving
+        try:
+            try:
+                item = self.client.parse_response(self.client.connection, "BLMOVE", **options)
+            except self.connection_errors:
+                self.client.connection.disconnect()  # the next poll reconnects, and puts the item back if moved
+                raise
+            if not item:
+                raise Empty()
+            self._queue_cycle.rotate(queue)
+            return self._deliver_or_discard(lambda: self._deliver_popped(queue, inflight, item), (inflight, item))
+        finally:
+            self._in_poll = None  # type: ignore[assignment]
+            self._moving = None
+            self._flush_brpop_reauth()  # type: ignore[no-untyped-call]
+
+    def _deliver_popped(self, queue: str, inflight: str, item: bytes) -> bool:
+        self.popped = (inflight, item)
+        try:
+            self.connection._deliver(loads(bytes_to_str(item)), queue)  # type: ignore[no-untyped-call]
+        finally:
+            self.popped = None
+        return True
+
+    def _deliver_or_discard(self, deliver: Any, popped: tuple[str, bytes] | None) -> bool:
+        try:
+            return bool(deliver())
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not JSON, or JSON but not a message
+            log.error("Discarded a queue item that is not a task message (%s); its content is not logged", exc)
+            if popped is not None:
+                with self.conn_or_acquire() as client:
+                    client.lrem(popped[0], 1, popped[1])
+            return True
+
+    def _has_blmove(self) -> bool:
+        if self._server_moves is None:
+            with self.conn_or_acquire() as client:
+                version = str(client.info("server").get("redis_version", "0"))
+            self._server_moves = tuple(int(part) for part in version.split(".")[:2]) >= (6, 2)
+            if not self._server_moves:
+                log.warning("Redis %s has no BLMOVE: a message popped as Redis crashes can be lost", version)
+        return self._server_moves
 
     def _restore_orphans(self) -> None:
         with _orphans_lock:
@@ -69,13 +202,6 @@ class Channel(kombu_redis.Channel):
                 return  # Redis is still away: next poll
             del _orphans[: len(orphans)]
         log.warning("Pushed %d messages popped during a Redis outage back onto their queues", len(orphans))
-
-    def _brpop_read(self, **options: Any) -> bool:
-        try:
-            return bool(super()._brpop_read(**options))  # type: ignore[no-untyped-call]
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not JSON, or JSON but not a message
-            log.error("Discarded a queue item that is not a task message (%s); its content is not logged", exc)
-            return True
 
 
 class Transport(kombu_redis.Transport):
