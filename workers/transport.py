@@ -68,7 +68,12 @@ return moved
 
 
 def inflight_list(queue: str) -> str:
-    """This process's in-flight list for ``queue``."""
+    """This process's in-flight list for ``queue``.
+
+    One per process rather than per channel, so that a channel opened after a reconnect puts back the
+    message whose reply the old one lost, at once. That assumes one channel per process pops a given
+    queue, as in a Celery worker (its remote-control queues are fanout, read with SUBSCRIBE, not popped).
+    """
     return f"{INFLIGHT}:{_PROCESS}-{os.getpid()}:{queue}"
 
 
