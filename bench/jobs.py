@@ -35,6 +35,7 @@ import redis
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.bulk_memory import rss_mib  # noqa: E402
 from slmq.constants import METRICS_KEY  # noqa: E402
 from slmq.metrics import parse_samples  # noqa: E402
 from tests.tiny_model import build_tiny_model  # noqa: E402
@@ -51,13 +52,6 @@ context_limit = 2048
 [tasks.sentiment]
 model = "{model}"
 """
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def write_input(path: Path, lines: int) -> Path:
