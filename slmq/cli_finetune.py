@@ -26,6 +26,14 @@ def register(commands: Any) -> None:
     finetune.add_argument("--count", type=int, default=3000, help="notes to generate when no --data (default: 3000)")
     finetune.add_argument("--data-seed", type=int, default=1, help="seed of the generated notes (default: 1)")
     finetune.add_argument("--device", help="cpu or cuda:N (default: cuda:0 when there is a GPU, else cpu)")
+    finetune.add_argument(
+        "--quantization", choices=("nf4", "none"),
+        help="the base weights to train over (default: as fleet.toml serves the model; nf4 trains over the "
+        "nf4-rounded weights, dequantized)",
+    )  # fmt: skip
+    finetune.add_argument(
+        "--init-adapter", type=Path, help="go on training this adapter (written by slmq finetune) instead of a new one"
+    )
     defaults = _config_defaults()
     for name in ("steps", "batch_size", "learning_rate", "rank", "max_tokens", "seed", "save_every"):
         flag = "--" + name.replace("_", "-")
@@ -54,9 +62,11 @@ def _finetune(args: argparse.Namespace, settings: Settings) -> int:
     from workers.sources import materialize
 
     records, data_meta = _records(args)
+    rank, alpha, parent = _init_adapter(args.init_adapter) if args.init_adapter else (args.rank, 2 * args.rank, None)
     config = FinetuneConfig(
         task_type=args.task, steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        rank=args.rank, alpha=2 * args.rank, max_tokens=args.max_tokens, seed=args.seed, save_every=args.save_every,
+        rank=rank, alpha=alpha, max_tokens=args.max_tokens, seed=args.seed, save_every=args.save_every,
+        quantization=args.quantization or spec.quantization,
     )  # fmt: skip
     meta = {
         "command": "slmq " + shlex.join(sys.argv[1:]),
@@ -64,15 +74,34 @@ def _finetune(args: argparse.Namespace, settings: Settings) -> int:
         "data": data_meta,
         "device": device,
         "code_commit": _commit(),
+        **({"init_adapter": parent} if parent else {}),
     }
     base_dir = materialize(spec, fleet, settings.models_dir)
-    report = finetune(base_dir, records, args.output, config, torch_device, meta)
+    report = finetune(base_dir, records, args.output, config, torch_device, meta, args.init_adapter)
     print(
         f"slmq: adapter for {args.task} saved in {args.output} after {report.steps} steps "
         f"({report.examples_seen} examples, {report.seconds / 60:.1f} min); final loss {report.losses[-1]:.4f}.",
         file=sys.stderr,
     )
     return 0
+
+
+def _init_adapter(directory: Path) -> tuple[int, int, dict[str, Any]]:
+    """The rank and alpha of the adapter to go on from, and what the new recipe records of it."""
+    weights, config = directory / "adapter_model.safetensors", directory / "adapter_config.json"
+    if not weights.is_file() or not config.is_file():
+        raise ConfigError(
+            f"No adapter in {directory} (adapter_model.safetensors and adapter_config.json); give --init-adapter "
+            "a directory written by slmq finetune."
+        )
+    lora = json.loads(config.read_text(encoding="utf-8"))
+    recipe = directory / "recipe.json"
+    parent = {
+        "path": str(directory),
+        "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        "recipe": json.loads(recipe.read_text(encoding="utf-8")) if recipe.is_file() else None,
+    }
+    return int(lora["r"]), int(lora["lora_alpha"]), parent
 
 
 def _commit() -> str | None:

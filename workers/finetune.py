@@ -1,7 +1,8 @@
 """Fine-tuning a task specialist: a LoRA adapter over the base model, trained on labelled records.
 
 The adapter is trained on exactly the prompt the worker sends (the task type's ``messages()``), with
-the loss on the answer only: the gold record as compact JSON, then the chat's end token. It is
+the loss on the answer only: the gold record as compact JSON, then the chat's end token, and over
+the base weights as the worker serves them (nf4-rounded when the model is served nf4). It is
 saved as safetensors (bf16, so a rank-16 adapter over SmolLM2-135M stays near 10 MB) with a
 ``recipe.json`` that records how to make it again.
 """
@@ -24,7 +25,9 @@ from safetensors.torch import save_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
 from slmq.errors import ConfigError
+from slmq.fleet import Quantization
 from slmq.schemas import TASK_TYPE_SPECS
+from workers.runner import quantization_config
 from workers.tasktypes import TASK_TYPES
 from workers.tasktypes.base import GenerativeTaskType
 
@@ -49,6 +52,7 @@ class FinetuneConfig:
     max_tokens: int = 768
     seed: int = 7
     save_every: int = 50
+    quantization: Quantization = "none"  # the base weights trained over: as the worker serves them
 
 
 @dataclass
@@ -139,11 +143,57 @@ def learning_rate(step: int, config: FinetuneConfig) -> float:
 Meta = dict[str, Any]
 
 
+def served_base(base_dir: Path, quantization: Quantization, device: str) -> Any:
+    """The base model with the weights a worker serves, as fp32 layers that training can run through.
+
+    A quantized base is loaded through bitsandbytes exactly as the worker loads it, and each quantized
+    layer is dequantized back into a plain fp32 ``Linear``: the adapter learns over the rounded weights it
+    will meet in serving (what QLoRA trains over), at fp32 speed, since bitsandbytes' CPU kernels are slower.
+    """
+    if quantization == "int8":
+        raise ConfigError("Training over int8 weights is not supported; use --quantization nf4 or none.")
+    model = AutoModelForCausalLM.from_pretrained(
+        base_dir, quantization_config=quantization_config(quantization), dtype=torch.float32,
+        device_map={"": device}, use_safetensors=True, trust_remote_code=False,
+    )  # fmt: skip
+    if quantization == "nf4":
+        _dequantize_4bit_layers(model)
+    return model
+
+
+def _dequantize_4bit_layers(model: Any) -> None:
+    from bitsandbytes.functional import dequantize_4bit
+    from bitsandbytes.nn.modules import Linear4bit
+
+    for name, module in list(model.named_modules()):
+        if not isinstance(module, Linear4bit):
+            continue
+        dense = torch.nn.Linear(module.in_features, module.out_features, bias=module.bias is not None)
+        packed: Any = module.weight
+        weight = dequantize_4bit(packed.data, packed.quant_state)
+        dense.weight = torch.nn.Parameter(weight.to(torch.float32), requires_grad=False)
+        if module.bias is not None:
+            dense.bias = torch.nn.Parameter(module.bias.data.to(torch.float32), requires_grad=False)
+        parent, _, child = name.rpartition(".")
+        setattr(model.get_submodule(parent), child, dense.to(weight.device))
+    model.hf_quantizer.remove_quantization_config(model)  # dense now: PEFT must not treat it as 4-bit
+    model.is_loaded_in_4bit = False
+
+
 def finetune(
-    base_dir: Path, records: Iterable[dict[str, Any]], output: Path, config: FinetuneConfig, device: str, meta: Meta
+    base_dir: Path,
+    records: Iterable[dict[str, Any]],
+    output: Path,
+    config: FinetuneConfig,
+    device: str,
+    meta: Meta,
+    init_adapter: Path | None = None,
 ) -> TrainingReport:
-    """Train a LoRA adapter for ``config.task_type`` over the model in ``base_dir``; save it in ``output``."""
-    from peft import LoraConfig, get_peft_model
+    """Train a LoRA adapter for ``config.task_type`` over the model in ``base_dir``; save it in ``output``.
+
+    With ``init_adapter`` training goes on from that adapter's weights (its rank and alpha) instead of a new one.
+    """
+    from peft import LoraConfig, PeftModel, get_peft_model
 
     task = TASK_TYPES.get(config.task_type)
     if not isinstance(task, GenerativeTaskType):
@@ -164,21 +214,22 @@ def finetune(
             f"Only {len(examples)} training examples fit in {config.max_tokens} tokens; give at least "
             f"{config.batch_size} (more data, or a larger --max-tokens)."
         )
-    base = AutoModelForCausalLM.from_pretrained(
-        base_dir, dtype=torch.float32, device_map={"": device}, use_safetensors=True, trust_remote_code=False
-    )
-    lora = LoraConfig(
-        r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout, target_modules="all-linear",
-        task_type="CAUSAL_LM",
-    )  # fmt: skip
-    model = get_peft_model(base, lora)
+    base = served_base(base_dir, config.quantization, device)
+    if init_adapter is not None:
+        model = PeftModel.from_pretrained(base, str(init_adapter), is_trainable=True)
+    else:
+        lora = LoraConfig(
+            r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout, target_modules="all-linear",
+            task_type="CAUSAL_LM",
+        )  # fmt: skip
+        model = get_peft_model(base, lora)
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.0)
     log.info(
-        "Fine-tuning %s: %d examples (%d longer than %d tokens skipped), %d steps of %d, %.2fM trainable parameters",
-        config.task_type, len(examples), report.skipped_too_long, config.max_tokens, config.steps,
-        config.batch_size, sum(p.numel() for p in trainable) / 1e6,
+        "Fine-tuning %s over %s weights: %d examples (%d longer than %d tokens skipped), %d steps of %d, "
+        "%.2fM trainable parameters", config.task_type, config.quantization, len(examples), report.skipped_too_long,
+        config.max_tokens, config.steps, config.batch_size, sum(p.numel() for p in trainable) / 1e6,
     )  # fmt: skip
     started = time.perf_counter()
     stream = batches(examples, config)

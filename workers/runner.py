@@ -10,7 +10,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, PreTrainedTokenizerBase
 
 from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
-from slmq.fleet import ModelSpec
+from slmq.fleet import ModelSpec, Quantization
 from workers.grammar import Constraint, GrammarCompiler, JsonConstraint
 
 Messages = list[dict[str, str]]
@@ -27,12 +27,12 @@ class Generation:
     truncated: bool
 
 
-def quantization_config(spec: ModelSpec) -> BitsAndBytesConfig | None:
-    if spec.quantization == "nf4":
+def quantization_config(quantization: Quantization) -> BitsAndBytesConfig | None:
+    if quantization == "nf4":
         return BitsAndBytesConfig(  # type: ignore[no-untyped-call]
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32
         )
-    if spec.quantization == "int8":
+    if quantization == "int8":
         return BitsAndBytesConfig(load_in_8bit=True)  # type: ignore[no-untyped-call]
     return None
 
@@ -57,7 +57,7 @@ class ModelRunner:
             tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
             model = AutoModelForCausalLM.from_pretrained(
                 model_dir,
-                quantization_config=quantization_config(spec),
+                quantization_config=quantization_config(spec.quantization),
                 dtype=torch.float32 if device == "cpu" else torch.bfloat16,
                 device_map={"": device},
                 use_safetensors=True,

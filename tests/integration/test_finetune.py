@@ -1,5 +1,6 @@
 """`slmq finetune` trains a LoRA adapter that a real worker loads over its base and serves through the queue."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -78,3 +79,32 @@ def test_finetune_refuses_a_data_file_without_labels(deployment: Deployment, tmp
     assert done.returncode == 1
     assert f"{data}:1: a training record needs 'text' and 'gold' keys" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_finetune_goes_on_from_an_adapter_over_the_nf4_weights_and_records_its_parent(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    # Given an adapter trained over the unquantized weights
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps({"text": NOTE, "gold": GOLD}) + "\n" for _ in range(8)))
+    parent, child = tmp_path / "parent", tmp_path / "child"
+    common = ("--data", str(data), "--batch-size", "4", "--learning-rate", "0.02", "--rank", "4")
+    first = deployment.cli("finetune", "delivery_note", "-o", str(parent), "--steps", "20", *common)
+    assert first.returncode == 0, first.stderr[-3000:]
+    # When training goes on from it over the nf4-rounded weights (and a --rank that the parent's overrides)
+    more = ("--init-adapter", str(parent), "--quantization", "nf4", "--steps", "4")
+    done = deployment.cli("finetune", "delivery_note", "-o", str(child), *more, *common[:-1], "8")
+    assert done.returncode == 0, done.stderr[-3000:]
+    # Then it starts from what the parent learned, not from scratch, over nf4 weights
+    parent_recipe = json.loads((parent / "recipe.json").read_text())
+    recipe = json.loads((child / "recipe.json").read_text())
+    assert "over nf4 weights" in done.stderr
+    assert recipe["loss_first_10"][0] < parent_recipe["loss_first_10"][0] / 2
+    # And its recipe says which adapter it went on from, with that adapter's own recipe
+    assert recipe["config"]["quantization"] == "nf4" and recipe["config"]["rank"] == 4
+    assert recipe["init_adapter"]["path"] == str(parent)
+    assert (
+        recipe["init_adapter"]["sha256"]
+        == hashlib.sha256((parent / "adapter_model.safetensors").read_bytes()).hexdigest()
+    )
+    assert recipe["init_adapter"]["recipe"] == parent_recipe

@@ -4,20 +4,29 @@ import itertools
 import json
 from pathlib import Path
 
+import pytest
 import torch
+from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from slmq.cli_finetune import _init_adapter
+from slmq.errors import ConfigError
+from slmq.fleet import ModelSpec
 from workers.finetune import (
     IGNORE,
     Example,
     FinetuneConfig,
+    TrainingReport,
     answer_loss,
     answer_text,
     batches,
     collate,
     encode,
     learning_rate,
+    save_adapter,
+    served_base,
 )
+from workers.runner import ModelRunner
 from workers.tasktypes import TASK_TYPES
 
 GOLD = {
@@ -86,3 +95,60 @@ def test_the_answer_loss_from_trimmed_logits_equals_the_full_causal_lm_loss(tiny
         trimmed = answer_loss(model, batch)
         full = model(**batch).loss
     assert abs(float(trimmed) - float(full)) < 1e-4
+
+
+def _logits(model: torch.nn.Module, tiny_model_dir: Path) -> torch.Tensor:
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    inputs = tokenizer("Deliver 12 pallets of A4 paper to Acme Ltd, call Jim on 07700 900123", return_tensors="pt")
+    with torch.no_grad():
+        return model(**inputs).logits
+
+
+def _nf4_runner(tiny_model_dir: Path, adapter: Path | None = None) -> ModelRunner:
+    spec = ModelSpec(name="tiny", source=f"path:{tiny_model_dir}", quantization="nf4")
+    return ModelRunner.load(spec, tiny_model_dir, "cpu", adapter)
+
+
+def test_training_over_nf4_runs_through_exactly_the_weights_an_nf4_worker_serves(tiny_model_dir: Path) -> None:
+    # Given the base as an nf4 worker loads it and as training loads it for nf4
+    served = _nf4_runner(tiny_model_dir).model
+    trained_over = served_base(tiny_model_dir, "nf4", "cpu")
+    # Then training sees plain fp32 layers that PEFT and autograd handle like any other
+    assert type(trained_over.model.layers[0].mlp.up_proj) is torch.nn.Linear
+    assert not trained_over.is_loaded_in_4bit
+    # And they compute what the served nf4 layers compute, not what the unrounded fp32 weights do
+    assert torch.allclose(_logits(trained_over, tiny_model_dir), _logits(served, tiny_model_dir), atol=1e-5)
+    unrounded = served_base(tiny_model_dir, "none", "cpu")
+    assert not torch.allclose(_logits(unrounded, tiny_model_dir), _logits(served, tiny_model_dir), atol=1e-2)
+
+
+def test_an_adapter_trained_over_the_nf4_weights_serves_the_same_outputs_over_nf4(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    # Given a LoRA adapter over the dequantized nf4 base, with weights far from their zero start
+    torch.manual_seed(1)
+    lora = LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", task_type="CAUSAL_LM")
+    trained = get_peft_model(served_base(tiny_model_dir, "nf4", "cpu"), lora)
+    with torch.no_grad():
+        for name, parameter in trained.named_parameters():
+            if "lora_B" in name:
+                parameter.copy_(torch.randn_like(parameter))
+            if "lora_" in name:
+                parameter.copy_(parameter.to(torch.bfloat16).float())  # as the bf16 save will keep it
+    config = FinetuneConfig(task_type="delivery_note", rank=4, alpha=8, quantization="nf4")
+    save_adapter(trained, tmp_path, config, TrainingReport(losses=[1.0]), {})
+    # When an nf4 worker loads the base with that adapter, then it computes what training computed
+    served = _nf4_runner(tiny_model_dir, tmp_path).model
+    expected = _logits(trained.eval(), tiny_model_dir)
+    assert torch.allclose(_logits(served, tiny_model_dir), expected, atol=1e-4)
+    assert not torch.allclose(_logits(_nf4_runner(tiny_model_dir).model, tiny_model_dir), expected, atol=1e-2)
+
+
+def test_training_over_int8_weights_is_refused_with_the_choices(tiny_model_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="Training over int8 weights is not supported; use --quantization nf4"):
+        served_base(tiny_model_dir, "int8", "cpu")
+
+
+def test_going_on_from_a_directory_without_an_adapter_names_what_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=f"No adapter in {tmp_path} \\(adapter_model.safetensors and adapter_config"):
+        _init_adapter(tmp_path)
