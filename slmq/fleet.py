@@ -102,6 +102,11 @@ class TaskSpec(BaseModel):
     reasks: Annotated[int, Field(ge=0, le=4)] = Field(
         default=1, description="Further attempts after an invalid (re-asked) or cut-off (larger budget) output."
     )
+    copy_spans: bool = Field(
+        default=True,
+        description="With constrained, hold string values to verbatim spans of the input, for task types whose "
+        "contract says values are copied as written (delivery_note).",
+    )
 
 
 class Fleet(BaseModel):

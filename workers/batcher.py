@@ -193,6 +193,7 @@ class Batcher:
                 self.fleet.max_new_tokens(task_type),
                 constrained=task.constrained,
                 reasks=task.reasks,
+                copy_spans=task.copy_spans,
             )
         except Exception as exc:  # a model failure fails its batch, typed, and the worker goes on
             log.exception("Batch of %d %s tasks failed in the model", len(requests), task_type)

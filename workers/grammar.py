@@ -76,6 +76,7 @@ class GrammarCompiler:
 
     def __init__(self, tokenizer: PreTrainedTokenizerBase, vocab_size: int, stop_ids: list[int]) -> None:
         info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size, stop_token_ids=stop_ids)
+        self.info = info
         self._compiler = xgr.GrammarCompiler(info, max_threads=1)
         self._cache: dict[str, JsonConstraint] = {}
 

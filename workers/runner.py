@@ -11,7 +11,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
 from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
 from slmq.fleet import ModelSpec, Quantization
-from workers.grammar import Constraint, GrammarCompiler, JsonConstraint
+from workers.grammar import Constraint, GrammarCompiler
+from workers.spans import SpanCopyConstraint, SpanTable
 
 Messages = list[dict[str, str]]
 # bitsandbytes' int8 matmul warns on every call on the CPU that it casts fp32 inputs to fp16.
@@ -48,6 +49,7 @@ class ModelRunner:
         self.load_seconds = 0.0
         self.stop_ids = _stop_token_ids(tokenizer, model)
         self._grammars: GrammarCompiler | None = None
+        self._spans: SpanTable | None = None
 
     @classmethod
     def load(cls, spec: ModelSpec, model_dir: Path, device: str, adapter_dir: Path | None = None) -> "ModelRunner":
@@ -109,12 +111,21 @@ class ModelRunner:
                 generations[index] = self._decode(new_tokens[row], max_new_tokens)
         return [ids if isinstance(ids, SlmqError) else generations[i] for i, ids in enumerate(prompts)]
 
-    def json_constraint(self, schema: dict[str, Any]) -> JsonConstraint:
-        """The constraint for a JSON schema on this model's tokenizer, compiled once and cached."""
+    def json_constraint(self, schema: dict[str, Any], copy_from: list[str] | None = None) -> Constraint:
+        """The constraint for a JSON schema on this model's tokenizer, compiled once and cached.
+
+        With ``copy_from`` (one text per row of the generate call) every string value must also be a
+        verbatim span of its row's text (workers/spans.py).
+        """
         if self._grammars is None:
             vocab_size = int(self.model.config.vocab_size)  # the logits' width, padding rows included
             self._grammars = GrammarCompiler(self.tokenizer, vocab_size, self.stop_ids)
-        return self._grammars.json(schema)
+        grammar = self._grammars.json(schema)
+        if copy_from is None:
+            return grammar
+        if self._spans is None:
+            self._spans = SpanTable([bytes(token) for token in self._grammars.info.decoded_vocab])
+        return SpanCopyConstraint(grammar, self._spans, copy_from)
 
     def budget(self, conversations: list[Messages], wanted: int) -> int:
         """``wanted`` new tokens, or fewer so the longest prompt plus its answer fits the context_limit."""

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ValidationError
 
 from slmq.errors import OutputValidationError, SlmqError
 from slmq.schemas import TASK_TYPE_SPECS, TaskTypeSpec
+from workers.grammar import Constraint
 from workers.runner import Generation, Messages, ModelRunner
 
 Outcome = BaseModel | SlmqError
@@ -33,11 +34,14 @@ class TaskType(ABC):
         *,
         constrained: bool = True,
         reasks: int = DEFAULT_REASKS,
+        copy_spans: bool = True,
     ) -> list[Outcome]:
         """One outcome per request, in order: a result, or the typed error of that request alone.
 
         ``constrained`` generates structured outputs against their JSON schema; ``reasks`` bounds the further
-        attempts after an output fails validation (a re-ask showing the errors, or a larger budget if cut off).
+        attempts after an output fails validation (a re-ask showing the errors, or a larger budget if cut off);
+        ``copy_spans`` also holds constrained string values to verbatim spans of the request, where the task
+        type's contract says values are copied.
         """
 
 
@@ -46,6 +50,10 @@ class GenerativeTaskType(TaskType):
 
     def output_schema(self) -> dict[str, Any] | None:
         """The JSON schema outputs are generated against (constrained decoding); None for free text."""
+        return None
+
+    def copy_source(self, request: BaseModel) -> str | None:
+        """The text every string value of the output is a verbatim span of, where the contract says so."""
         return None
 
     @abstractmethod
@@ -64,12 +72,13 @@ class GenerativeTaskType(TaskType):
         *,
         constrained: bool = True,
         reasks: int = DEFAULT_REASKS,
+        copy_spans: bool = True,
     ) -> list[Outcome]:
         schema = self.output_schema() if constrained else None
-        constraint = runner.json_constraint(schema) if schema is not None else None
         conversations = [self.messages(request) for request in requests]
         outcomes: list[Outcome] = []
         cut_off: set[int] = set()
+        constraint = self._constraint(runner, schema, requests, copy_spans)
         for index, generation in enumerate(runner.generate(list(conversations), max_new_tokens, constraint)):
             outcomes.append(self._outcome(generation, requests[index], attempt=0))
             if isinstance(generation, Generation) and generation.truncated:
@@ -81,6 +90,7 @@ class GenerativeTaskType(TaskType):
             if not pending:
                 break
             # Every item of the batch that failed runs again, all in one batched call.
+            constraint = self._constraint(runner, schema, [requests[i] for i in pending], copy_spans)
             generations = runner.generate([conversations[i] for i in pending], budget, constraint)
             for index, generation in zip(pending, generations, strict=True):
                 if isinstance(generation, Generation):  # else keep the last validation error, not a prompt error
@@ -90,6 +100,16 @@ class GenerativeTaskType(TaskType):
                     else:
                         cut_off.discard(index)
         return outcomes
+
+    def _constraint(
+        self, runner: ModelRunner, schema: dict[str, Any] | None, requests: list[BaseModel], copy_spans: bool
+    ) -> Constraint | None:
+        """The schema's grammar for these rows, holding their values to spans of their sources where copied."""
+        if schema is None:
+            return None
+        sources = [self.copy_source(request) for request in requests] if copy_spans else []
+        copy_from = [source for source in sources if source is not None]
+        return runner.json_constraint(schema, copy_from if sources and len(copy_from) == len(sources) else None)
 
     def _next_attempt(
         self,

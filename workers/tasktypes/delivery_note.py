@@ -31,6 +31,11 @@ class DeliveryNoteTask(GenerativeTaskType):
     def output_schema(self) -> dict[str, Any]:
         return generation_schema(DeliveryNote)
 
+    def copy_source(self, request: BaseModel) -> str:
+        # The contract: every value is a verbatim span of the note (whitespace collapsed); only quantities are not.
+        assert isinstance(request, DeliveryNoteRequest)
+        return request.text
+
     def parse(self, text: str, request: BaseModel) -> BaseModel:
         return DeliveryNote.model_validate(json.loads(extract_json_object(text)))
 

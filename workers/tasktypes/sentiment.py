@@ -26,6 +26,7 @@ class SentimentTask(TaskType):
         *,
         constrained: bool = True,
         reasks: int = DEFAULT_REASKS,
+        copy_spans: bool = True,
     ) -> list[Outcome]:
         # Valid by construction: no constraint to turn off, nothing to re-ask.
         conversations = [

@@ -1,0 +1,107 @@
+"""Copy decoding: string values held to verbatim spans of the note, on top of the JSON grammar.
+
+The tiny random model left to the grammar alone fills its strings with whatever it likes, so a record
+whose every string is a span of its note is the copy constraint's doing.
+"""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from slmq.fleet import ModelSpec
+from slmq.schemas import DeliveryNote, DeliveryNoteRequest
+from workers.runner import Generation, ModelRunner
+from workers.spans import JsonPosition, SpanTable, span_source
+from workers.tasktypes import TASK_TYPES
+from workers.tasktypes.base import GenerativeTaskType
+
+NOTES = [
+    "Deliver 3 boxes of bolts to Jim at Harbour Works,\n14 Harbour Rd, Leith EH6 6QQ before Friday 10am.",
+    "Ship to: Fabrik GmbH, Hauptstr. 5, 80331 München. 1,500 kg Mehl. Call 0171 2233.",
+    "hi",
+]
+SOURCE = b"Acme Ltd, 14 Harbour Rd"
+VALUE = re.compile(r':"([^"]*)"')  # a string value in compact JSON, even in a record cut off later
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model_dir: Path) -> ModelRunner:
+    spec = ModelSpec(name="tiny", source=f"path:{tiny_model_dir}", quantization="none", context_limit=1024)
+    return ModelRunner.load(spec, tiny_model_dir, "cpu")
+
+
+def strings(record: Any) -> list[str]:
+    """Every string value in a parsed JSON record, nested ones included."""
+    if isinstance(record, str):
+        return [record]
+    if isinstance(record, dict):
+        return [text for value in record.values() for text in strings(value)]
+    if isinstance(record, list):
+        return [text for value in record for text in strings(value)]
+    return []
+
+
+def test_the_source_is_the_note_with_whitespace_collapsed() -> None:
+    assert span_source("  Harbour Works,\n14  Harbour\tRd ") == b"Harbour Works, 14 Harbour Rd"
+    assert span_source("München") == "München".encode()
+
+
+def test_a_position_tells_keys_from_values_through_nested_objects_and_lists() -> None:
+    # Given a compact record written a few bytes at a time, as tokens arrive
+    position = JsonPosition()
+    for piece in [b'{"consignee":"Acme', b' Ltd","address":{"street":"14 Harbour Rd"', b'},"items":[{"quantity":3']:
+        after = position.after(piece, SOURCE)
+        assert after is not None
+        position = after
+    # Then keys were never held to the source, and the values were
+    assert position.containers == b"{[{" and position.value is None and not position.done
+    # And a value that leaves the source is refused, while a key that is not in it is not
+    assert position.after(b',"unit":"Hamb', SOURCE) is None
+    assert position.after(b',"unit":"Harb', SOURCE) is not None
+    # And the record is done when its outermost object closes
+    closed = position.after(b',"unit":null}]}', SOURCE)
+    assert closed is not None and closed.done
+
+
+def test_continuations_are_the_tokens_that_extend_a_value_along_any_occurrence() -> None:
+    # Given a vocabulary of byte strings, two of them with quotes
+    vocab = [b"Ha", b"r", b"rb", b"bour", b"Lt", b"d", b'"', b'",', b" 14", b"Z"]
+    table = SpanTable(vocab)
+    assert table.quoted.tolist() == [6, 7]
+    # Then after "Ha" only what follows "Ha" in the source can come; from nothing, any start of a span
+    assert table.continuations(SOURCE, b"Ha") == {1, 2}  # "r", "rb"
+    assert table.continuations(SOURCE, b"Harbour Rd") == set()
+    assert {0, 4, 5, 8} <= table.continuations(SOURCE, b"") and 9 not in table.continuations(SOURCE, b"")
+
+
+def test_copied_records_hold_only_spans_of_their_own_notes(model: ModelRunner) -> None:
+    # Given the delivery-note schema and three notes in one batch
+    task = TASK_TYPES["delivery_note"]
+    assert isinstance(task, GenerativeTaskType)
+    schema = task.output_schema()
+    assert schema is not None
+    conversations = [task.messages(DeliveryNoteRequest(text=note)) for note in NOTES]
+    # When the random model writes records with the grammar alone, and with the copy constraint too
+    free = model.generate(conversations, 640, model.json_constraint(schema))
+    copied = model.generate(conversations, 640, model.json_constraint(schema, copy_from=NOTES))
+    # Then alone it writes strings that are in no note; copying, every string is a span of its own note
+    free_strings = [text for g in free if isinstance(g, Generation) for text in VALUE.findall(g.text)]
+    assert any(text.encode() not in span_source(" ".join(NOTES)) for text in free_strings)
+    for note, generation in zip(NOTES, copied, strict=True):
+        assert isinstance(generation, Generation) and not generation.truncated
+        record = DeliveryNote.model_validate_json(generation.text)
+        assert all(text.encode() in span_source(note) for text in strings(record.model_dump())), generation.text
+
+
+def test_a_task_run_copies_by_default_and_not_when_the_fleet_turns_it_off(model: ModelRunner) -> None:
+    task = TASK_TYPES["delivery_note"]
+    requests = [DeliveryNoteRequest(text=note) for note in NOTES]
+    copied = task.run(model, list(requests), 640, reasks=0)
+    free = task.run(model, list(requests), 640, reasks=0, copy_spans=False)
+    for note, record in zip(NOTES, copied, strict=True):
+        assert isinstance(record, DeliveryNote)
+        assert all(text.encode() in span_source(note) for text in strings(record.model_dump()))
+    free_texts = [text for record in free if isinstance(record, DeliveryNote) for text in strings(record.model_dump())]
+    assert any(text.encode() not in span_source(" ".join(NOTES)) for text in free_texts)

@@ -1,0 +1,158 @@
+"""Copy decoding: every string value of a structured output is a verbatim span of the request's text.
+
+For task types whose contract says values are copied as written (delivery_note: "a verbatim span,
+whitespace collapsed"), this runs on top of the JSON grammar: inside a value string, only tokens that
+extend the value to a longer span of the source are allowed, or one that closes it; ``null`` stays
+open. A model can still pick the wrong span, but no longer misspell, translate or invent one.
+It works on bytes, since byte-level BPE tokens may split a character. The grammar's strings hold no
+quote, backslash or control character, so a value's bytes are exactly the source bytes it copies.
+"""
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+import torch
+from transformers import LogitsProcessor
+
+from workers.grammar import Constraint
+
+QUOTE = ord('"')
+LONGEST_COPIED_TOKEN = 32  # bytes; longer tokens are runs of whitespace or code, never a collapsed span
+_WHITESPACE = re.compile(r"\s+")
+
+
+def span_source(text: str) -> bytes:
+    """The bytes values are copied from: ``text`` with each run of whitespace collapsed to one space."""
+    return _WHITESPACE.sub(" ", text).strip().encode()
+
+
+class SpanTable:
+    """One tokenizer's vocabulary as bytes, indexed for copying; built once per model."""
+
+    def __init__(self, token_bytes: list[bytes]) -> None:
+        self.token_bytes = token_bytes
+        self.by_bytes: dict[bytes, list[int]] = {}
+        quoted = []
+        for token, data in enumerate(token_bytes):
+            if QUOTE in data:
+                quoted.append(token)
+            elif 0 < len(data) <= LONGEST_COPIED_TOKEN:
+                self.by_bytes.setdefault(data, []).append(token)
+        self.quoted = torch.tensor(quoted, dtype=torch.long)  # few (163 of SmolLM2's 49,152): checked one by one
+        self.longest = max(map(len, self.by_bytes), default=0)
+
+    def continuations(self, source: bytes, value: bytes) -> set[int]:
+        """The quote-free tokens that extend ``value`` to a longer span of ``source``."""
+        found: set[int] = set()
+        start = source.find(value)
+        while start != -1:
+            rest = source[start + len(value) : start + len(value) + self.longest]
+            for end in range(1, len(rest) + 1):
+                found.update(self.by_bytes.get(rest[:end], ()))
+            start = source.find(value, start + 1)
+        return found
+
+
+@dataclass(frozen=True)
+class JsonPosition:
+    """Where one row's output is in its JSON: open containers, and the string being written, if any."""
+
+    containers: bytes = b""  # the open "{" and "[", outermost first
+    expect_key: bool = False  # in an object, the next string is a key
+    in_key: bool = False
+    value: bytes | None = None  # the value string written so far; None outside one
+    started: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.started and not self.containers and self.value is None
+
+    def after(self, data: bytes, source: bytes) -> "JsonPosition | None":
+        """The position after ``data``, or None if a value string in it is not a span of ``source``."""
+        containers, expect_key, in_key, value = self.containers, self.expect_key, self.in_key, self.value
+        for byte in data:
+            if in_key:
+                in_key = byte != QUOTE
+            elif value is not None:
+                if byte != QUOTE:
+                    value += bytes((byte,))
+                elif value not in source:
+                    return None
+                else:
+                    value = None
+            elif byte in b"{[":
+                containers, expect_key = containers + bytes((byte,)), byte == ord("{")
+            elif byte in b"}]":
+                containers = containers[:-1]
+            elif byte in b":,":
+                expect_key = byte == ord(",") and containers[-1:] == b"{"
+            elif byte == QUOTE:
+                in_key, value = (True, None) if containers[-1:] == b"{" and expect_key else (False, b"")
+        if value is not None and value not in source:
+            return None
+        started = self.started or bool(containers)
+        return dataclasses.replace(
+            self, containers=containers, expect_key=expect_key, in_key=in_key, value=value, started=started
+        )
+
+
+class SpanCopyProcessor(LogitsProcessor):
+    """The grammar's mask, then each row's string values held to spans of that row's source."""
+
+    def __init__(self, grammar: LogitsProcessor, table: SpanTable, sources: list[bytes]) -> None:
+        self.grammar = grammar
+        self.table = table
+        self.sources = sources
+        self.positions: list[JsonPosition] | None = None
+        self._openings: dict[int, set[int]] = {}  # each row's tokens that may begin a value: many, so kept
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        scores = self.grammar(input_ids, scores)
+        if self.positions is None:  # first step: the input is the prompts
+            self.positions = [JsonPosition() for _ in self.sources]
+        else:
+            for row, token in enumerate(input_ids[:, -1].tolist()):
+                position = self.positions[row].after(self.table.token_bytes[token], self.sources[row])
+                self.positions[row] = position or self.positions[row]  # None only past a fallback, below
+        for row, position in enumerate(self.positions):
+            if not position.done:
+                self._mask(scores[row], position, row)
+        return scores
+
+    def _continuations(self, row: int, value: bytes) -> set[int]:
+        if value:
+            return self.table.continuations(self.sources[row], value)
+        if row not in self._openings:
+            self._openings[row] = self.table.continuations(self.sources[row], value)
+        return self._openings[row]
+
+    def _mask(self, scores: torch.Tensor, position: JsonPosition, row: int) -> None:
+        source = self.sources[row]
+        allowed = torch.isfinite(scores)  # what the grammar allows
+        quoted = self.table.quoted[allowed[self.table.quoted]].tolist()
+        bad_quoted = [t for t in quoted if position.after(self.table.token_bytes[t], source) is None]
+        if position.value is None:  # outside a string only a token that opens one with text can stray
+            keep = allowed.clone()
+            keep[bad_quoted] = False
+        else:
+            keep = torch.zeros_like(allowed)
+            keep[list(self._continuations(row, position.value))] = True
+            keep[quoted] = True
+            keep[bad_quoted] = False
+            keep &= allowed
+        if keep.any():  # never leave a row with no token at all; the grammar's choice stands then
+            scores.masked_fill_(~keep, float("-inf"))
+
+
+class SpanCopyConstraint:
+    """A JSON constraint whose string values are copied from each row's source text."""
+
+    def __init__(self, grammar: Constraint, table: SpanTable, sources: list[str]) -> None:
+        self.grammar = grammar
+        self.table = table
+        self.sources = [span_source(text) for text in sources]
+
+    def processor(self) -> LogitsProcessor:
+        """A logits processor for one ``model.generate`` call over rows in the order of ``sources``."""
+        return SpanCopyProcessor(self.grammar.processor(), self.table, self.sources)
