@@ -6,6 +6,8 @@ one process, one after another:
 
   none        unconstrained generation (the baseline)
   xgrammar    the worker's path (workers/grammar.py): xgrammar, compact JSON, bounded strings and lists
+  copy        xgrammar plus the copy constraint delivery_note serves with (workers/spans.py): every string
+              value a verbatim span of its note
   outlines    outlines 1.x with its outlines-core backend (a regex index over the vocabulary)
   lmfe        lm-format-enforcer's JsonSchemaParser (its transformers integration fails to import with
               transformers 5, so this drives its TokenEnforcer directly, as that integration does)
@@ -14,7 +16,7 @@ For each: compile time (first, then from the cache), notes/s, generated tokens/s
 generation time spent in the constraint's logits processor (its cost, whatever the outputs' lengths), and
 the share of notes whose output validates against the pydantic DeliveryNote model without being cut off.
 
-    python bench/constrained.py [--backends none xgrammar outlines lmfe] [--notes 16] [--batch 16]
+    python bench/constrained.py [--backends none xgrammar copy outlines lmfe] [--notes 16] [--batch 16]
                                 [--new-tokens 384] [--quantization none] [--adapter DIR] [--tiny] [--out FILE]
 
 --tiny runs the tests' tiny random model instead: a random model tries whatever the grammar allows, so it
@@ -126,6 +128,7 @@ class Timed:
 
 BUILDERS: dict[str, Callable[[ModelRunner, dict[str, Any]], Constraint]] = {
     "xgrammar": build_xgrammar,
+    "copy": build_xgrammar,  # then held to each batch's notes in run_backend
     "outlines": build_outlines,
     "lmfe": build_lmfe,
 }
@@ -145,7 +148,7 @@ def run_backend(
         except Exception as exc:  # a library that cannot build the schema is a result too
             return {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
         figures["compile_s"] = time.perf_counter() - started
-        if name == "xgrammar":  # the worker's cache: the second request for the schema compiles nothing
+        if name in ("xgrammar", "copy"):  # the worker's cache: the second request for the schema compiles nothing
             started = time.perf_counter()
             runner.json_constraint(schema)
             figures["cached_compile_s"] = time.perf_counter() - started
@@ -155,6 +158,8 @@ def run_backend(
         for start in range(0, len(notes), batch):
             chunk = notes[start : start + batch]
             conversations = [task.messages(DeliveryNoteRequest(text=text)) for text in chunk]
+            if name == "copy" and constraint is not None:  # its sources are the batch's own notes
+                constraint.inner = runner.json_constraint(schema, copy_from=chunk)
             outputs = runner.generate(conversations, new_tokens, constraint)
             generations = [g for g in outputs if isinstance(g, Generation)]
             tokens += sum(g.new_tokens for g in generations)
@@ -189,7 +194,7 @@ def is_valid(task: DeliveryNoteTask, generation: Generation) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backends", nargs="+", default=["none", "xgrammar", "outlines", "lmfe"])
+    parser.add_argument("--backends", nargs="+", default=["none", "xgrammar", "copy", "outlines", "lmfe"])
     parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
     parser.add_argument("--adapter", type=Path, help="a LoRA adapter directory to load on top of the model")
     parser.add_argument("--tiny", action="store_true", help="the tests' tiny random model: validity under stress")
