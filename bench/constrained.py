@@ -56,7 +56,7 @@ class Factory:
     def __init__(self, make: Callable[[], LogitsProcessor]) -> None:
         self.make = make
 
-    def processor(self) -> LogitsProcessor:
+    def processor(self, rows: list[int]) -> LogitsProcessor:
         return self.make()
 
 
@@ -112,8 +112,8 @@ class Timed:
         self.inner = inner
         self.seconds = 0.0
 
-    def processor(self) -> LogitsProcessor:
-        inner = self.inner.processor()
+    def processor(self, rows: list[int]) -> LogitsProcessor:
+        inner = self.inner.processor(rows)
         timed = self
 
         class TimedProcessor(LogitsProcessor):

@@ -54,8 +54,8 @@ def _bound(node: Any, max_string: int, max_items: int) -> None:
 class Constraint(Protocol):
     """Anything that gives ``model.generate`` a fresh logits processor that constrains every row."""
 
-    def processor(self) -> LogitsProcessor:
-        """A logits processor for one ``model.generate`` call."""
+    def processor(self, rows: list[int]) -> LogitsProcessor:
+        """A logits processor for one ``model.generate`` call over these rows (indices) of its conversations."""
         ...
 
 
@@ -66,7 +66,7 @@ class JsonConstraint:
         self.compiled = compiled
         self.schema = schema
 
-    def processor(self) -> LogitsProcessor:
+    def processor(self, rows: list[int]) -> LogitsProcessor:
         """A logits processor for one ``model.generate`` call (it keeps per-row state)."""
         return GrammarLogitsProcessor(self.compiled)
 

@@ -96,7 +96,8 @@ class ModelRunner:
         ready = [(i, ids) for i, ids in enumerate(prompts) if not isinstance(ids, SlmqError)]
         if ready:
             batch = self._pad([ids for _, ids in ready])
-            processors = [constraint.processor()] if constraint is not None else None
+            # Prompts that did not fit are not in the batch: the constraint is told which rows are.
+            processors = [constraint.processor([i for i, _ in ready])] if constraint is not None else None
             with torch.inference_mode():
                 output = self.model.generate(
                     **batch,

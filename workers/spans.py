@@ -153,6 +153,6 @@ class SpanCopyConstraint:
         self.table = table
         self.sources = [span_source(text) for text in sources]
 
-    def processor(self) -> LogitsProcessor:
-        """A logits processor for one ``model.generate`` call over rows in the order of ``sources``."""
-        return SpanCopyProcessor(self.grammar.processor(), self.table, self.sources)
+    def processor(self, rows: list[int]) -> LogitsProcessor:
+        """A logits processor for one ``model.generate`` call over these rows of ``sources``."""
+        return SpanCopyProcessor(self.grammar.processor(rows), self.table, [self.sources[row] for row in rows])

@@ -1,5 +1,6 @@
 """The fleet file: good files load, bad ones fail with the file, the key and the fix."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,16 @@ def test_the_shipped_fleet_serves_all_five_task_types_with_two_models() -> None:
     assert set(fleet.tasks) == {"delivery_note", "sentiment", "summarize", "refactor_python", "general"}
     assert len(fleet.models) >= 2
     assert fleet.model_for("delivery_note").queue != fleet.model_for("general").queue
+
+
+def test_the_shipped_specialist_is_served_over_the_weights_its_adapter_was_trained_over() -> None:
+    # An adapter learns the weights it is trained over: served over others it loses accuracy (docs/evaluation.md).
+    fleet = load_fleet(REPO / "fleet.toml")
+    notes = fleet.model_for("delivery_note")
+    assert notes.adapter is not None
+    recipe = json.loads((fleet.resolve(notes.adapter) / "recipe.json").read_text())
+    assert recipe["config"]["quantization"] == notes.quantization == "nf4"
+    assert fleet.tasks["delivery_note"].constrained and fleet.tasks["delivery_note"].copy_spans
 
 
 def test_a_good_file_routes_each_task_type_to_its_model_queue(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from slmq.errors import InvalidPayloadError
 from slmq.fleet import ModelSpec
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest
 from workers.runner import Generation, ModelRunner
@@ -105,3 +106,21 @@ def test_a_task_run_copies_by_default_and_not_when_the_fleet_turns_it_off(model:
         assert all(text.encode() in span_source(note) for text in strings(record.model_dump()))
     free_texts = [text for record in free if isinstance(record, DeliveryNote) for text in strings(record.model_dump())]
     assert any(text.encode() not in span_source(" ".join(NOTES)) for text in free_texts)
+
+
+def test_a_prompt_too_long_for_the_batch_does_not_shift_the_other_rows_sources(model: ModelRunner) -> None:
+    # Given a first note too long for the context, then notes that share no text with it
+    task = TASK_TYPES["delivery_note"]
+    assert isinstance(task, GenerativeTaskType)
+    schema = task.output_schema()
+    assert schema is not None
+    notes = ["zq " * 1300, *NOTES]
+    conversations = [task.messages(DeliveryNoteRequest(text=note)) for note in notes]
+    # When they are generated in one call with each row copying from its own note
+    generations = model.generate(conversations, 640, model.json_constraint(schema, copy_from=notes))
+    # Then the long one is refused alone, and every other row copied from its own note, not its neighbour's
+    assert isinstance(generations[0], InvalidPayloadError)
+    for note, generation in zip(NOTES, generations[1:], strict=True):
+        assert isinstance(generation, Generation)
+        values = strings(DeliveryNote.model_validate_json(generation.text).model_dump())
+        assert any(values) and all(text.encode() in span_source(note) for text in values), generation.text
