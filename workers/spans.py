@@ -68,8 +68,8 @@ class JsonPosition:
     def done(self) -> bool:
         return self.started and not self.containers and self.value is None
 
-    def after(self, data: bytes, source: bytes) -> "JsonPosition | None":
-        """The position after ``data``, or None if a value string in it is not a span of ``source``."""
+    def after(self, data: bytes, source: bytes | None = None) -> "JsonPosition | None":
+        """The position after ``data``; None if a ``source`` is given and a value in it is not a span of it."""
         containers, expect_key, in_key, value = self.containers, self.expect_key, self.in_key, self.value
         for byte in data:
             if in_key:
@@ -77,7 +77,7 @@ class JsonPosition:
             elif value is not None:
                 if byte != QUOTE:
                     value += bytes((byte,))
-                elif value not in source:
+                elif source is not None and value not in source:
                     return None
                 else:
                     value = None
@@ -89,7 +89,7 @@ class JsonPosition:
                 expect_key = byte == ord(",") and containers[-1:] == b"{"
             elif byte == QUOTE:
                 in_key, value = (True, None) if containers[-1:] == b"{" and expect_key else (False, b"")
-        if value is not None and value not in source:
+        if source is not None and value is not None and value not in source:
             return None
         started = self.started or bool(containers)
         return dataclasses.replace(
@@ -113,8 +113,9 @@ class SpanCopyProcessor(LogitsProcessor):
             self.positions = [JsonPosition() for _ in self.sources]
         else:
             for row, token in enumerate(input_ids[:, -1].tolist()):
-                position = self.positions[row].after(self.table.token_bytes[token], self.sources[row])
-                self.positions[row] = position or self.positions[row]  # None only past a fallback, below
+                position = self.positions[row].after(self.table.token_bytes[token])  # already masked: no check
+                assert position is not None
+                self.positions[row] = position
         for row, position in enumerate(self.positions):
             if not position.done:
                 self._mask(scores[row], position, row)
@@ -133,14 +134,14 @@ class SpanCopyProcessor(LogitsProcessor):
         quoted = self.table.quoted[allowed[self.table.quoted]].tolist()
         bad_quoted = [t for t in quoted if position.after(self.table.token_bytes[t], source) is None]
         if position.value is None:  # outside a string only a token that opens one with text can stray
-            keep = allowed.clone()
-            keep[bad_quoted] = False
-        else:
-            keep = torch.zeros_like(allowed)
-            keep[list(self._continuations(row, position.value))] = True
-            keep[quoted] = True
-            keep[bad_quoted] = False
-            keep &= allowed
+            if bad_quoted and int(allowed.sum()) > len(bad_quoted):
+                scores[bad_quoted] = float("-inf")
+            return
+        keep = torch.zeros_like(allowed)
+        keep[list(self._continuations(row, position.value))] = True
+        keep[quoted] = True
+        keep[bad_quoted] = False
+        keep &= allowed
         if keep.any():  # never leave a row with no token at all; the grammar's choice stands then
             scores.masked_fill_(~keep, float("-inf"))
 
