@@ -32,8 +32,10 @@ def register(commands: Any) -> None:
         "nf4-rounded weights, dequantized)",
     )  # fmt: skip
     finetune.add_argument(
-        "--init-adapter", type=Path, help="go on training this adapter (written by slmq finetune) instead of a new one"
-    )
+        "--init-adapter", type=Path,
+        help="go on training this adapter (written by slmq finetune; its rank and alpha, not --rank) "
+        "instead of a new one",
+    )  # fmt: skip
     defaults = _config_defaults()
     for name in ("steps", "batch_size", "learning_rate", "rank", "max_tokens", "seed", "save_every"):
         flag = "--" + name.replace("_", "-")

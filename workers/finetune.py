@@ -149,6 +149,7 @@ def served_base(base_dir: Path, quantization: Quantization, device: str) -> Any:
     A quantized base is loaded through bitsandbytes exactly as the worker loads it, and each quantized
     layer is dequantized back into a plain fp32 ``Linear``: the adapter learns over the rounded weights it
     will meet in serving (what QLoRA trains over), at fp32 speed, since bitsandbytes' CPU kernels are slower.
+    On the CPU the outputs are the served model's; on a GPU the worker keeps the other layers in bf16.
     """
     if quantization == "int8":
         raise ConfigError("Training over int8 weights is not supported; use --quantization nf4 or none.")
