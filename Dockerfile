@@ -23,6 +23,8 @@ COPY slmq ./slmq
 COPY producer ./producer
 COPY workers ./workers
 RUN pip install ".[worker,monitor]"
+# What fleet.toml points at, beside it (its paths resolve relative to /app/fleet.toml): the LoRA adapters.
+COPY adapters ./adapters
 
 # Not root: the model cache volume is created from /data/models, owned by this user.
 RUN useradd --create-home --uid 10001 slmq && mkdir -p /data/models && chown -R slmq:slmq /data

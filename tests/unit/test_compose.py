@@ -2,7 +2,7 @@
 
 import argparse
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jsonschema
@@ -10,10 +10,12 @@ import pytest
 import yaml
 
 from slmq.cli import _parser
-from slmq.fleet import load_fleet
+from slmq.fleet import Fleet, load_fleet
 from tests.conftest import REPO
+from tests.unit.dockerimage import build_image, ignore_patterns, ignored
 
 SCHEMA = Path(__file__).parent / "data" / "compose-spec.json"
+ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")  # what ModelRunner.load reads
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +67,86 @@ def test_the_image_installs_the_worker_and_monitor_extras_and_runs_slmq() -> Non
     dockerfile = (REPO / "Dockerfile").read_text()
     assert 'pip install ".[worker,monitor]"' in dockerfile
     assert 'ENTRYPOINT ["slmq"]' in dockerfile
-    for line in dockerfile.splitlines():
-        if line.startswith("COPY "):
-            for source in line.split()[1:-1]:
-                assert (REPO / source).exists(), f"Dockerfile copies {source}, which does not exist"
+    build_image(REPO)  # raises for a COPY source that is missing or excluded by .dockerignore
+
+
+def test_the_image_holds_every_path_the_shipped_fleet_file_names(compose: dict[str, Any]) -> None:
+    # Given the image's files as the Dockerfile copies them, and where its services read the fleet file
+    image = build_image(REPO)
+    fleet_in_image = PurePosixPath(image.env["SLMQ_FLEET"])
+    for service in slmq_services(compose).values():
+        assert service["environment"]["SLMQ_FLEET"] == str(fleet_in_image)
+        assert f"./fleet.toml:{fleet_in_image}:ro" in service["volumes"]
+    assert image.files.get(fleet_in_image) == "fleet.toml"
+    # When every path the shipped fleet file names is resolved as slmq resolves it, beside that file
+    problems = missing_in_image(load_fleet(REPO / "fleet.toml"), image.files, fleet_in_image)
+    # Then each of them is in the image
+    assert not problems, "\n".join(problems)
+
+
+def test_the_fleet_path_check_would_catch_a_path_source_or_adapter_the_image_lacks() -> None:
+    fleet = Fleet.model_validate(
+        {
+            "models": {
+                "local": {"source": "path:models/local", "adapter": "adapters/delivery_note"},
+                "outside": {"source": "path:../elsewhere", "adapter": "/srv/adapter"},
+            },
+            "tasks": {},
+            "path": REPO / "fleet.toml",
+        }
+    )
+    problems = missing_in_image(fleet, {}, PurePosixPath("/app/fleet.toml"))
+    assert any("models.local source models/local" in problem for problem in problems)
+    assert any("/app/adapters/delivery_note/adapter_model.safetensors" in problem for problem in problems)
+    assert sum("outside the repository" in problem for problem in problems) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "excluded"),
+    [
+        ("bench/models.py", True),
+        ("workers/__pycache__/app.cpython-311.pyc", True),
+        ("__pycache__/x.pyc", True),
+        ("slmq.egg-info/PKG-INFO", True),
+        ("nested/slmq.egg-info/PKG-INFO", False),
+        ("adapters/delivery_note/adapter_model.safetensors", False),
+        ("docs/keep.md", False),
+        ("docs/other.md", True),
+    ],
+)
+def test_dockerignore_patterns_match_as_docker_matches_them(path: str, excluded: bool) -> None:
+    patterns = ignore_patterns("**/__pycache__\n*.egg-info\n/bench/\ndocs\n!docs/keep.md\n# a comment\n")
+    assert ignored(path, patterns) is excluded
+
+
+def missing_in_image(fleet: Fleet, files: dict[PurePosixPath, str], fleet_in_image: PurePosixPath) -> list[str]:
+    """Each path ``fleet`` names (path: sources, adapters and an adapter's required files) the image lacks.
+
+    Paths resolve as the worker resolves them (``Fleet.resolve``: beside the fleet file), so a path's place in
+    the image is the same place beside ``fleet_in_image``; every file the repository has there must be there.
+    """
+    assert fleet.path is not None
+    problems = []
+    for name, spec in fleet.models.items():
+        named: list[tuple[str, Path, tuple[str, ...]]] = []
+        if spec.source.kind == "path":
+            named.append(("source", Path(spec.source.location), ()))
+        if spec.adapter is not None:
+            named.append(("adapter", spec.adapter, ADAPTER_FILES))
+        for key, relative, required in named:
+            resolved = fleet.resolve(relative)
+            if not resolved.is_relative_to(fleet.path.parent):
+                problems.append(f"models.{name} {key} {relative} resolves to {resolved}, outside the repository")
+                continue
+            inside = resolved.relative_to(fleet.path.parent).as_posix()
+            in_repo = [p.relative_to(fleet.path.parent).as_posix() for p in resolved.rglob("*") if p.is_file()]
+            wanted = {f"{inside}/{f}" for f in required} | set(in_repo)
+            if not wanted:
+                problems.append(f"models.{name} {key} {relative}: the repository has no file under {inside}")
+            for path in sorted(wanted):
+                if fleet_in_image.parent / path not in files:
+                    problems.append(f"models.{name} {key} {relative}: the image lacks {fleet_in_image.parent / path}")
+    return problems
 
 
 def test_each_model_has_a_cpu_worker_and_there_is_an_example_gpu_worker(compose: dict[str, Any]) -> None:
