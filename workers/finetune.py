@@ -147,9 +147,9 @@ def served_base(base_dir: Path, quantization: Quantization, device: str) -> Any:
     """The base model with the weights a worker serves, as fp32 layers that training can run through.
 
     A quantized base is loaded through bitsandbytes exactly as the worker loads it, and each quantized
-    layer is dequantized back into a plain fp32 ``Linear``: the adapter learns over the rounded weights it
-    will meet in serving (what QLoRA trains over), at fp32 speed, since bitsandbytes' CPU kernels are slower.
-    On the CPU the outputs are the served model's; on a GPU the worker keeps the other layers in bf16.
+    layer becomes a frozen fp32 ``Linear`` whose forward pass is the served layer's (``workers.nf4``): the
+    adapter learns over the rounded weights it will meet in serving (what QLoRA trains over), and over the
+    served kernel's outputs on CPUs where that kernel is bf16. On a GPU the worker keeps the other layers in bf16.
     """
     if quantization == "int8":
         raise ConfigError("Training over int8 weights is not supported; use --quantization nf4 or none.")
@@ -158,27 +158,10 @@ def served_base(base_dir: Path, quantization: Quantization, device: str) -> Any:
         device_map={"": device}, use_safetensors=True, trust_remote_code=False,
     )  # fmt: skip
     if quantization == "nf4":
-        _dequantize_4bit_layers(model)
+        from workers.nf4 import to_served_layers  # bitsandbytes: only when training over nf4
+
+        to_served_layers(model)
     return model
-
-
-def _dequantize_4bit_layers(model: Any) -> None:
-    from bitsandbytes.functional import dequantize_4bit
-    from bitsandbytes.nn.modules import Linear4bit
-
-    for name, module in list(model.named_modules()):
-        if not isinstance(module, Linear4bit):
-            continue
-        dense = torch.nn.Linear(module.in_features, module.out_features, bias=module.bias is not None)
-        packed: Any = module.weight
-        weight = dequantize_4bit(packed.data, packed.quant_state)
-        dense.weight = torch.nn.Parameter(weight.to(torch.float32), requires_grad=False)
-        if module.bias is not None:
-            dense.bias = torch.nn.Parameter(module.bias.data.to(torch.float32), requires_grad=False)
-        parent, _, child = name.rpartition(".")
-        setattr(model.get_submodule(parent), child, dense.to(weight.device))
-    model.hf_quantizer.remove_quantization_config(model)  # dense now: PEFT must not treat it as 4-bit
-    model.is_loaded_in_4bit = False
 
 
 def finetune(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from bitsandbytes.functional import has_avx512bf16
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -113,13 +114,33 @@ def test_training_over_nf4_runs_through_exactly_the_weights_an_nf4_worker_serves
     # Given the base as an nf4 worker loads it and as training loads it for nf4
     served = _nf4_runner(tiny_model_dir).model
     trained_over = served_base(tiny_model_dir, "nf4", "cpu")
-    # Then training sees plain fp32 layers that PEFT and autograd handle like any other
-    assert type(trained_over.model.layers[0].mlp.up_proj) is torch.nn.Linear
+    # Then training sees frozen fp32 Linear layers that PEFT and autograd handle like any other
+    assert isinstance(trained_over.model.layers[0].mlp.up_proj, torch.nn.Linear)
     assert not trained_over.is_loaded_in_4bit
-    # And they compute what the served nf4 layers compute, not what the unrounded fp32 weights do
-    assert torch.allclose(_logits(trained_over, tiny_model_dir), _logits(served, tiny_model_dir), atol=1e-5)
+    # And they compute exactly what the served nf4 layers compute on this CPU, not what the unrounded weights do
+    assert torch.equal(_logits(trained_over, tiny_model_dir), _logits(served, tiny_model_dir))
     unrounded = served_base(tiny_model_dir, "none", "cpu")
     assert not torch.allclose(_logits(unrounded, tiny_model_dir), _logits(served, tiny_model_dir), atol=1e-2)
+
+
+def test_an_nf4_layer_trains_through_the_served_kernel_with_the_fp32_weights_gradient(tiny_model_dir: Path) -> None:
+    # Given one served nf4 layer of the tiny model and its training twin
+    served = _nf4_runner(tiny_model_dir).model.model.layers[0].mlp.up_proj
+    twin = served_base(tiny_model_dir, "nf4", "cpu").model.layers[0].mlp.up_proj.train()
+    x = torch.randn(3, 5, twin.in_features, requires_grad=True)
+    # When an input that needs a gradient goes through the twin in training mode
+    out = twin(x)
+    out.sum().backward()
+    # Then its output is the served layer's, whichever kernel this CPU serves with (bf16 on AVX-512 bf16 CPUs)
+    with torch.no_grad():
+        assert torch.equal(out.detach(), served(x.detach()))
+        # which is the dequantized fp32 matmul exactly where the CPU has no bf16 kernel, and differs where it has one
+        dense = torch.nn.functional.linear(x.detach(), twin.weight, twin.bias)
+        assert torch.equal(out.detach(), dense) == (not has_avx512bf16())
+    # And the input's gradient is that of the dequantized fp32 matmul
+    assert x.grad is not None
+    assert torch.allclose(x.grad, torch.ones(3, 5, twin.out_features) @ twin.weight, atol=1e-5)
+    assert not twin.weight.requires_grad
 
 
 def test_an_adapter_trained_over_the_nf4_weights_serves_the_same_outputs_over_nf4(
