@@ -12,10 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import redis
-
-from slmq.app import broker_url
 from slmq.batchfile import Line, detect_format, job_id, output_record, read_lines
+from slmq.connections import broker_client
 from slmq.constants import JOB_HEADER, JOB_LINE_HEADER, JOB_LINE_ID_HEADER, job_feeder_key
 from slmq.errors import BrokerUnavailableError, InputFormatError, JobStateError, ResultTimeoutError, SlmqError
 from slmq.jobs import CANCELLED, CHUNK, FINISHED, RUNNING, JobStatus, JobStore, chunks, line_record, provenance
@@ -32,7 +30,7 @@ POLL_S = 0.5
 
 def job_store(settings: Settings) -> JobStore:
     """The job store in the broker's Redis."""
-    return JobStore(redis.Redis.from_url(broker_url(settings)), settings.result_expires_s)
+    return JobStore(broker_client(settings), settings.result_expires_s)
 
 
 class Job:

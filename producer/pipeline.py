@@ -11,9 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-import redis
-
-from slmq.app import broker_url
+from slmq.connections import broker_client
 from slmq.constants import pipeline_claim_key
 from slmq.errors import BrokerUnavailableError, SlmqError
 from slmq.fleet import Fleet
@@ -35,7 +33,7 @@ class InboxPipeline:
         self.spec = spec
         self.inbox = fleet.resolve(spec.source)
         self.output = fleet.resolve(spec.output)
-        self.redis = redis.Redis.from_url(broker_url(settings))
+        self.redis = broker_client(settings)
 
     def waiting(self) -> list[Path]:
         """The files in the inbox that wait to be processed, oldest name first."""

@@ -9,10 +9,10 @@ failure and the attempt counter, so a caller holding the task's handle gets the 
 import json
 from typing import Any
 
-import redis
 from celery import Celery
 from pydantic import BaseModel
 
+from slmq.connections import app_client
 from slmq.constants import DEAD_LETTER_KEY_PREFIX, attempts_key, dead_letter_key
 from slmq.errors import DeadLetterNotFoundError
 from slmq.fleet import Fleet
@@ -41,7 +41,7 @@ class DeadLetters:
     def __init__(self, app: Celery, fleet: Fleet | None = None) -> None:
         self.app = app
         self.fleet = fleet
-        self.client = redis.Redis.from_url(app.conf.broker_url)
+        self.client = app_client(app)
 
     def queues(self, queue: str | None = None) -> list[str]:
         """``[queue]``, or every queue that has dead letters or is in the fleet."""

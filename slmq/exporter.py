@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import redis
 
-from slmq.app import broker_url
+from slmq.connections import broker_client
 from slmq.constants import PRIORITY_SUFFIXES
 from slmq.errors import BrokerUnavailableError, ConfigError
 from slmq.fleet import Fleet, load_fleet
@@ -113,7 +113,7 @@ def registry(client: redis.Redis, fleet: Fleet, suffixes: Sequence[str]) -> Coll
 def serve(settings: Settings, address: str, port: int) -> None:
     """Serve the fleet's metrics on ``http://address:port/metrics`` until interrupted."""
     fleet = load_fleet(settings.fleet)
-    client = redis.Redis.from_url(broker_url(settings), socket_timeout=5, socket_connect_timeout=5)
+    client = broker_client(settings)
     try:
         _, thread = start_http_server(port, addr=address, registry=registry(client, fleet, PRIORITY_SUFFIXES))
     except OSError as exc:

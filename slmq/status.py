@@ -2,7 +2,8 @@
 
 import redis
 
-from slmq.app import broker_url, create_app
+from slmq.app import create_app
+from slmq.connections import broker_client
 from slmq.constants import PRIORITY_SUFFIXES, model_from_queue
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
@@ -16,7 +17,7 @@ def fleet_status(settings: Settings) -> str:
     fleet = load_fleet(settings.fleet)
     app = create_app(settings)
     replies = app.control.inspect(timeout=1.0).active_queues() or {}
-    client = redis.Redis.from_url(broker_url(settings))
+    client = broker_client(settings)
     rows: list[tuple[str, ...]] = [("WORKER", "MODEL", "DEVICE", "QUEUE")]
     for node, queues in sorted(replies.items()):
         device = node.split("@", 1)[1] if "@" in node else "?"

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-import redis
 from celery import Celery, Task
 
 from celeryconfig import worker_celery_config
 from slmq.app import create_app
+from slmq.connections import app_client
 from slmq.constants import PING_TASK, task_name
 from slmq.errors import SlmqError
 from slmq.fleet import Fleet
@@ -39,7 +39,7 @@ def build_worker_app(settings: Settings, fleet: Fleet, runner: ModelRunner) -> t
 
 def delivery_guard(app: Celery, settings: Settings, runner: ModelRunner) -> DeliveryGuard:
     """Attempt counting, stored-result reuse, dead letters and time limits for the worker of ``runner``."""
-    client = redis.Redis.from_url(app.conf.broker_url)
+    client = app_client(app)
     ledger = DeliveryLedger(client, app.backend, runner.spec.queue, settings.max_attempts, settings.result_expires_s)
     watchdog = Watchdog(settings.task_time_limit_s, settings.hard_time_limit_s)
     watchdog.limit(runner)

@@ -4,8 +4,7 @@ import atexit
 import logging
 import resource
 
-import redis
-
+from slmq.connections import app_client
 from slmq.constants import DEFAULT_NODE_TEMPLATE
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
@@ -45,7 +44,7 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
     logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
     redact_message_bodies()  # nor does Celery's report of a message it rejects (unknown task, undecodable)
     node = node_name or DEFAULT_NODE_TEMPLATE.format(model=spec.name, device=device)
-    broker = redis.Redis.from_url(app.conf.broker_url)
+    broker = app_client(app)
     batcher.waiting = lambda: queue_depth(broker, spec.queue)
     batcher.meter = meter = WorkerMeter(broker, spec.name)
     meter.watch(runner)
