@@ -2,22 +2,26 @@
 
 Inputs are read as a stream of ``Line``s (memory stays flat however long the file); a line that cannot
 become a payload carries the error that refuses it, so every input line gets an output record.
+The checks of the files and folders a command is given (``input_file``, ``output_file``, ...) are here too.
 """
 
+import codecs
 import email
 import email.policy
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from slmq.errors import InputFormatError, InvalidPayloadError, SlmqError
+from slmq.errors import ConfigError, InputFormatError, InvalidPayloadError, SlmqError
 
 FORMATS = ("jsonl", "openai", "folder")
 NOTE_SUFFIXES = (".txt", ".eml")
+ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,9 @@ def detect_format(source: Path) -> str:
     """``folder`` for a directory or a single note file, ``openai`` when the first line has a ``custom_id``."""
     if source.is_dir() or source.suffix.lower() in NOTE_SUFFIXES:
         return "folder"
-    if not source.is_file():
+    if not source.exists():
         raise InputFormatError(f"No input at {source}; give a JSONL file, an OpenAI batch file or a folder of notes.")
+    input_file(source)
     with source.open(encoding="utf-8", errors="replace") as lines:
         first = next((line for line in lines if line.strip()), "")
     if not first:
@@ -52,8 +57,7 @@ def read_lines(source: Path, format: str, fields: set[str]) -> Iterator[Line]:
         return _read_notes(source)
     if format not in FORMATS:
         raise InputFormatError(f"Unknown input format {format!r}; use one of: {', '.join(FORMATS)}.")
-    if not source.is_file():
-        raise InputFormatError(f"No input file at {source}.")
+    input_file(source)
     return _read_json_lines(source, fields, openai=format == "openai")
 
 
@@ -149,6 +153,7 @@ def _read_notes(source: Path) -> Iterator[Line]:
     if source.is_file():
         files = [source]
     elif source.is_dir():
+        input_source(source)
         files = sorted(path for path in source.iterdir() if path.is_file() and path.suffix.lower() in NOTE_SUFFIXES)
     else:
         raise InputFormatError(f"No input at {source}.")
@@ -168,3 +173,112 @@ def _eml_text(path: Path) -> str:
     text = body.get_content() if body is not None else ""
     subject = message.get("subject")
     return f"Subject: {subject}\n\n{text}" if subject else str(text)
+
+
+# The files and folders a command is given, checked before it connects to anything: each check returns the
+# path or raises one sentence that names it and says what is wrong. They are argparse ``type=`` functions too.
+
+
+def input_file(path: str | Path) -> Path:
+    """A file that exists, is not a folder and can be opened for reading."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFormatError(f"No input file at {path}; check the path.")
+    if path.is_dir():
+        raise InputFormatError(f"{path} is a directory; give a file.")
+    if not path.is_file():
+        raise InputFormatError(f"{path} is not a regular file; give a file.")
+    try:
+        path.open("rb").close()
+    except OSError as exc:
+        raise InputFormatError(f"Cannot read {path}: {exc.strerror or exc}; check its permissions.") from None
+    return path
+
+
+def utf8_file(path: str | Path) -> Path:
+    """An ``input_file`` whose bytes are UTF-8 text, for readers that decode it strictly."""
+    path = input_file(path)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as data:
+        while chunk := data.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                at = offset + exc.start
+                raise InputFormatError(
+                    f"{path} is not UTF-8 text (byte 0x{chunk[exc.start]:02x} at offset {at}); save it as UTF-8."
+                ) from None
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise InputFormatError(f"{path} is not UTF-8 text (it ends inside a character); save it as UTF-8.") from None
+    return path
+
+
+def input_source(path: str | Path) -> Path:
+    """A readable file, or a folder whose entries can be listed (a job's folder of notes)."""
+    path = Path(path)
+    if not path.is_dir():
+        if not path.exists():
+            raise InputFormatError(
+                f"No file or folder at {path}; give a JSONL file, an OpenAI batch file or a folder of notes."
+            )
+        return input_file(path)
+    try:
+        with os.scandir(path):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise InputFormatError(f"Cannot read the folder {path}: {reason}; check its permissions.") from None
+    return path
+
+
+def output_file(path: str | Path) -> Path:
+    """A file that can be written: not a folder, in a folder that exists and is writable."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path} is a directory; give a file name to write to.")
+    folder = path.parent
+    if not folder.is_dir():
+        why = "is not a folder" if folder.exists() else "does not exist"
+        raise ConfigError(f"Cannot write {path}: its folder {folder} {why}; create it first or choose another path.")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ConfigError(f"Cannot write {path}: the file is not writable; check its permissions.")
+    if not path.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"Cannot write {path}: its folder {folder} is not writable; choose another path.")
+    return path
+
+
+def output_dir(path: str | Path) -> Path:
+    """A folder that can be written, or created (with its parents) where the nearest existing one is writable."""
+    path = Path(path)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"Cannot write into {path}: {existing} is a file, not a folder; choose another path.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "the folder" if existing == path else f"its parent {existing}"
+        raise ConfigError(f"Cannot write into {path}: {what} is not writable; choose another path.")
+    return path
+
+
+def adapter_dir(path: str | Path) -> Path:
+    """A LoRA adapter folder written by ``slmq finetune``: its weights and config, readable."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"No adapter directory at {path}; give a directory written by slmq finetune.")
+    if not path.is_dir():
+        raise ConfigError(f"{path} is a file, not an adapter directory; give a directory written by slmq finetune.")
+    if not all((path / name).is_file() for name in ADAPTER_FILES):
+        raise ConfigError(
+            f"No adapter in {path} ({' and '.join(ADAPTER_FILES)}); give a directory written by slmq finetune."
+        )
+    for name in ADAPTER_FILES:
+        try:
+            (path / name).open("rb").close()
+        except OSError as exc:
+            raise ConfigError(f"Cannot read {path / name}: {exc.strerror or exc}; check its permissions.") from None
+    return path

@@ -12,6 +12,7 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from slmq import cli_dlq, cli_eval, cli_finetune, cli_jobs
+from slmq.batchfile import input_file, output_file
 from slmq.errors import InvalidPayloadError, SlmqError
 from slmq.schemas import TASK_TYPE_SPECS
 from slmq.settings import Settings, load_settings
@@ -19,15 +20,24 @@ from slmq.spawn import worker_for
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        # The files and folders the command names are checked here (slmq.batchfile's argument types), before
+        # anything connects or starts; one that cannot be used is a bad command line: exit 2, as argparse's own.
+        args = _parser().parse_args(argv)
+    except SlmqError as exc:
+        return _fail(exc, 2)
     try:
         settings = load_settings()
         return int(args.handler(args, settings))
     except SlmqError as exc:
-        print(f"slmq: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return _fail(exc, 1)
     except KeyboardInterrupt:
         return 130
+
+
+def _fail(exc: SlmqError, status: int) -> int:
+    print(f"slmq: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return status
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,8 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     submit.set_defaults(handler=_submit)
 
     parse = commands.add_parser("parse", help="run every line of a JSONL file through the fleet")
-    parse.add_argument("input", type=Path, help='JSONL file with lines {"id": ..., "text": ...}')
-    parse.add_argument("-o", "--output", type=Path, help="output JSONL file (default: stdout)")
+    parse.add_argument("input", type=input_file, help='JSONL file with lines {"id": ..., "text": ...}')
+    parse.add_argument("-o", "--output", type=output_file, help="output JSONL file (default: stdout)")
     parse.add_argument("--task", default="delivery_note", help="task type (default: delivery_note)")
     _add_client_options(parse)
     parse.set_defaults(handler=_parse)

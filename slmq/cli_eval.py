@@ -3,9 +3,9 @@
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
+from slmq.batchfile import output_file, utf8_file
 from slmq.errors import InvalidPayloadError
 from slmq.settings import Settings
 from slmq.spawn import worker_for
@@ -21,13 +21,13 @@ def register(commands: Any) -> None:
     synth.add_argument("--count", type=int, required=True, help="number of notes")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     synth.add_argument("--split", choices=("train", "heldout"), default="train", help="value pools to draw from")
-    synth.add_argument("-o", "--output", type=Path, help="output JSONL file (default: stdout)")
+    synth.add_argument("-o", "--output", type=output_file, help="output JSONL file (default: stdout)")
     synth.set_defaults(handler=_synth)
 
     evaluate = commands.add_parser("eval", help="run labelled notes through the fleet and score the answers")
     evaluate.add_argument("task", choices=EVAL_TASKS, help="task type to evaluate")
-    evaluate.add_argument("input", type=Path, help='labelled JSONL file with lines {"id", "text", "gold"}')
-    evaluate.add_argument("-o", "--output", type=Path, help="write each note's answer, gold and counts (JSONL)")
+    evaluate.add_argument("input", type=utf8_file, help='labelled JSONL file with lines {"id", "text", "gold"}')
+    evaluate.add_argument("-o", "--output", type=output_file, help="write each note's answer, gold and counts (JSONL)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("--limit", type=int, help="evaluate only the first N notes")
     evaluate.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each result")

@@ -12,6 +12,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from slmq.batchfile import ADAPTER_FILES, adapter_dir, output_dir, utf8_file
 from slmq.errors import ConfigError
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
@@ -20,9 +21,9 @@ from slmq.settings import Settings
 def register(commands: Any) -> None:
     finetune = commands.add_parser("finetune", help="train a LoRA adapter for a task type (CPU or GPU)")
     finetune.add_argument("task", help="task type, e.g. delivery_note")
-    finetune.add_argument("-o", "--output", type=Path, required=True, help="directory for the adapter")
+    finetune.add_argument("-o", "--output", type=output_dir, required=True, help="directory for the adapter")
     finetune.add_argument("--model", help="whose base weights to train on (default: the model serving the task)")
-    finetune.add_argument("--data", type=Path, help='JSONL of {"text", "gold"} records (default: generated notes)')
+    finetune.add_argument("--data", type=utf8_file, help='JSONL of {"text", "gold"} records (default: generated notes)')
     finetune.add_argument("--count", type=int, default=3000, help="notes to generate when no --data (default: 3000)")
     finetune.add_argument("--data-seed", type=int, default=1, help="seed of the generated notes (default: 1)")
     finetune.add_argument("--device", help="cpu or cuda:N (default: cuda:0 when there is a GPU, else cpu)")
@@ -32,7 +33,7 @@ def register(commands: Any) -> None:
         "nf4-rounded weights, dequantized)",
     )  # fmt: skip
     finetune.add_argument(
-        "--init-adapter", type=Path,
+        "--init-adapter", type=adapter_dir,
         help="go on training this adapter (written by slmq finetune; its rank and alpha, not --rank) "
         "instead of a new one",
     )  # fmt: skip
@@ -90,12 +91,8 @@ def _finetune(args: argparse.Namespace, settings: Settings) -> int:
 
 def _init_adapter(directory: Path) -> tuple[int, int, dict[str, Any]]:
     """The rank and alpha of the adapter to go on from, and what the new recipe records of it."""
-    weights, config = directory / "adapter_model.safetensors", directory / "adapter_config.json"
-    if not weights.is_file() or not config.is_file():
-        raise ConfigError(
-            f"No adapter in {directory} (adapter_model.safetensors and adapter_config.json); give --init-adapter "
-            "a directory written by slmq finetune."
-        )
+    directory = adapter_dir(directory)
+    weights, config = (directory / name for name in ADAPTER_FILES)
     lora = json.loads(config.read_text(encoding="utf-8"))
     recipe = directory / "recipe.json"
     parent = {
@@ -125,8 +122,6 @@ def _default_device() -> str:
 
 def _records(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     if args.data is not None:
-        if not args.data.is_file():
-            raise ConfigError(f"No training data at {args.data}; give a JSONL file of {{'text', 'gold'}} records.")
         digest = hashlib.sha256(args.data.read_bytes()).hexdigest()
         return list(_read(args.data)), {"file": str(args.data), "sha256": digest}
     from slmq.notegen import DATA_VERSION, generate

@@ -6,10 +6,9 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slmq.batchfile import FORMATS
+from slmq.batchfile import FORMATS, input_source, output_file
 from slmq.jobs import CANCELLED, FINISHED, JobStatus
 from slmq.settings import Settings
 
@@ -25,7 +24,9 @@ def register(commands: Any) -> None:
     verbs = job.add_subparsers(required=True, metavar="VERB")
 
     submit = verbs.add_parser("submit", help="submit a file or folder as a job; prints the job id at once")
-    submit.add_argument("input", type=Path, help='JSONL {"id", "text"}, an OpenAI batch file, or a folder of .txt/.eml')
+    submit.add_argument(
+        "input", type=input_source, help='JSONL {"id", "text"}, an OpenAI batch file, or a folder of .txt/.eml'
+    )
     submit.add_argument("--task", default="delivery_note", help="task type (default: delivery_note)")
     submit.add_argument("--format", choices=FORMATS, help="input format (default: detected)")
     _add_feed_options(submit)
@@ -47,7 +48,7 @@ def register(commands: Any) -> None:
 
     results = verbs.add_parser("results", help="write a finished job's records, one per input line, in order")
     results.add_argument("job", help="job id")
-    results.add_argument("-o", "--output", type=Path, help="output JSONL file (default: stdout)")
+    results.add_argument("-o", "--output", type=output_file, help="output JSONL file (default: stdout)")
     results.add_argument("--partial", action="store_true", help="write the lines done so far of an unfinished job")
     results.set_defaults(handler=_results)
 
