@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--model", required=True, help="model name from the fleet file")
     worker.add_argument("--device", help="cpu or cuda:N (default: the model's device in the fleet file)")
     worker.add_argument("--node-name", help="Celery node name (default: <model>@<device>)")
+    worker.add_argument(
+        "--threads", type=_positive_int, metavar="N",
+        help="torch threads (default: the model's threads in the fleet file, else cores / SLMQ_WORKERS_PER_HOST)",
+    )  # fmt: skip
     worker.set_defaults(handler=_worker)
 
     submit = commands.add_parser("submit", help="run one task and print its result as JSON")
@@ -93,8 +97,18 @@ def _add_client_options(parser: argparse.ArgumentParser) -> None:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from workers.main import run_worker
 
-    run_worker(settings, args.model, device=args.device, node_name=args.node_name)
+    run_worker(settings, args.model, device=args.device, node_name=args.node_name, threads=args.threads)
     return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _submit(args: argparse.Namespace, settings: Settings) -> int:

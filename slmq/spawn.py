@@ -44,7 +44,9 @@ def local_worker(app: Celery, settings: Settings, spec: ModelSpec, broker_url: s
         "SLMQ_FLEET": str(settings.fleet.resolve()),
         "SLMQ_HOME": str(settings.home.resolve()),
     }
-    command = [sys.executable, "-m", "slmq", "worker", "--model", spec.name, "--node-name", node]
+    # The one worker this command starts, for itself: it takes every core this process may run on.
+    threads = str(len(os.sched_getaffinity(0)))
+    command = [sys.executable, "-m", "slmq", "worker", "--model", spec.name, "--node-name", node, "--threads", threads]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:

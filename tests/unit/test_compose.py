@@ -161,6 +161,18 @@ def test_each_model_has_a_cpu_worker_and_there_is_an_example_gpu_worker(compose:
     assert device["capabilities"] == ["gpu"] and device["device_ids"] == ["0"]
 
 
+def test_workers_per_host_is_the_number_of_cpu_workers_started_by_default(compose: dict[str, Any]) -> None:
+    fleet = load_fleet(REPO / "fleet.toml")
+    workers = [s for s in slmq_services(compose).values() if s["command"][0] == "worker" and not s.get("profiles")]
+    devices = [
+        _option(w["command"], "--device") or fleet.model(str(_option(w["command"], "--model"))).device for w in workers
+    ]
+    cpu = [device for device in devices if device == "cpu"]
+    assert cpu, "compose starts no CPU worker"
+    for name, service in slmq_services(compose).items():
+        assert service["environment"]["SLMQ_WORKERS_PER_HOST"] == str(len(cpu)), name
+
+
 def test_redis_persists_every_write_needs_a_password_and_never_evicts(compose: dict[str, Any]) -> None:
     command = compose["services"]["redis"]["command"]
     assert _option(command, "--appendonly") == "yes"
