@@ -47,8 +47,25 @@ def worker_metrics_key(node: str) -> str:
     return f"{NAMESPACE}.metrics.worker.{node}"
 
 
-# kombu's Redis transport keeps every delivered, not yet acknowledged message in this hash.
+# kombu's Redis transport keeps every delivered, not yet acknowledged message in this hash (and its index).
 KOMBU_UNACKED_KEY: Final = "unacked"
+KOMBU_UNACKED_INDEX_KEY: Final = "unacked_index"
+
+# Liveness (workers/transport.py, workers/liveness.py): what each worker process holds, and when it last beat.
+INFLIGHT_KEY: Final = f"{NAMESPACE}.inflight"  # sorted set: in-flight list -> time of its owner's last pop
+ALIVE_KEY: Final = f"{NAMESPACE}.alive"  # sorted set: worker process -> Redis time of its last heartbeat
+OWNED_KEY_PREFIX: Final = f"{NAMESPACE}.owned:"
+
+
+def inflight_key(owner: str, queue: str) -> str:
+    """The list a worker process pops ``queue`` into: messages popped and not yet recorded as unacked."""
+    return f"{INFLIGHT_KEY}:{owner}:{queue}"
+
+
+def owned_key(owner: str) -> str:
+    """The hash of the unacked messages one worker process holds: delivery tag -> queue and message."""
+    return f"{OWNED_KEY_PREFIX}{owner}"
+
 
 # Delivery: an attempt counter per task id (survives a killed worker) and a dead-letter hash per queue.
 ATTEMPTS_KEY_PREFIX: Final = f"{NAMESPACE}.attempts."
@@ -71,6 +88,7 @@ JOB_KEY_PREFIX: Final = f"{NAMESPACE}.job."
 JOB_HEADER: Final = "slmq_job"
 JOB_LINE_HEADER: Final = "slmq_line"
 JOB_LINE_ID_HEADER: Final = "slmq_line_id"
+JOB_HEADERS: Final = (JOB_HEADER, JOB_LINE_HEADER, JOB_LINE_ID_HEADER)
 
 
 def job_key(job_id: str) -> str:

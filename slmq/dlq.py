@@ -2,15 +2,16 @@
 
 A worker writes one JSON record per task id into its queue's dead-letter hash when a message ran out of
 attempts (its worker was lost each time) or the model failed it (an output that never validated, a
-model error). ``retry`` re-publishes a message under its original task id, after deleting the stored
-failure and the attempt counter, so a caller holding the task's handle gets the new answer.
+model error). ``retry`` re-publishes a message under its original task id and with its job headers, after
+deleting the stored failure and the attempt counter, so a caller holding the task's handle gets the new
+answer and a job line's new answer replaces its failure in the job.
 """
 
 import json
 from typing import Any
 
 from celery import Celery
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from slmq.connections import app_client
 from slmq.constants import DEAD_LETTER_KEY_PREFIX, attempts_key, dead_letter_key
@@ -26,6 +27,7 @@ class DeadLetter(BaseModel):
     task_type: str | None = None
     queue: str
     kwargs: dict[str, Any]
+    headers: dict[str, Any] = Field(default_factory=dict)  # a job line's headers: its re-run is recorded in the job
     reason: str
     attempts: int
     error_type: str
@@ -76,6 +78,7 @@ class DeadLetters:
                 kwargs=letter.kwargs,
                 queue=letter.queue,
                 task_id=letter.task_id,
+                headers=letter.headers,
                 argsrepr="()",
                 kwargsrepr="{'payload': <re-driven dead letter>}",
             )

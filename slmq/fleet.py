@@ -56,6 +56,9 @@ class ModelSpec(BaseModel):
     max_wait_ms: Annotated[int, Field(ge=0, le=60_000)] = 50
     max_new_tokens: Annotated[int, Field(ge=1, le=8192)] = 256
     context_limit: Annotated[int, Field(ge=64, le=131_072)] = 2048
+    threads: Annotated[int | None, Field(ge=1, le=1024)] = Field(
+        default=None, description="torch threads of each worker; default: the cores over SLMQ_WORKERS_PER_HOST."
+    )
 
     @field_validator("source", mode="before")
     @classmethod

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     )
     flower_user: str | None = Field(default=None, description="Basic-auth user of `slmq flower`.")
     flower_password: SecretStr | None = Field(default=None, description="Basic-auth password of `slmq flower`.")
+    worker_dead_after_s: float = Field(
+        default=30.0,
+        ge=1,
+        description="A worker whose heartbeat is this old is dead: its messages go back on their queue.",
+    )
+    workers_per_host: int | None = Field(
+        default=None, ge=1, description="CPU workers one host runs; each gets its share of the cores as torch threads."
+    )
     metrics_heartbeat_s: float = Field(
         default=15.0, gt=0, description="How often a worker writes its gauges (memory, load time) for `slmq metrics`."
     )

@@ -14,20 +14,26 @@ from slmq.settings import Settings
 from workers import transport
 from workers.batcher import Batcher, batching_step
 from workers.delivery import DeliveryGuard, DeliveryLedger
+from workers.recorder import JobRecorder
 from workers.runner import ModelRunner
 from workers.tasktypes import TASK_TYPES
 from workers.watchdog import Watchdog
 
 
-def build_worker_app(settings: Settings, fleet: Fleet, runner: ModelRunner) -> tuple[Celery, Batcher]:
-    """A Celery app whose tasks are batched onto ``runner``; every task type is registered, served or not."""
+def build_worker_app(
+    settings: Settings, fleet: Fleet, runner: ModelRunner, recorder: JobRecorder | None = None
+) -> tuple[Celery, Batcher]:
+    """A Celery app whose tasks are batched onto ``runner``; every task type is registered, served or not.
+
+    With a ``recorder``, each job task's outcome is written into its job before its result is stored and acked.
+    """
     transport.install()  # before the app connects: garbage on the queue must not stop the worker
     app = create_app(settings)
     app.conf.update(worker_celery_config())
     batcher = Batcher(runner, fleet, settings.max_payload_bytes, delivery_guard(app, settings, runner))
     app.steps["consumer"].add(batching_step(batcher))
     for task_type in TASK_TYPES:
-        _register(app, batcher, task_name(task_type))
+        _register(app, batcher, task_name(task_type), recorder)
 
     @app.task(name=PING_TASK)  # type: ignore[untyped-decorator]
     def ping() -> str:
@@ -46,7 +52,7 @@ def delivery_guard(app: Celery, settings: Settings, runner: ModelRunner) -> Deli
     return DeliveryGuard(ledger, watchdog)
 
 
-def _register(app: Celery, batcher: Batcher, name: str) -> None:
+def _register(app: Celery, batcher: Batcher, name: str, recorder: JobRecorder | None) -> None:
     # Expected, typed failures are listed in `throws`: Celery logs them in one line, without a traceback.
     # resultrepr_maxsize=0: the task-succeeded event (Flower, logs) carries no result; a record quotes the note.
     @app.task(name=name, bind=True, throws=(SlmqError,), resultrepr_maxsize=0)  # type: ignore[untyped-decorator]
@@ -56,6 +62,9 @@ def _register(app: Celery, batcher: Batcher, name: str) -> None:
         outcome = batcher.take(task_id)
         if outcome is None:  # executed outside the batcher, e.g. eagerly
             outcome = batcher.answer({task_id: (name, kwargs)})[task_id]
-        if isinstance(outcome, SlmqError):
-            raise outcome
-        return outcome.model_dump(mode="json")
+        answer = outcome if isinstance(outcome, SlmqError) else outcome.model_dump(mode="json")
+        if recorder is not None:  # on the task's own path: a failure here keeps the message unacked
+            recorder.record(self.request, name, answer)
+        if isinstance(answer, SlmqError):
+            raise answer
+        return answer

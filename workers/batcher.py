@@ -19,10 +19,10 @@ from typing import Any
 from celery.bootsteps import StartStopStep
 from pydantic import BaseModel, ValidationError
 
-from slmq.constants import task_type_from_name
+from slmq.constants import JOB_HEADERS, task_type_from_name
 from slmq.errors import InferenceError, InvalidPayloadError, PayloadTooLargeError, SlmqError, TaskNotServedError
 from slmq.fleet import Fleet
-from workers.delivery import DeliveryGuard
+from workers.delivery import DeliveryGuard, LedgerUnavailableError
 from workers.metrics import WorkerMeter
 from workers.runner import ModelRunner
 from workers.tasktypes import TASK_TYPES, Outcome
@@ -111,7 +111,16 @@ class Batcher:
         if self.delivery is None:
             outcomes.update(self.answer(calls))
         else:  # a suspect's result is stored as soon as it is known: a poison run after it cannot take it down
-            outcomes.update(self.delivery.answer(calls, self.answer, lambda known: self._finish(requests, known, done)))
+            headers = {request.id: job_headers(request) for request in requests}
+
+            def finish(known: dict[str, Outcome]) -> None:
+                self._finish(requests, known, done)
+
+            try:
+                outcomes.update(self.delivery.answer(calls, self.answer, finish, headers))
+            except LedgerUnavailableError as exc:
+                self._requeue([request for i, request in enumerate(requests) if i not in done], exc)
+                return
         failed = sum(isinstance(outcome, SlmqError) for outcome in outcomes.values())
         seconds = time.perf_counter() - started
         log.info("Answered a batch of %d (%d failed) in %.2fs", len(requests), failed, seconds)
@@ -127,6 +136,12 @@ class Batcher:
         for i, request in ready:
             done.add(i)
             self._run(request)
+
+    def _requeue(self, requests: list[Request], why: Exception) -> None:
+        """Put ``requests`` back on their queue unanswered; if Redis refuses that too, they return when it is back."""
+        log.warning("Putting %d tasks back on the queue unanswered: %s", len(requests), why)
+        for request in requests:
+            request.reject(requeue=True)
 
     def take(self, task_id: str) -> Outcome | None:
         """The outcome computed for ``task_id`` in its batch (None when it ran outside a batch)."""
@@ -216,6 +231,11 @@ class Batcher:
     def _run(self, request: Request) -> None:
         assert self._execute is not None, "install() the batcher before it receives requests"
         self._execute(request)
+
+
+def job_headers(request: Request) -> dict[str, Any]:
+    """The headers that tie ``request`` to a job line (none for a task of no job)."""
+    return {name: request.request_dict[name] for name in JOB_HEADERS if name in request.request_dict}
 
 
 def batching_step(batcher: Batcher) -> type[StartStopStep]:

@@ -4,14 +4,17 @@ The attempt counter is incremented before the model runs, in Redis, so it surviv
 mid-batch: a message that keeps killing its worker is counted on every re-delivery and, past
 ``max_attempts``, is dead-lettered instead of being run again. A message whose result is already
 stored (re-delivered after its result was written but before its ack) is answered with that result,
-not recomputed, so a task id never gets a second, different answer.
+not recomputed; and a result stored while this worker computed its own (a worker that was paused, taken
+for dead and woke up; its messages were answered elsewhere meanwhile) wins over it, so a task id never
+gets a second, different answer. The guard fails closed: when the ledger cannot be read or counted, the
+batch goes back on its queue (:class:`LedgerUnavailableError`) rather than running without its limits.
 """
 
 import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -29,6 +32,11 @@ log = logging.getLogger(__name__)
 DEAD_LETTER_ERRORS = (OutputValidationError, InferenceError)
 # A model call that took this share of the time limit was stopped by it (generation's max_time).
 TIME_LIMIT_SHARE = 0.95
+LEDGER_RETRIES_S = (0.5, 1.0)  # waits before the second and third try of a ledger read that failed
+
+
+class LedgerUnavailableError(Exception):  # internal, never a caller's: the batch goes back on its queue
+    """Raised when the attempt ledger cannot be read or counted: the batch must not run without its limits."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class Delivery:
     task_id: str
     task_name: str
     kwargs: dict[str, Any]
+    headers: dict[str, Any] = field(default_factory=dict)  # the job headers, so a re-run records the job's line
 
 
 class DeliveryLedger:
@@ -109,6 +118,7 @@ class DeliveryLedger:
             "task_type": task_type_from_name(delivery.task_name),
             "queue": self.queue,
             "kwargs": delivery.kwargs,
+            "headers": delivery.headers,
             "reason": reason,
             "attempts": attempts,
             "error_type": type(error).__name__,
@@ -133,56 +143,83 @@ Finish = Callable[[dict[str, Outcome]], None]
 class DeliveryGuard:
     """Wraps a batch's model call with at-least-once bookkeeping: stored results, attempts, time limits."""
 
-    def __init__(self, ledger: DeliveryLedger, watchdog: Watchdog) -> None:
+    def __init__(self, ledger: DeliveryLedger, watchdog: Watchdog, sleep: Callable[[float], None] = time.sleep) -> None:
         self.ledger = ledger
         self.watchdog = watchdog
+        self.sleep = sleep
 
-    def answer(self, calls: Calls, answer: Answer, finish: Finish) -> dict[str, Outcome]:
+    def answer(
+        self, calls: Calls, answer: Answer, finish: Finish, headers: dict[str, dict[str, Any]] | None = None
+    ) -> dict[str, Outcome]:
         """Outcomes for ``calls``: stored ones reused, exhausted ones dead-lettered, the rest run by ``answer``.
 
         A message started before without an answer (its worker was lost with it in hand) is a suspect: it
         runs alone, its attempt is counted only when it starts, and each group's outcomes go to ``finish``
         (stored and acked) before the next group runs. So a poison message takes down no batch-mate twice,
-        and is dead-lettered once it has been started ``max_attempts`` times.
+        and is dead-lettered once it has been started ``max_attempts`` times. ``headers`` are the job headers
+        of each task id, kept in its dead letter. Raises LedgerUnavailableError when Redis does not answer.
         """
-        try:
-            outcomes = self.ledger.stored({task_id: name for task_id, (name, _) in calls.items()})
-            started = self.ledger.started(task_id for task_id in calls if task_id not in outcomes)
-        except redis.RedisError:
-            log.warning("Could not read delivery records; running the batch without them", exc_info=True)
-            return answer(calls)
+        outcomes, started = self._read_ledger(calls)
+        deliveries = {
+            task_id: Delivery(task_id, *call, (headers or {}).get(task_id, {})) for task_id, call in calls.items()
+        }
         fresh: Calls = {}
         suspects: list[Calls] = []
         for task_id, (name, kwargs) in calls.items():
             if task_id not in started:
                 continue  # answered before: its stored outcome is the answer
             if started[task_id] >= self.ledger.max_attempts:
-                outcomes[task_id] = self.ledger.exhausted(Delivery(task_id, name, kwargs), started[task_id])
+                outcomes[task_id] = self.ledger.exhausted(deliveries[task_id], started[task_id])
             elif started[task_id] > 0:
                 suspects.append({task_id: (name, kwargs)})
             else:
                 fresh[task_id] = (name, kwargs)
         for group in [fresh, *suspects]:
             if group:
-                computed = self._run_counted(group, answer, calls, started)
+                computed = self._run_counted(group, answer, deliveries, started)
                 outcomes.update(computed)
                 if suspects:
                     finish(computed)
         return outcomes
 
-    def _run_counted(self, group: Calls, answer: Answer, calls: Calls, started: dict[str, int]) -> dict[str, Outcome]:
+    def _read_ledger(self, calls: Calls) -> tuple[dict[str, Outcome], dict[str, int]]:
+        """Stored outcomes and attempt counts, tried three times; LedgerUnavailableError if Redis does not answer."""
+        for wait in (*LEDGER_RETRIES_S, None):
+            try:
+                outcomes = self.ledger.stored({task_id: name for task_id, (name, _) in calls.items()})
+                return outcomes, self.ledger.started(task_id for task_id in calls if task_id not in outcomes)
+            except redis.RedisError as exc:
+                if wait is None:
+                    raise LedgerUnavailableError(
+                        f"Cannot read the delivery records of {len(calls)} tasks: {exc}"
+                    ) from exc
+                log.warning("Cannot read the delivery records (%s); trying again in %.1fs", exc, wait)
+                self.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _run_counted(
+        self, group: Calls, answer: Answer, deliveries: dict[str, Delivery], started: dict[str, int]
+    ) -> dict[str, Outcome]:
         try:
             self.ledger.count(group)
-        except redis.RedisError:
-            log.warning("Could not count the attempts of %d tasks; running them anyway", len(group), exc_info=True)
-        computed = self._run(group, answer)
+        except redis.RedisError as exc:
+            raise LedgerUnavailableError(f"Cannot count the attempts of {len(group)} tasks: {exc}") from exc
+        computed = self._won(group, self._run(group, answer))
         for task_id, outcome in computed.items():
             if isinstance(outcome, DEAD_LETTER_ERRORS):
-                name, kwargs = calls[task_id]
-                self.ledger.dead_letter(
-                    Delivery(task_id, name, kwargs), outcome, started[task_id] + 1, type(outcome).__name__
-                )
+                self.ledger.dead_letter(deliveries[task_id], outcome, started[task_id] + 1, type(outcome).__name__)
         return computed
+
+    def _won(self, group: Calls, computed: dict[str, Outcome]) -> dict[str, Outcome]:
+        """``computed``, but where another worker stored an outcome meanwhile, that one: the first answer stands."""
+        try:
+            stored = self.ledger.stored({task_id: group[task_id][0] for task_id in computed})
+        except redis.RedisError:
+            log.warning("Cannot check for answers stored meanwhile; storing this worker's own", exc_info=True)
+            return computed
+        if stored:
+            log.warning("%d task(s) were answered by another worker meanwhile; their stored answers stand", len(stored))
+        return computed | stored
 
     def _run(self, calls: Calls, answer: Answer) -> dict[str, Outcome]:
         started = time.monotonic()

@@ -22,3 +22,17 @@ def pin_device(device: str) -> str:
         raise ConfigError(f"Device {device!r} is not 'cpu' or 'cuda:<index>'; pass e.g. --device cuda:0.")
     os.environ["CUDA_VISIBLE_DEVICES"] = index
     return "cuda:0"
+
+
+def thread_count(explicit: int | None, configured: int | None, cpu_workers: int, cores: int | None = None) -> int:
+    """torch threads for one worker: ``--threads``, else the fleet's ``threads``, else its share of this host's cores.
+
+    Several torch processes that each take every core fight over them (two workers on two cores ran a batch
+    5-6x slower than one alone), so by default the cores are divided among the host's ``cpu_workers``.
+    """
+    if explicit is not None:
+        return explicit
+    if configured is not None:
+        return configured
+    available = cores if cores is not None else len(os.sched_getaffinity(0))
+    return max(1, available // max(1, cpu_workers))

@@ -4,25 +4,40 @@ import atexit
 import logging
 import resource
 
-from slmq.connections import app_client
+from slmq.connections import broker_client
 from slmq.constants import DEFAULT_NODE_TEMPLATE
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
 from slmq.status import queue_depth
-from workers.device import pin_device
+from workers.device import pin_device, thread_count
+from workers.versions import check_versions
 
 log = logging.getLogger("slmq.worker")
 
 
-def run_worker(settings: Settings, model_name: str, device: str | None = None, node_name: str | None = None) -> None:
+def run_worker(
+    settings: Settings,
+    model_name: str,
+    device: str | None = None,
+    node_name: str | None = None,
+    threads: int | None = None,
+) -> None:
     """Run a worker for ``model_name`` until it is told to stop (SIGTERM: warm shutdown, nothing lost)."""
     settings.effective_visibility_timeout_s()  # inconsistent time limits fail before the model loads
+    check_versions()  # the transport is written against one kombu: another fails here, not on the first message
     fleet = load_fleet(settings.fleet)
     spec = fleet.model(model_name)
     device = device or spec.device
     torch_device = pin_device(device)  # before anything below imports torch
+    cpu_workers = settings.workers_per_host or sum(model.device == "cpu" for model in fleet.models.values())
+    torch_threads = thread_count(threads, spec.threads, cpu_workers)
+
+    import torch
+
+    torch.set_num_threads(torch_threads)
 
     from workers.app import build_worker_app
+    from workers.liveness import Liveness
     from workers.logs import redact_message_bodies
     from workers.metrics import WorkerMeter
     from workers.recorder import JobRecorder
@@ -35,22 +50,26 @@ def run_worker(settings: Settings, model_name: str, device: str | None = None, n
     runner.warm_up()
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     log.info(
-        "Model %s (%s, %s) loaded on %s in %.1fs; peak RSS %.0f MiB; consuming %s",
-        spec.name, spec.source, spec.quantization, device, runner.load_seconds, rss_mib, spec.queue,
+        "Model %s (%s, %s) loaded on %s in %.1fs; peak RSS %.0f MiB; %d torch threads; consuming %s",
+        spec.name, spec.source, spec.quantization, device, runner.load_seconds, rss_mib, torch_threads, spec.queue,
     )  # fmt: skip
-    app, batcher = build_worker_app(settings, fleet, runner)
+    broker = broker_client(settings)
+    recorder = JobRecorder(broker, settings.result_expires_s, spec, device)  # batch jobs' lines
+    recorder.connect()
+    app, batcher = build_worker_app(settings, fleet, runner, recorder)
     # Celery's per-task log lines carry results and errors, which quote note text; the batcher logs
     # ids and sizes instead. Failures a caller can see still reach the result backend.
     logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
     redact_message_bodies()  # nor does Celery's report of a message it rejects (unknown task, undecodable)
     node = node_name or DEFAULT_NODE_TEMPLATE.format(model=spec.name, device=device)
-    broker = app_client(app)
     batcher.waiting = lambda: queue_depth(broker, spec.queue)
     batcher.meter = meter = WorkerMeter(broker, spec.name)
     meter.watch(runner)
     meter.start_heartbeat(node, device, torch_device, runner.load_seconds, settings.metrics_heartbeat_s)
     atexit.register(meter.stop)
-    JobRecorder(broker, settings.result_expires_s, spec, device).connect()  # batch jobs' line records
+    liveness = Liveness(broker, settings.worker_dead_after_s)  # before the first pop: what it holds is owned
+    liveness.start()
+    atexit.register(liveness.stop)
     # solo pool: the model lives in this process, never in a parent that forks. The prefetch window
     # is one batch, so the batcher can see max_batch messages at once; they stay unacked until answered.
     app.worker_main(

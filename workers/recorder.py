@@ -1,10 +1,12 @@
 """Job lines on the worker side: each job task's final outcome is recorded once, with its provenance.
 
-It listens to Celery's signals rather than sitting in the task body, so the batcher and the task
-stay as they are: ``task_received`` notes when a job's message reached this worker, and
-``task_postrun`` (after the result is stored, before the late ack) records the line's result or
-error. A retried task (state RETRY) is not final and is not recorded; a re-delivered message that
-was already recorded changes nothing (``JobStore.record`` writes a line once).
+The record is written by the task body, after the outcome is known and before Celery stores the result
+and acks the message (late ack), so a line is never acked unrecorded: while Redis does not take the
+record the body retries (the message stays unacked meanwhile), and a worker that dies first has the
+message re-delivered and recorded then. Celery's signals would not do: ``Signal.send`` catches and logs
+a receiver's exception, and the message is acked anyway. A re-delivered message that was already
+recorded changes nothing (``JobStore.record`` writes a line once); a dead letter run again
+(``slmq dlq retry``) carries its job headers, and its result replaces the line's failure.
 """
 
 import hashlib
@@ -12,10 +14,11 @@ import inspect
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
-from celery import signals, states
+from celery import signals
 
 from slmq.constants import JOB_HEADER, JOB_LINE_HEADER, JOB_LINE_ID_HEADER, task_type_from_name
 from slmq.fleet import ModelSpec
@@ -23,7 +26,7 @@ from slmq.jobs import JobStore, line_record, provenance
 from workers.tasktypes import TASK_TYPES, TaskType
 
 log = logging.getLogger(__name__)
-FINAL_STATES = (states.SUCCESS, states.FAILURE)
+RETRY_FIRST_S, RETRY_MAX_S = 0.1, 2.0  # waits between attempts to record a line while Redis refuses
 
 
 def prompt_version(task: TaskType) -> str:
@@ -38,40 +41,47 @@ def prompt_version(task: TaskType) -> str:
 class JobRecorder:
     """Writes the outcome of every job task this worker finishes into its job, with provenance."""
 
-    def __init__(self, client: redis.Redis, ttl_s: int, spec: ModelSpec, device: str) -> None:
+    def __init__(
+        self, client: redis.Redis, ttl_s: int, spec: ModelSpec, device: str, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.store = JobStore(client, ttl_s)
         self.spec = spec
         self.device = device
+        self.sleep = sleep
         self.prompt_versions = {name: prompt_version(task) for name, task in TASK_TYPES.items()}
         self.arrivals: dict[str, float] = {}
 
     def connect(self) -> None:
-        """Listen to this process's task signals (strong references: the recorder lives as long as the worker)."""
+        """Note when each job message reaches this worker (for the line's duration; nothing depends on it)."""
         signals.task_received.connect(self._received, weak=False)
-        signals.task_postrun.connect(self._finished, weak=False)
 
     def _received(self, sender: Any = None, request: Any = None, **_: Any) -> None:
         if request is not None and request.request_dict.get(JOB_HEADER):
             self.arrivals[request.id] = time.monotonic()
 
-    def _finished(
-        self, sender: Any = None, task_id: str = "", task: Any = None, retval: Any = None, state: str = "", **_: Any
-    ) -> None:
-        job = task.request.get(JOB_HEADER) if task is not None else None
-        if not job or state not in FINAL_STATES:
+    def record(self, request: Any, task_name: str, outcome: dict[str, Any] | BaseException) -> None:
+        """Record a job task's final outcome; retries until Redis takes it (no-op for a task of no job)."""
+        job = request.get(JOB_HEADER)
+        if not job:
             return
-        task_type = str(task_type_from_name(task.name))
-        arrived = self.arrivals.pop(task_id, None)
+        task_type = str(task_type_from_name(task_name))
+        arrived = self.arrivals.pop(request.id, None)
         duration = time.monotonic() - arrived if arrived is not None else 0.0
         schema_version = TASK_TYPES[task_type].spec.schema_version if task_type in TASK_TYPES else 0
         prov = provenance(
-            self.spec, schema_version, self.prompt_versions.get(task_type), task.request.hostname, self.device, duration
+            self.spec, schema_version, self.prompt_versions.get(task_type), request.hostname, self.device, duration
         )
-        index, line_id = int(task.request.get(JOB_LINE_HEADER)), str(task.request.get(JOB_LINE_ID_HEADER))
-        record, error_type = line_record(job, index, line_id, task_type, self.spec.name, retval, prov)
-        try:
-            self.store.record(job, index, record, error_type)
-        except redis.RedisError:
-            # The message is not acked yet: a worker that dies here has it re-delivered and recorded then.
-            log.exception("Cannot record line %d of job %s", index, job)
-            raise
+        index, line_id = int(request.get(JOB_LINE_HEADER)), str(request.get(JOB_LINE_ID_HEADER))
+        record, error_type = line_record(job, index, line_id, task_type, self.spec.name, outcome, prov)
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                self.store.record(job, index, record, error_type)
+                return
+            except redis.RedisError as exc:
+                log.warning(
+                    "Cannot record line %d of job %s (%s); retrying in %.1fs, its message stays unacked meanwhile",
+                    index, job, exc, delay,
+                )  # fmt: skip
+                self.sleep(delay)
+                delay = min(RETRY_MAX_S, 2 * delay)

@@ -17,6 +17,10 @@
   raise there and stop the worker ("Unrecoverable error"). Dropping it, with a log line that does not
   quote it, loses nothing that was a message.
 - Closing a channel whose connection is already gone does not stop the worker (see QoS.restore_unacked_once).
+- **Ownership, for liveness.** Each unacked message a BLMOVE consumer holds is also recorded under its process
+  (``slmq.owned:<process>``: delivery tag -> queue and the message as it was popped), written in the same
+  script as kombu's unacked record and removed with it. ``workers/liveness.py`` puts a dead process's
+  messages back on their queues from there, within seconds instead of a visibility timeout.
 """
 
 import logging
@@ -33,22 +37,31 @@ from kombu.transport.virtual import QoS as VirtualQoS
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import dumps, loads
 
+from slmq.constants import ALIVE_KEY, INFLIGHT_KEY, inflight_key, owned_key
+
 log = logging.getLogger(__name__)
-INFLIGHT = "slmq.inflight"  # sorted set: in-flight list -> time of its owner's last pop
+INFLIGHT = INFLIGHT_KEY
 _PROCESS = uuid.uuid4().hex[:12]  # with the pid: unique per process, forked children included
 # Messages popped with BRPOP but not recorded as unacked (Redis went away in between): (payload, exchange, routing key).
 _orphans: list[tuple[dict[str, Any], str, str]] = []
 _orphans_lock = threading.Lock()
 
-# KEYS: unacked index, unacked hash, in-flight list. ARGV: delivery tag, time, unacked record, popped item.
-_RECORD_UNACKED = """
+# Each script that shows a process is alive marks it so in the server's clock, the one every host reads.
+_MARK_ALIVE = "local now = redis.call('TIME'); redis.call('ZADD', KEYS[{key}], now[1] + now[2] / 1000000, ARGV[{arg}])"
+# KEYS: unacked index, unacked hash, in-flight list, owned hash, alive set.
+# ARGV: delivery tag, time, unacked record, popped item, queue, owner.
+_RECORD_UNACKED = f"""
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('LREM', KEYS[3], 1, ARGV[4])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[5] .. '\\n' .. ARGV[4])
+{_MARK_ALIVE.format(key=5, arg=6)}
 """
-# KEYS: the in-flight set, this consumer's list, its queue. ARGV: time. Returns how many went back.
-_TOUCH_AND_RESTORE_OWN = """
+# KEYS: the in-flight set, this consumer's list, its queue, the alive set. ARGV: time, owner.
+# Returns how many went back.
+_TOUCH_AND_RESTORE_OWN = f"""
 redis.call('ZADD', KEYS[1], ARGV[1], KEYS[2])
+{_MARK_ALIVE.format(key=4, arg=2)}
 local moved = 0
 while redis.call('LMOVE', KEYS[2], KEYS[3], 'LEFT', 'RIGHT') do moved = moved + 1 end
 return moved
@@ -67,6 +80,11 @@ return moved
 """
 
 
+def owner() -> str:
+    """This process's name in the in-flight lists, the owned hashes and the alive set."""
+    return f"{_PROCESS}-{os.getpid()}"
+
+
 def inflight_list(queue: str) -> str:
     """This process's in-flight list for ``queue``.
 
@@ -74,7 +92,7 @@ def inflight_list(queue: str) -> str:
     message whose reply the old one lost, at once. That assumes one channel per process pops a given
     queue, as in a Celery worker (its remote-control queues are fanout, read with SUBSCRIBE, not popped).
     """
-    return f"{INFLIGHT}:{_PROCESS}-{os.getpid()}:{queue}"
+    return inflight_key(owner(), queue)
 
 
 class QoS(kombu_redis.QoS):
@@ -85,10 +103,15 @@ class QoS(kombu_redis.QoS):
             return
         delivery = message.delivery_info
         record = dumps([message._raw, delivery["exchange"], delivery["routing_key"]])  # type: ignore[no-untyped-call]
-        keys = (self.unacked_index_key, self.unacked_key, popped[0])
+        inflight, item, queue = popped
+        keys = (self.unacked_index_key, self.unacked_key, inflight, owned_key(owner()), ALIVE_KEY)
         with self.channel.conn_or_acquire() as client:
-            client.eval(_RECORD_UNACKED, 3, *keys, delivery_tag, time.time(), record, popped[1])
+            client.eval(_RECORD_UNACKED, len(keys), *keys, delivery_tag, time.time(), record, item, queue, owner())
         VirtualQoS.append(self, message, delivery_tag)  # type: ignore[no-untyped-call]  # the in-memory record
+
+    def _remove_from_indices(self, delivery_tag: Any, pipe: Any = None) -> Any:
+        # Acked, rejected or restored: this process no longer holds it (a no-op for a BRPOP consumer).
+        return super()._remove_from_indices(delivery_tag, pipe).hdel(owned_key(owner()), delivery_tag)  # type: ignore[no-untyped-call]
 
     def _append_brpopped(self, message: Any, delivery_tag: Any) -> None:
         try:
@@ -125,8 +148,8 @@ class QoS(kombu_redis.QoS):
 
 class Channel(kombu_redis.Channel):
     QoS = QoS
-    # (in-flight list, raw item) of the message being delivered, read by QoS.append.
-    popped: tuple[str, bytes] | None = None
+    # (in-flight list, raw item, queue) of the message being delivered, read by QoS.append.
+    popped: tuple[str, bytes, str] | None = None
     _moving: tuple[str, str] | None = None  # (queue, in-flight list) of the BLMOVE in flight
     _server_moves: bool | None = None  # whether the server has BLMOVE (Redis >= 6.2); asked once
 
@@ -138,7 +161,7 @@ class Channel(kombu_redis.Channel):
             return
         queue, inflight = queues[0], inflight_list(queues[0])
         with self.conn_or_acquire() as client:
-            moved = client.eval(_TOUCH_AND_RESTORE_OWN, 3, INFLIGHT, inflight, queue, time.time())
+            moved = client.eval(_TOUCH_AND_RESTORE_OWN, 4, INFLIGHT, inflight, queue, ALIVE_KEY, time.time(), owner())
         if moved:
             log.warning("Put %d message(s) popped as the broker connection failed back on queue %s", moved, queue)
         self._in_poll = self.client.connection
@@ -148,41 +171,50 @@ class Channel(kombu_redis.Channel):
         self.client.connection.send_command("BLMOVE", queue, inflight, "RIGHT", "LEFT", timeout or 0)
 
     def _brpop_read(self, **options: Any) -> bool:
-        if self._moving is None:
-            return self._deliver_or_discard(lambda: super(Channel, self)._brpop_read(**options), None)  # type: ignore[no-untyped-call]
-        queue, inflight = self._moving
+        moving, self._moving = self._moving, None
         try:
             try:
-                item = self.client.parse_response(self.client.connection, "BLMOVE", **options)
+                reply = self.client.parse_response(
+                    self.client.connection, "BRPOP" if moving is None else "BLMOVE", **options
+                )
             except self.connection_errors:
                 self.client.connection.disconnect()  # the next poll reconnects, and puts the item back if moved
                 raise
-            if not item:
+            if not reply:
                 raise Empty()
+            if moving is None:
+                destination, item = reply
+                queue, popped = bytes_to_str(destination).rsplit(self.sep, 1)[0], None  # type: ignore[no-untyped-call]
+            else:
+                queue, item = moving[0], reply
+                popped = (moving[1], item, queue)
             self._queue_cycle.rotate(queue)
-            return self._deliver_or_discard(lambda: self._deliver_popped(queue, inflight, item), (inflight, item))
+            payload = self._decode(item, popped)
+            if payload is not None:  # outside any except: a failure in the delivery (the batch) is a real error
+                self.popped = popped
+                try:
+                    self.connection._deliver(payload, queue)
+                finally:
+                    self.popped = None
+            return True
         finally:
             self._in_poll = None  # type: ignore[assignment]
-            self._moving = None
             self._flush_brpop_reauth()  # type: ignore[no-untyped-call]
 
-    def _deliver_popped(self, queue: str, inflight: str, item: bytes) -> bool:
-        self.popped = (inflight, item)
+    def _decode(self, item: bytes, popped: tuple[str, bytes, str] | None) -> dict[str, Any] | None:
+        """The message in a popped item; None for an item that is not one, which is dropped (it was no message)."""
         try:
-            self.connection._deliver(loads(bytes_to_str(item)), queue)  # type: ignore[no-untyped-call]
-        finally:
-            self.popped = None
-        return True
-
-    def _deliver_or_discard(self, deliver: Any, popped: tuple[str, bytes] | None) -> bool:
-        try:
-            return bool(deliver())
+            payload: dict[str, Any] = loads(bytes_to_str(item))  # type: ignore[no-untyped-call]
+            message = self.Message(payload, channel=self)  # type: ignore[no-untyped-call]  # what kombu reads first
+            if not {"exchange", "routing_key"} <= set(message.delivery_info):  # and QoS.append next
+                raise KeyError("delivery_info")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not JSON, or JSON but not a message
             log.error("Discarded a queue item that is not a task message (%s); its content is not logged", exc)
             if popped is not None:
                 with self.conn_or_acquire() as client:
                     client.lrem(popped[0], 1, popped[1])
-            return True
+            return None
+        return payload
 
     def _has_blmove(self) -> bool:
         if self._server_moves is None:

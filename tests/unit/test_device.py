@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from tests.conftest import REPO
+from workers.device import thread_count
 
 PIN = """
 import os, sys
@@ -34,3 +35,11 @@ def test_a_malformed_device_is_refused_with_an_example() -> None:
     script = "from workers.device import pin_device\npin_device('gpu0')"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
     assert "pass e.g. --device cuda:0" in done.stderr
+
+
+def test_a_worker_takes_its_share_of_the_cores_unless_told_its_threads() -> None:
+    assert thread_count(None, None, cpu_workers=2, cores=8) == 4
+    assert thread_count(None, None, cpu_workers=3, cores=2) == 1  # more workers than cores: one thread each
+    assert thread_count(None, None, cpu_workers=0, cores=2) == 2  # a fleet of GPU workers: the host's cores
+    assert thread_count(None, 3, cpu_workers=2, cores=8) == 3  # fleet.toml's threads
+    assert thread_count(6, 3, cpu_workers=2, cores=8) == 6  # --threads

@@ -1,0 +1,118 @@
+"""The delivery guard fails closed and keeps one answer per task id (an in-memory ledger, no Redis)."""
+
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+import redis
+
+from slmq.errors import OutputValidationError, SlmqError
+from slmq.schemas import GeneralResult
+from workers.delivery import Calls, Delivery, DeliveryGuard, LedgerUnavailableError
+from workers.tasktypes import Outcome
+from workers.watchdog import Watchdog
+
+NAME = "slmq.general"
+
+
+class MemoryLedger:
+    """The DeliveryLedger's interface over dicts; reads or counts can be made to fail like an unreachable Redis."""
+
+    max_attempts = 3
+
+    def __init__(self, failed_reads: int = 0, counting_fails: bool = False) -> None:
+        self.failed_reads = failed_reads
+        self.counting_fails = counting_fails
+        self.attempts: dict[str, int] = {}
+        self.results: dict[str, Outcome] = {}
+        self.letters: dict[str, tuple[Delivery, SlmqError]] = {}
+
+    def stored(self, names: dict[str, str]) -> dict[str, Outcome]:
+        if self.failed_reads:
+            self.failed_reads -= 1
+            raise redis.ConnectionError("Connection refused")
+        return {task_id: self.results[task_id] for task_id in names if task_id in self.results}
+
+    def started(self, task_ids: Iterable[str]) -> dict[str, int]:
+        return {task_id: self.attempts.get(task_id, 0) for task_id in task_ids}
+
+    def count(self, task_ids: Iterable[str]) -> None:
+        if self.counting_fails:
+            raise redis.TimeoutError("Timeout reading from socket")
+        for task_id in task_ids:
+            self.attempts[task_id] = self.attempts.get(task_id, 0) + 1
+
+    def dead_letter(self, delivery: Delivery, error: SlmqError, attempts: int, reason: str) -> None:
+        self.letters[delivery.task_id] = (delivery, error)
+
+
+def calls(*task_ids: str) -> Calls:
+    return {task_id: (NAME, {"payload": {"text": task_id}}) for task_id in task_ids}
+
+
+class Model:
+    """Answers each call with its own text and remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+
+    def __call__(self, batch: Calls) -> dict[str, Outcome]:
+        self.asked.append(list(batch))
+        return {task_id: GeneralResult(answer=f"model: {task_id}") for task_id in batch}
+
+
+def guard(ledger: MemoryLedger, sleeps: list[float]) -> DeliveryGuard:
+    return DeliveryGuard(ledger, Watchdog(60, 120), sleep=sleeps.append)  # type: ignore[arg-type]
+
+
+def ignore(_: dict[str, Any]) -> None:
+    return None
+
+
+def test_a_ledger_that_cannot_be_read_puts_the_batch_back_without_running_the_model() -> None:
+    # Given a ledger Redis does not answer, three times in a row
+    ledger, sleeps, model = MemoryLedger(failed_reads=3), [], Model()
+    # When a batch is guarded, then it is refused as a whole, after two waits, and the model never runs
+    with pytest.raises(LedgerUnavailableError, match="Cannot read the delivery records of 2 tasks"):
+        guard(ledger, sleeps).answer(calls("a", "b"), model, ignore)
+    assert model.asked == [] and ledger.attempts == {} and sleeps == [0.5, 1.0]
+
+
+def test_a_ledger_read_that_fails_once_is_tried_again_and_the_batch_runs_counted() -> None:
+    ledger, sleeps, model = MemoryLedger(failed_reads=1), [], Model()
+    outcomes = guard(ledger, sleeps).answer(calls("a", "b"), model, ignore)
+    assert outcomes == {"a": GeneralResult(answer="model: a"), "b": GeneralResult(answer="model: b")}
+    assert model.asked == [["a", "b"]] and ledger.attempts == {"a": 1, "b": 1} and sleeps == [0.5]
+
+
+def test_attempts_that_cannot_be_counted_put_the_batch_back_without_running_the_model() -> None:
+    ledger, model = MemoryLedger(counting_fails=True), Model()
+    with pytest.raises(LedgerUnavailableError, match="Cannot count the attempts of 2 tasks"):
+        guard(ledger, []).answer(calls("a", "b"), model, ignore)
+    assert model.asked == []
+
+
+def test_an_answer_stored_by_another_worker_meanwhile_stands_over_this_workers_own() -> None:
+    # Given a batch whose task "a" another worker answers and stores while this one computes it
+    ledger = MemoryLedger()
+    other = GeneralResult(answer="the other worker's")
+
+    def model(batch: Calls) -> dict[str, Outcome]:
+        ledger.results["a"] = other
+        return Model()(batch)
+
+    # When the batch is answered, then "a" keeps the stored answer and "b" gets this worker's
+    outcomes = guard(ledger, []).answer(calls("a", "b"), model, ignore)
+    assert outcomes == {"a": other, "b": GeneralResult(answer="model: b")}
+
+
+def test_a_dead_letter_keeps_the_job_headers_of_its_message() -> None:
+    # Given a batch whose model output never validates, for a job line
+    ledger = MemoryLedger()
+    headers = {"a": {"slmq_job": "job-1", "slmq_line": 7, "slmq_line_id": "n7"}}
+    # When it is answered, then its dead letter carries the job headers, so a re-run records the job's line
+    guard(ledger, []).answer(
+        calls("a"), lambda batch: dict.fromkeys(batch, OutputValidationError("bad")), ignore, headers
+    )
+    delivery, error = ledger.letters["a"]
+    assert delivery.headers == headers["a"] and isinstance(error, OutputValidationError)
