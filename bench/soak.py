@@ -5,7 +5,9 @@ restarted on its append-only directory, Redis down while the producer publishes 
 are sent again under the same task id), and Redis paused with SIGSTOP (30 s for the first, then shorter).
 Two workers serve the queue; a stopped worker is replaced. At the end the ledger reports lost,
 duplicated and unexpected results and the dead letters, and each fault's recovery time (from the end
-of the fault to the next answered task).
+of the fault to the next answered task). For each worker SIGKILL it also times how long the messages the
+killed worker held (its owned hash in Redis at the kill) took to be answered: the time limit is long
+(``--time-limit``, so the visibility timeout is minutes), and liveness (``--dead-after``) must bring them back.
 
     python bench/soak.py --tasks 1000 --faults 20 --out bench/soak.json
 """
@@ -26,6 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from producer import FleetClient  # noqa: E402
+from slmq.constants import OWNED_KEY_PREFIX  # noqa: E402
+from slmq.settings import Settings  # noqa: E402
 from tests.faults.conftest import FAULT_FLEET, RedisServer, Workers, fault_deployment, mid_batch  # noqa: E402
 from tests.faults.ledger import Ledger  # noqa: E402
 from tests.integration.conftest import WorkerProcess  # noqa: E402
@@ -36,14 +40,19 @@ QUEUE = "slmq.tiny"
 
 
 class Soak:
-    def __init__(self, directory: Path, tasks: int, faults: int, long_pause_s: float, seed: int) -> None:
+    def __init__(self, directory: Path, args: argparse.Namespace) -> None:
+        tasks, faults, long_pause_s, seed = args.tasks, args.faults, args.long_pause, args.seed
         self.redis = RedisServer(directory / "redis")
         self.redis.start()
         model = build_tiny_model(directory / "model")
         # SLMQ_MAX_ATTEMPTS=3 (the default): a task hit by two faults in a row is still answered
         self.deployment = fault_deployment(
-            directory / "deploy", self.redis.url, model, FAULT_FLEET, SLMQ_MAX_ATTEMPTS="3"
-        )
+            directory / "deploy", self.redis.url, model, FAULT_FLEET, SLMQ_MAX_ATTEMPTS="3",
+            SLMQ_TASK_TIME_LIMIT_S=str(args.time_limit), SLMQ_WORKER_DEAD_AFTER_S=str(args.dead_after),
+        )  # fmt: skip
+        self.visibility_timeout_s = Settings(task_time_limit_s=args.time_limit).effective_visibility_timeout_s()
+        self.dead_after_s = args.dead_after
+        self.held_answered: list[float] = []  # per worker SIGKILL: seconds until what it held was answered
         self.workers = Workers(self.deployment)
         self.ledger = Ledger(FleetClient(self.deployment.settings()), self.redis.url, QUEUE)
         self.tasks, self.faults, self.long_pause_s = tasks, faults, long_pause_s
@@ -71,7 +80,7 @@ class Soak:
         self.faulting.clear()
         producer.join()
         self._resubmit_refused()
-        self.ledger.wait(240)  # re-deliveries come within the 18 s visibility timeout; a lost task never does
+        self.ledger.wait(self.visibility_timeout_s + 60)  # a re-delivery comes within it; a lost task never does
         report = self.ledger.check()
         for worker in self.workers.started:
             if worker.process.poll() is None:
@@ -102,9 +111,15 @@ class Soak:
             deadline = time.monotonic() + 60
             while not mid_batch(victim) and time.monotonic() < deadline:
                 time.sleep(0.01)
+            held = self._held_by(victim)
             victim.process.send_signal(signal.SIGKILL if kind == "worker_sigkill" else signal.SIGTERM)
+            killed = time.monotonic()
             victim.process.wait(timeout=300)
             live[index] = self.workers.start(node=f"tiny@soak-{number}")
+            if kind == "worker_sigkill" and held:
+                self.ledger.wait(self.visibility_timeout_s + 60, ids=held)
+                self.held_answered.append(time.monotonic() - killed)
+                print(f"  the {len(held)} messages it held answered {self.held_answered[-1]:.1f}s after the kill")
         elif kind == "redis_kill":
             self.redis.kill()
             time.sleep(1)
@@ -119,6 +134,16 @@ class Soak:
             time.sleep(self.long_pause_s if long else 5)
             self.redis.resume()
         return time.monotonic()
+
+    def _held_by(self, worker: WorkerProcess) -> list[str]:
+        """Task ids of the unacked messages ``worker`` holds, from its owned hash (its process id ends the key)."""
+        client = self.redis.client(socket_timeout=5)
+        ids = []
+        for key in client.scan_iter(f"{OWNED_KEY_PREFIX}*-{worker.process.pid}"):
+            for entry in client.hvals(key):
+                message = json.loads(entry.split(b"\n", 1)[1])
+                ids.append(str(message["headers"]["id"]))
+        return [task_id for task_id in ids if task_id in self.ledger.sent]
 
     def _sample(self) -> None:
         while self.faulting.is_set():
@@ -178,6 +203,13 @@ class Soak:
             "back_to_normal_s": {
                 kind: {"median": round(statistics.median(v), 1), "max": round(max(v), 1)} for kind, v in normal.items()
             },
+            "visibility_timeout_s": self.visibility_timeout_s,
+            "worker_dead_after_s": self.dead_after_s,
+            "held_by_killed_worker_answered_s": {
+                "count": len(self.held_answered),
+                "median": round(statistics.median(self.held_answered), 1) if self.held_answered else None,
+                "max": round(max(self.held_answered), 1) if self.held_answered else None,
+            },
             "wall_s": round(seconds),
             "lost_ids": report.lost,
             "duplicated_ids": report.duplicated,
@@ -203,10 +235,12 @@ def main() -> None:
     parser.add_argument("--faults", type=int, default=20)
     parser.add_argument("--long-pause", type=float, default=30.0, help="seconds of the first Redis SIGSTOP")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--time-limit", type=float, default=60.0, help="SLMQ_TASK_TIME_LIMIT_S (visibility: 4x+10)")
+    parser.add_argument("--dead-after", type=float, default=30.0, help="SLMQ_WORKER_DEAD_AFTER_S")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="slmq-soak-") as scratch:
-        summary = Soak(Path(scratch), args.tasks, args.faults, args.long_pause, args.seed).run()
+        summary = Soak(Path(scratch), args).run()
     text = json.dumps(summary, indent=2)
     print(text)
     if args.out:

@@ -71,6 +71,10 @@ WORKER_GAUGES: dict[str, MetricSpec] = {
         "slmq_worker_resident_memory_bytes", "gauge", "Resident memory of the worker process.",
         ("model", "node", "device"),
     ),
+    "torch_threads": MetricSpec(
+        "slmq_worker_torch_threads", "gauge", "torch threads of the worker (its share of the host's cores).",
+        ("model", "node", "device"),
+    ),
     "gpu_bytes": MetricSpec(
         "slmq_worker_gpu_memory_bytes", "gauge", "GPU memory reserved by the worker's torch allocator.",
         ("model", "node", "device"),

@@ -135,10 +135,13 @@ class WorkerMeter:
 
 def _gauges(device: str, load_seconds: float) -> dict[str, float]:
     import psutil
+    import torch
 
-    gauges = {"load_seconds": load_seconds, "rss_bytes": float(psutil.Process().memory_info().rss)}
+    gauges = {
+        "load_seconds": load_seconds,
+        "rss_bytes": float(psutil.Process().memory_info().rss),
+        "torch_threads": float(torch.get_num_threads()),
+    }
     if device.startswith("cuda"):
-        import torch
-
         gauges["gpu_bytes"] = float(torch.cuda.memory_reserved(device))
     return gauges

@@ -62,7 +62,7 @@ def test_a_line_record_redis_refuses_is_retried_before_the_ack_and_the_job_finis
     wait_for(lambda: int(client.llen("slmq.tiny")) == 6, TIMEOUT_S, "the job was not fed")
     client.set(job_results_key(job.id), "not a hash")
     # When a worker answers the lines while every record fails, and Redis takes the records again later
-    worker = workers.start(node="tiny@recorder")
+    worker = workers.start(node="tiny@recorder", wait=False)  # it may be retrying before it could answer a ping
     wait_for(lambda: "Cannot record line" in worker.output(), TIMEOUT_S, "no record was refused")
     # (a line's result is stored, and its message acked, only once its record is in: none is yet)
     assert not list(client.scan_iter(f"{RESULT_PREFIX}{job.id}:*")), "a result was stored before its line's record"
