@@ -88,14 +88,10 @@ class Liveness:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop beating and leave the alive set: a clean shutdown has put its messages back already."""
+        """Stop beating. A clean shutdown has put its messages back; anything left over goes back once it looks dead."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.interval_s + 5)
-        try:
-            self.client.zrem(ALIVE_KEY, owner())
-        except redis.RedisError as exc:
-            log.warning("Cannot leave the alive set: %s", exc)
 
     def tick(self) -> tuple[int, int]:
         """One beat, then a sweep if this process has beaten steadily for the dead-after time: (dead, moved)."""

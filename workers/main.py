@@ -54,7 +54,7 @@ def run_worker(
         spec.name, spec.source, spec.quantization, device, runner.load_seconds, rss_mib, torch_threads, spec.queue,
     )  # fmt: skip
     broker = broker_client(settings)
-    recorder = JobRecorder(broker, settings.result_expires_s, spec, device)  # batch jobs' lines
+    recorder = JobRecorder(broker, settings.result_expires_s, spec, device, settings.task_time_limit_s)
     recorder.connect()
     app, batcher = build_worker_app(settings, fleet, runner, recorder)
     # Celery's per-task log lines carry results and errors, which quote note text; the batcher logs

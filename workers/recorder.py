@@ -1,12 +1,13 @@
 """Job lines on the worker side: each job task's final outcome is recorded once, with its provenance.
 
 The record is written by the task body, after the outcome is known and before Celery stores the result
-and acks the message (late ack), so a line is never acked unrecorded: while Redis does not take the
-record the body retries (the message stays unacked meanwhile), and a worker that dies first has the
-message re-delivered and recorded then. Celery's signals would not do: ``Signal.send`` catches and logs
-a receiver's exception, and the message is acked anyway. A re-delivered message that was already
-recorded changes nothing (``JobStore.record`` writes a line once); a dead letter run again
-(``slmq dlq retry``) carries its job headers, and its result replaces the line's failure.
+and acks the message (late ack), so a line is never acked unrecorded. While Redis does not take the
+record the body retries and the message stays unacked; after ``SLMQ_TASK_TIME_LIMIT_S`` the message goes
+back on its queue unanswered; a worker that dies first has it re-delivered and recorded then. Celery's
+signals would not do: ``Signal.send`` catches and logs a receiver's exception, and the message is acked
+anyway. A re-delivered message that was already recorded changes nothing (``JobStore.record`` writes a
+line once); a dead letter run again (``slmq dlq retry``) carries its job headers, and its result
+replaces the line's failure.
 """
 
 import hashlib
@@ -19,6 +20,7 @@ from typing import Any
 
 import redis
 from celery import signals
+from celery.exceptions import Reject
 
 from slmq.constants import JOB_HEADER, JOB_LINE_HEADER, JOB_LINE_ID_HEADER, task_type_from_name
 from slmq.fleet import ModelSpec
@@ -42,11 +44,13 @@ class JobRecorder:
     """Writes the outcome of every job task this worker finishes into its job, with provenance."""
 
     def __init__(
-        self, client: redis.Redis, ttl_s: int, spec: ModelSpec, device: str, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
+        self, client: redis.Redis, ttl_s: int, spec: ModelSpec, device: str, give_up_s: float,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:  # fmt: skip
         self.store = JobStore(client, ttl_s)
         self.spec = spec
         self.device = device
+        self.give_up_s = give_up_s
         self.sleep = sleep
         self.prompt_versions = {name: prompt_version(task) for name, task in TASK_TYPES.items()}
         self.arrivals: dict[str, float] = {}
@@ -60,7 +64,11 @@ class JobRecorder:
             self.arrivals[request.id] = time.monotonic()
 
     def record(self, request: Any, task_name: str, outcome: dict[str, Any] | BaseException) -> None:
-        """Record a job task's final outcome; retries until Redis takes it (no-op for a task of no job)."""
+        """Record a job task's final outcome (no-op for a task of no job).
+
+        While Redis refuses, it tries again; after ``give_up_s`` it raises Celery's ``Reject(requeue=True)``: the
+        message goes back on its queue unanswered, never acked without its record.
+        """
         job = request.get(JOB_HEADER)
         if not job:
             return
@@ -73,15 +81,19 @@ class JobRecorder:
         )
         index, line_id = int(request.get(JOB_LINE_HEADER)), str(request.get(JOB_LINE_ID_HEADER))
         record, error_type = line_record(job, index, line_id, task_type, self.spec.name, outcome, prov)
-        delay = RETRY_FIRST_S
+        delay, waited = RETRY_FIRST_S, 0.0
         while True:
             try:
                 self.store.record(job, index, record, error_type)
                 return
             except redis.RedisError as exc:
+                if waited >= self.give_up_s:
+                    log.error("Cannot record line %d of job %s for %.0fs; its message goes back", index, job, waited)
+                    raise Reject(exc, requeue=True) from exc
                 log.warning(
                     "Cannot record line %d of job %s (%s); retrying in %.1fs, its message stays unacked meanwhile",
                     index, job, exc, delay,
                 )  # fmt: skip
                 self.sleep(delay)
+                waited += delay
                 delay = min(RETRY_MAX_S, 2 * delay)
