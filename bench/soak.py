@@ -136,14 +136,15 @@ class Soak:
         return time.monotonic()
 
     def _held_by(self, worker: WorkerProcess) -> list[str]:
-        """Task ids of the unacked messages ``worker`` holds, from its owned hash (its process id ends the key)."""
+        """Task ids of the unanswered messages ``worker`` holds, from its owned hash (its process id ends the key)."""
         client = self.redis.client(socket_timeout=5)
         ids = []
         for key in client.scan_iter(f"{OWNED_KEY_PREFIX}*-{worker.process.pid}"):
             for entry in client.hvals(key):
-                message = json.loads(entry.split(b"\n", 1)[1])
+                message = json.loads(entry.split(b"\n", 2)[2])  # queue, delivery time, message
                 ids.append(str(message["headers"]["id"]))
-        return [task_id for task_id in ids if task_id in self.ledger.sent]
+        answered = self.ledger.finals(ids)  # stored, but their ack was lost to a Redis outage: nothing to wait for
+        return [task_id for task_id in ids if task_id in self.ledger.sent and task_id not in answered]
 
     def _sample(self) -> None:
         while self.faulting.is_set():

@@ -3,9 +3,9 @@
 Each worker process beats into ``slmq.alive`` (Redis time of its last beat) from a thread of its own, so the beat
 goes on while a long model call holds the main thread. Every live worker also sweeps: a process whose beat is
 older than ``SLMQ_WORKER_DEAD_AFTER_S`` is dead, and one Lua script puts back on their queues the messages it
-held (its unacked messages, from ``slmq.owned:<process>``, and its in-flight lists), removes kombu's unacked
-records of them, and forgets the process. The script is atomic, so two sweepers at once move nothing twice,
-and kombu's own visibility-timeout sweep finds nothing left to restore.
+held (its unacked messages, from ``slmq.owned:<process>``, where kombu still records them as delivered when it
+received them, and its in-flight lists), removes kombu's unacked records of them, and forgets the process. The
+script is atomic, so two sweepers at once move nothing twice, and kombu's visibility sweep finds nothing left.
 
 A sweeper sweeps only after it has itself beaten without a gap for the dead-after time: after a Redis outage
 (or this process being paused) every beat looks old, and the others must get a chance to beat again first.
@@ -46,9 +46,12 @@ for _, process in ipairs(redis.call('ZRANGE', KEYS[1], '-inf', cutoff, 'BYSCORE'
   local held = redis.call('HGETALL', owned)
   for i = 1, #held, 2 do
     local tag, entry = held[i], held[i + 1]
-    if redis.call('HEXISTS', KEYS[3], tag) == 1 then
-      local split = string.find(entry, '\\n', 1, true)
-      redis.call('RPUSH', string.sub(entry, 1, split - 1), string.sub(entry, split + 1))
+    local first = string.find(entry, '\\n', 1, true)
+    local second = string.find(entry, '\\n', first + 1, true)
+    -- still unacked from this delivery (a re-delivery of the same message to another process has its own time)
+    local delivered = redis.call('ZSCORE', KEYS[4], tag)
+    if delivered and tonumber(delivered) == tonumber(string.sub(entry, first + 1, second - 1)) then
+      redis.call('RPUSH', string.sub(entry, 1, first - 1), string.sub(entry, second + 1))
       redis.call('HDEL', KEYS[3], tag)
       redis.call('ZREM', KEYS[4], tag)
       moved = moved + 1

@@ -18,7 +18,7 @@
   quote it, loses nothing that was a message.
 - Closing a channel whose connection is already gone does not stop the worker (see QoS.restore_unacked_once).
 - **Ownership, for liveness.** Each unacked message a BLMOVE consumer holds is also recorded under its process
-  (``slmq.owned:<process>``: delivery tag -> queue and the message as it was popped), written in the same
+  (``slmq.owned:<process>``: delivery tag -> queue, delivery time and the message as popped), written in the same
   script as kombu's unacked record and removed with it. ``workers/liveness.py`` puts a dead process's
   messages back on their queues from there, within seconds instead of a visibility timeout.
 """
@@ -54,7 +54,7 @@ _RECORD_UNACKED = f"""
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('LREM', KEYS[3], 1, ARGV[4])
-redis.call('HSET', KEYS[4], ARGV[1], ARGV[5] .. '\\n' .. ARGV[4])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[5] .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[4])
 {_MARK_ALIVE.format(key=5, arg=6)}
 """
 # KEYS: the in-flight set, this consumer's list, its queue, the alive set. ARGV: time, owner.

@@ -28,7 +28,7 @@ def held_by_a_dead_process(client: redis.Redis, process: str, count: int, last_b
         tag = f"tag-{process}-{n}"
         client.hset(KOMBU_UNACKED_KEY, tag, json.dumps([json.loads(message), "", QUEUE]))
         client.zadd(KOMBU_UNACKED_INDEX_KEY, {tag: last_beat})
-        client.hset(owned_key(process), tag, QUEUE.encode() + b"\n" + message)
+        client.hset(owned_key(process), tag, f"{QUEUE}\n{last_beat!r}\n".encode() + message)
     client.rpush(inflight_key(process, QUEUE), messages[count])  # popped, never recorded
     client.zadd(INFLIGHT_KEY, {inflight_key(process, QUEUE): last_beat})
     client.zadd(ALIVE_KEY, {process: last_beat})
@@ -98,3 +98,16 @@ def test_a_heartbeat_redis_refuses_is_retried_and_the_sweep_counts_from_the_firs
         clock.now += liveness.interval_s
         sweeps.append(liveness.tick())
     assert sweeps == [(0, 0)] * 6 + [(1, 2)]
+
+
+def test_a_message_re_delivered_to_another_process_is_not_taken_back_from_it(redis_url: str) -> None:
+    # Given a dead process's record of a message that kombu has since delivered again, to a live process
+    client = redis.Redis.from_url(redis_url)
+    now = time.time()
+    held_by_a_dead_process(client, "dead-6", 1, now - 600)
+    held_by_a_dead_process(client, "live-7", 0, now)
+    client.hset(owned_key("live-7"), "tag-dead-6-0", f"{QUEUE}\n{now!r}\n".encode() + b"{}")
+    client.zadd(KOMBU_UNACKED_INDEX_KEY, {"tag-dead-6-0": now})  # the new delivery's time
+    # When the dead process is swept, then only its in-flight message goes back; the live one keeps its delivery
+    assert reclaim_dead(client, DEAD_AFTER_S) == (1, 1)
+    assert client.hexists(KOMBU_UNACKED_KEY, "tag-dead-6-0") and client.zscore(KOMBU_UNACKED_INDEX_KEY, "tag-dead-6-0")
