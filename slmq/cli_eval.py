@@ -27,7 +27,9 @@ def register(commands: Any) -> None:
     evaluate = commands.add_parser("eval", help="run labelled notes through the fleet and score the answers")
     evaluate.add_argument("task", choices=EVAL_TASKS, help="task type to evaluate")
     evaluate.add_argument("input", type=utf8_file, help='labelled JSONL file with lines {"id", "text", "gold"}')
-    evaluate.add_argument("-o", "--output", type=output_file, help="write each note's answer, gold and counts (JSONL)")
+    evaluate.add_argument(
+        "-o", "--output", type=output_file, help="write each note's answer, gold, counts and mistakes (JSONL)"
+    )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("--limit", type=int, help="evaluate only the first N notes")
     evaluate.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each result")
@@ -56,7 +58,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from producer import FleetClient
-    from slmq.evaluation import evaluate, format_report, load_labelled, prediction_line
+    from slmq.evaluation import evaluate, format_report, load_labelled, write_answers
 
     if args.limit is not None and args.limit < 1:
         raise InvalidPayloadError(f"--limit must be at least 1, got {args.limit}.")
@@ -66,10 +68,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     with worker_for(client, args.task, args.no_spawn), tqdm(total=len(records), unit="note", file=sys.stderr) as bar:
         result = evaluate(client, records, timeout=args.timeout, on_prediction=lambda _: bar.update())
     if args.output:
-        with args.output.open("w", encoding="utf-8") as out:
-            for index, (prediction, record) in enumerate(zip(result.predictions, records, strict=True)):
-                line = prediction_line(prediction, record["gold"], result.report, index)
-                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        write_answers(args.output, result, records)
     if args.json:
         print(json.dumps({"task": args.task, "file": str(args.input), "model": model, **result.report.as_dict()}))
     else:

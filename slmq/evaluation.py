@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from slmq.errors import InvalidPayloadError, SlmqError
-from slmq.scoring import FIELDS, Report, score_record
+from slmq.scoring import FIELDS, Errors, Report, score_record
 
 TASK = "delivery_note"
 
@@ -91,25 +91,33 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _kinds(errors: Errors) -> str:
+    return f"{errors.wrong:>8}{errors.missing:>9}{errors.spurious:>10}"
+
+
 def format_report(report: Report, title: str) -> str:
-    """The report as a table: per-field counts and ratios, then the headline figures."""
-    lines = [title, f"{'field':<18}{'tp':>6}{'fp':>6}{'fn':>6}{'precision':>11}{'recall':>8}{'f1':>8}"]
-    rows = [(name, counts) for name, counts in report.per_field.items() if name in FIELDS]
-    for name, counts in [*rows, ("micro", report.micro)]:
+    """The report as a table: per-field counts, ratios and errors by kind, then the headline figures."""
+    header = f"{'field':<18}{'tp':>6}{'fp':>6}{'fn':>6}{'precision':>11}{'recall':>8}{'f1':>8}"
+    lines = [title, f"{header}{'wrong':>8}{'missing':>9}{'spurious':>10}"]
+    errors = report.per_field_errors
+    rows = [(name, counts, errors[name]) for name, counts in report.per_field.items() if name in FIELDS]
+    for name, counts, kinds in [*rows, ("micro", report.micro, report.errors)]:
         lines.append(
             f"{name:<18}{counts.tp:>6}{counts.fp:>6}{counts.fn:>6}"
-            f"{_ratio(counts.precision):>11}{_ratio(counts.recall):>8}{_ratio(counts.f1):>8}"
+            f"{_ratio(counts.precision):>11}{_ratio(counts.recall):>8}{_ratio(counts.f1):>8}{_kinds(kinds)}"
         )
     count = len(report.records)
     lines.append(
         f"micro-F1 {_ratio(report.micro.f1)}   exact-record rate {_ratio(report.exact_rate)}   "
         f"schema-valid rate {_ratio(report.valid_rate)}   ({count} note{'' if count == 1 else 's'})"
     )
+    lines.append("errors: wrong = both given, no match (items: paired, quantity, unit or description wrong); "
+                 "missing = gold only; spurious = answer only")  # fmt: skip
     return "\n".join(lines)
 
 
 def prediction_line(prediction: Prediction, gold: Mapping[str, Any], report: Report, index: int) -> dict[str, Any]:
-    """One output line: the answer or its error, the gold record and the record's counts."""
+    """One output line: the answer or its error, the gold record, the record's counts and its mistakes."""
     score = report.records[index]
     total = score.total
     error = None
@@ -121,4 +129,13 @@ def prediction_line(prediction: Prediction, gold: Mapping[str, Any], report: Rep
         "error": error,
         "gold": gold,
         "score": {"tp": total.tp, "fp": total.fp, "fn": total.fn, "exact": score.exact, "valid": score.valid},
+        "mistakes": [mistake.as_dict() for mistake in score.mistakes],
     }
+
+
+def write_answers(path: Path, evaluation: Evaluation, records: Iterable[Mapping[str, Any]]) -> None:
+    """Write ``slmq eval -o``'s answers file: one ``prediction_line`` per note, in input order."""
+    with path.open("w", encoding="utf-8") as out:
+        for index, (prediction, record) in enumerate(zip(evaluation.predictions, records, strict=True)):
+            line = prediction_line(prediction, record["gold"], evaluation.report, index)
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")

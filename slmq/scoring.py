@@ -20,13 +20,23 @@ Counting, per record and per field (the eleven scalar fields, address parts incl
 Precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = 2 TP / (2 TP + FP + FN); each is None when its
 denominator is 0. The headline micro-F1 sums TP, FP and FN over every field and item of every record. A record
 is exact when it is schema-valid and has no FP and no FN.
+
+Every FP and FN is also one error of a kind, so that per field FP = wrong + spurious and FN = wrong + missing:
+
+- wrong: gold and prediction both values that do not match (the one FP and one FN of a mismatch); for
+  ``items``, a pair made by the greedy pairing (description F1 above 0) that is not correct: its quantities
+  differ, its units do not match or its description F1 is below 0.5 (the ``differs`` of its ``Mistake``);
+- missing: a gold value with a null prediction; for ``items``, a gold item left unpaired;
+- spurious: a predicted value with a null gold; for ``items``, a predicted item left unpaired.
+
+A schema-invalid prediction's gold values are all missing.
 """
 
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -38,6 +48,7 @@ ADDRESS_FIELDS = ("street", "city", "region", "postcode", "country")
 TOP_FIELDS = ("consignee", "delivery_date", "contact_name", "contact_phone", "reference", "instructions")
 FIELDS = ("consignee", *(f"address.{name}" for name in ADDRESS_FIELDS), *TOP_FIELDS[1:], "items")
 EXACT_FIELDS = {"address.postcode", "reference"}
+Kind = Literal["wrong", "missing", "spurious"]
 PLURALS = {"fässer": "fass", "säcke": "sack", "rouleaux": "rouleau", "dozen": "doos", "kisten": "kiste"}
 
 
@@ -67,12 +78,51 @@ class Counts:
 
 
 @dataclass
+class Errors:
+    """Errors by kind (see the module docstring): wrong (items: paired wrong), missing and spurious."""
+
+    wrong: int = 0
+    missing: int = 0
+    spurious: int = 0
+
+    def add(self, other: "Errors") -> None:
+        self.wrong, self.missing = self.wrong + other.wrong, self.missing + other.missing
+        self.spurious += other.spurious
+
+    def as_dict(self) -> dict[str, int]:
+        return {"wrong": self.wrong, "missing": self.missing, "spurious": self.spurious}
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One error of a prediction: its field, its kind, the gold and the predicted value (an item, for items)."""
+
+    field: str
+    kind: Kind
+    gold: Any
+    predicted: Any
+    differs: tuple[str, ...] = ()  # a paired-wrong item's failed tests: "quantity", "unit", "description"
+
+    def as_dict(self) -> dict[str, Any]:
+        line = {"field": self.field, "kind": self.kind, "gold": self.gold, "predicted": self.predicted}
+        return {**line, "differs": list(self.differs)} if self.differs else line
+
+
+@dataclass
 class RecordScore:
-    """One record's counts per field, and whether its prediction was schema-valid."""
+    """One record's counts per field, its mistakes, and whether its prediction was schema-valid."""
 
     id: str
     valid: bool
     fields: dict[str, Counts] = field(default_factory=dict)
+    mistakes: list[Mistake] = field(default_factory=list)
+
+    @property
+    def errors(self) -> dict[str, Errors]:
+        errors = {name: Errors() for name in self.fields}
+        for mistake in self.mistakes:
+            errors.setdefault(mistake.field, Errors()).add(Errors(**{mistake.kind: 1}))
+        return errors
 
     @property
     def total(self) -> Counts:
@@ -109,6 +159,21 @@ class Report:
         return total
 
     @property
+    def per_field_errors(self) -> dict[str, Errors]:
+        sums = {name: Errors() for name in FIELDS}
+        for record in self.records:
+            for name, errors in record.errors.items():
+                sums[name].add(errors)
+        return sums
+
+    @property
+    def errors(self) -> Errors:
+        total = Errors()
+        for errors in self.per_field_errors.values():
+            total.add(errors)
+        return total
+
+    @property
     def exact_rate(self) -> float | None:
         return sum(r.exact for r in self.records) / len(self.records) if self.records else None
 
@@ -119,18 +184,18 @@ class Report:
     def as_dict(self) -> dict[str, Any]:
         """The report as plain JSON-ready data."""
 
-        def ratios(counts: Counts) -> dict[str, Any]:
+        def ratios(counts: Counts, errors: Errors) -> dict[str, Any]:
             return {"tp": counts.tp, "fp": counts.fp, "fn": counts.fn, "precision": counts.precision,
-                    "recall": counts.recall, "f1": counts.f1}  # fmt: skip
+                    "recall": counts.recall, "f1": counts.f1, **errors.as_dict()}  # fmt: skip
 
-        micro = self.micro
+        micro, errors = self.micro, self.per_field_errors
         return {
             "records": len(self.records),
             "micro_f1": micro.f1,
-            "micro": ratios(micro),
+            "micro": ratios(micro, self.errors),
             "exact_record_rate": self.exact_rate,
             "schema_valid_rate": self.valid_rate,
-            "fields": {name: ratios(counts) for name, counts in self.per_field.items()},
+            "fields": {name: ratios(counts, errors[name]) for name, counts in self.per_field.items()},
         }
 
 
@@ -183,39 +248,66 @@ def units_match(gold: str | None, predicted: str | None) -> bool:
     return normalise(gold) == normalise(predicted) or bool(_unit_forms(gold) & _unit_forms(predicted))
 
 
-def score_items(gold: list[Mapping[str, Any]], predicted: list[Mapping[str, Any]]) -> Counts:
-    """Items paired greedily by description F1; see the module docstring for the counting."""
-    pairs = sorted(
+def pair_items(gold: list[Mapping[str, Any]], predicted: list[Mapping[str, Any]]) -> list[tuple[int, int, float]]:
+    """Greedy pairs ``(gold index, predicted index, description F1)``: the highest F1 first, while above 0."""
+    candidates = sorted(
         ((token_f1(g["description"], p["description"]), gi, pi) for gi, g in enumerate(gold)
          for pi, p in enumerate(predicted)),
         key=lambda pair: (-pair[0], pair[1], pair[2]),
     )  # fmt: skip
-    counts, used_gold, used_predicted = Counts(), set(), set()
-    for f1, gi, pi in pairs:
+    pairs: list[tuple[int, int, float]] = []
+    used_gold, used_predicted = set(), set()
+    for f1, gi, pi in candidates:
         if f1 <= 0 or gi in used_gold or pi in used_predicted:
             continue
         used_gold.add(gi)
         used_predicted.add(pi)
-        g, p = gold[gi], predicted[pi]
-        same_quantity = abs(float(g["quantity"]) - float(p["quantity"])) < 1e-9
-        if same_quantity and units_match(g["unit"], p["unit"]) and f1 >= ITEM_DESCRIPTION_F1:
-            counts.tp += 1
-        else:
+        pairs.append((gi, pi, f1))
+    return pairs
+
+
+def item_differences(gold: Mapping[str, Any], predicted: Mapping[str, Any], description_f1: float) -> tuple[str, ...]:
+    """What makes a pair of items wrong: ``quantity``, ``unit``, ``description``; empty when it is correct."""
+    same_quantity = abs(float(gold["quantity"]) - float(predicted["quantity"])) < 1e-9
+    tests = (same_quantity, units_match(gold["unit"], predicted["unit"]), description_f1 >= ITEM_DESCRIPTION_F1)
+    return tuple(name for name, passed in zip(("quantity", "unit", "description"), tests, strict=True) if not passed)
+
+
+def judge_items(gold: list[Mapping[str, Any]], predicted: list[Mapping[str, Any]]) -> tuple[Counts, list[Mistake]]:
+    """The counts of a record's items and its item mistakes: paired wrong (in gold order), missing, spurious."""
+    counts, wrong = Counts(), []
+    pairs = pair_items(gold, predicted)
+    for gi, pi, f1 in sorted(pairs):
+        differs = item_differences(gold[gi], predicted[pi], f1)
+        if differs:
             counts.fp += 1
             counts.fn += 1
-    counts.fn += len(gold) - len(used_gold)
-    counts.fp += len(predicted) - len(used_predicted)
-    return counts
+            wrong.append(Mistake("items", "wrong", dict(gold[gi]), dict(predicted[pi]), differs))
+        else:
+            counts.tp += 1
+    in_gold, in_answer = {gi for gi, _, _ in pairs}, {pi for _, pi, _ in pairs}
+    missing = [Mistake("items", "missing", dict(g), None) for i, g in enumerate(gold) if i not in in_gold]
+    spurious = [Mistake("items", "spurious", None, dict(p)) for i, p in enumerate(predicted) if i not in in_answer]
+    counts.fn += len(missing)
+    counts.fp += len(spurious)
+    return counts, [*wrong, *missing, *spurious]
 
 
-def _scalar(name: str, gold: str | None, predicted: str | None) -> Counts:
+def score_items(gold: list[Mapping[str, Any]], predicted: list[Mapping[str, Any]]) -> Counts:
+    """Items paired greedily by description F1; see the module docstring for the counting."""
+    return judge_items(gold, predicted)[0]
+
+
+def _scalar(name: str, gold: str | None, predicted: str | None) -> tuple[Counts, Mistake | None]:
     if gold is None and predicted is None:
-        return Counts()
+        return Counts(), None
     if predicted is None:
-        return Counts(fn=1)
+        return Counts(fn=1), Mistake(name, "missing", gold, None)
     if gold is None:
-        return Counts(fp=1)
-    return Counts(tp=1) if value_matches(name, gold, predicted) else Counts(fp=1, fn=1)
+        return Counts(fp=1), Mistake(name, "spurious", None, predicted)
+    if value_matches(name, gold, predicted):
+        return Counts(tp=1), None
+    return Counts(fp=1, fn=1), Mistake(name, "wrong", gold, predicted)
 
 
 def _flat(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -245,8 +337,11 @@ def score_record(gold: Mapping[str, Any], predicted: Any, record_id: str = "") -
     flat_predicted = _flat(predicted) if valid else dict.fromkeys(flat_gold)
     score = RecordScore(record_id, valid)
     for name in FIELDS[:-1]:
-        score.fields[name] = _scalar(name, flat_gold[name], flat_predicted[name])
-    score.fields["items"] = score_items(gold.get("items") or [], predicted["items"] if valid else [])
+        score.fields[name], mistake = _scalar(name, flat_gold[name], flat_predicted[name])
+        if mistake:
+            score.mistakes.append(mistake)
+    score.fields["items"], item_mistakes = judge_items(gold.get("items") or [], predicted["items"] if valid else [])
+    score.mistakes.extend(item_mistakes)
     return score
 
 

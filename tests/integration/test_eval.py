@@ -8,7 +8,7 @@ import pytest
 
 from producer import FleetClient
 from slmq.evaluation import evaluate, load_labelled
-from slmq.scoring import FIELDS, Counts, score_record
+from slmq.scoring import FIELDS, Counts, Errors, score_record
 from tests.integration.conftest import TINY_FLEET, Deployment, StartWorker, make_deployment
 
 HELDOUT = Path(__file__).resolve().parents[2] / "data" / "delivery_note" / "heldout-v1.jsonl"
@@ -52,15 +52,18 @@ def test_eval_spawns_a_worker_and_its_json_report_is_the_sum_of_its_per_note_sco
     gold = load_labelled(notes)
     assert [line["id"] for line in lines] == [record["id"] for record in gold]
     total, per_field = Counts(), {name: Counts() for name in FIELDS}
+    errors = {name: Errors() for name in FIELDS}
     for line, record in zip(lines, gold, strict=True):
         assert (line["result"] is None) != (line["error"] is None)
         rescored = score_record(record["gold"], line["result"], line["id"])
         assert line["score"] == {"tp": rescored.total.tp, "fp": rescored.total.fp, "fn": rescored.total.fn,
                                  "exact": rescored.exact, "valid": rescored.valid}  # fmt: skip
+        assert line["mistakes"] == [mistake.as_dict() for mistake in rescored.mistakes]
         assert rescored.valid == (line["error"] is None)
         total.add(rescored.total)
         for name, counts in rescored.fields.items():
             per_field[name].add(counts)
+            errors[name].add(rescored.errors[name])
     assert report["records"] == 3 and report["model"] == "tiny-notes"
     # Short notes were answered with records that were scored; the long one was refused with a typed error
     assert any(line["score"]["valid"] for line in lines[:2])
@@ -74,6 +77,9 @@ def test_eval_spawns_a_worker_and_its_json_report_is_the_sum_of_its_per_note_sco
         assert (report["fields"][name]["tp"], report["fields"][name]["fp"], report["fields"][name]["fn"]) == (
             counts.tp, counts.fp, counts.fn,
         )  # fmt: skip
+        kinds = {kind: report["fields"][name][kind] for kind in ("wrong", "missing", "spurious")}
+        assert kinds == errors[name].as_dict()
+        assert (counts.fp, counts.fn) == (kinds["wrong"] + kinds["spurious"], kinds["wrong"] + kinds["missing"])
 
 
 def test_the_text_report_names_every_field_and_the_headline_figures(deployment: Deployment, tmp_path: Path) -> None:
@@ -83,6 +89,9 @@ def test_the_text_report_names_every_field_and_the_headline_figures(deployment: 
     assert done.returncode == 0, done.stderr
     for name in (*FIELDS, "micro", "micro-F1 0.000", "exact-record rate 0.000", "schema-valid rate 0.000", "(1 note)"):
         assert name in done.stdout
+    assert done.stdout.splitlines()[1].split()[-3:] == ["wrong", "missing", "spurious"]
+    micro = next(line.split() for line in done.stdout.splitlines() if line.startswith("micro "))
+    assert micro[1] == micro[2] == micro[-3] == micro[-1] == "0" and micro[3] == micro[-2]  # all missing
 
 
 def test_evaluate_in_python_scores_each_answer_and_the_report_adds_them_up(

@@ -87,3 +87,42 @@ def test_synth_writes_the_generators_notes_as_jsonl(tmp_path: Path, capsys: pyte
     assert lines == list(generate(5, seed=3, split="heldout"))
     assert main(["synth", "delivery_note", "--count", "0"]) == 1
     assert "--count must be at least 1" in capsys.readouterr().err
+
+
+def test_the_text_report_shows_errors_by_kind_beside_each_fields_ratios(notes: list[dict[str, Any]]) -> None:
+    # Given a wrong city on one note, a missed consignee on another and an invented country on a third
+    answers: list[dict[str, Any] | None] = [copy.deepcopy(note["gold"]) for note in notes]
+    answers[0]["address"]["city"] = "Albany"  # type: ignore[index]
+    answers[1]["consignee"] = None  # type: ignore[index]
+    assert notes[2]["gold"]["address"]["country"] is None
+    answers[2]["address"]["country"] = "Poland"  # type: ignore[index]
+    # When they are evaluated
+    report = evaluate(AnsweringFleet(answers), notes).report
+    # Then each kind is in its column of its field's row, and the micro row sums them
+    lines = format_report(report, "title").splitlines()
+    assert lines[1].split()[-3:] == ["wrong", "missing", "spurious"]
+    rows = {line.split()[0]: line.split() for line in lines[2:]}
+    assert rows["address.city"][-3:] == ["1", "0", "0"] and rows["address.city"][1:4] == ["5", "1", "1"]
+    assert rows["consignee"][-3:] == ["0", "1", "0"]
+    assert rows["address.country"][-3:] == ["0", "0", "1"]
+    assert rows["items"][-3:] == ["0", "0", "0"]
+    assert rows["micro"][-3:] == ["1", "1", "1"]
+    assert report.as_dict()["fields"]["consignee"]["missing"] == 1 and report.as_dict()["micro"]["spurious"] == 1
+
+
+def test_an_answers_line_lists_each_mistake_with_its_gold_and_predicted_values(notes: list[dict[str, Any]]) -> None:
+    # Given an answer with a wrong city and a wrong first item quantity, and a typed error
+    answer = copy.deepcopy(notes[0]["gold"])
+    answer["address"]["city"] = "Albany"
+    answer["items"][0]["quantity"] += 1
+    result = evaluate(AnsweringFleet([answer, None]), notes[:2])
+    # When their answers lines are built
+    wrong, failed = (prediction_line(result.predictions[i], notes[i]["gold"], result.report, i) for i in (0, 1))
+    # Then each mistake is one entry: field, kind, gold and predicted value, and for an item what differs
+    assert wrong["mistakes"] == [
+        {"field": "address.city", "kind": "wrong", "gold": notes[0]["gold"]["address"]["city"], "predicted": "Albany"},
+        {"field": "items", "kind": "wrong", "gold": notes[0]["gold"]["items"][0], "predicted": answer["items"][0],
+         "differs": ["quantity"]},
+    ]  # fmt: skip
+    assert {m["kind"] for m in failed["mistakes"]} == {"missing"}
+    assert len(failed["mistakes"]) == failed["score"]["fn"]
