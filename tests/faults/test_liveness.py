@@ -114,8 +114,8 @@ def test_two_sweepers_at_once_put_each_message_of_a_dead_worker_back_once(
         thread.start()
     for thread in sweepers:
         thread.join(timeout=30)
-    # Then one of them found it dead and moved each message it held exactly once, and kombu holds none of them
-    assert sorted(results, reverse=True)[0] == (1, held) and sum(moved for _, moved in results) == held, results
+    # Then one of them found it (and the workers stopped before it) dead and moved each message it held once
+    assert [moved for _, moved in results if moved] == [held] and sum(dead > 0 for dead, _ in results) == 1, results
     assert int(client.llen("slmq.tiny")) == queued + held
     assert held_by_workers(redis_proc) == 0 and int(client.hlen(KOMBU_UNACKED_KEY)) == 0
     # And a new worker answers every task once, while the holder is still paused
