@@ -6,12 +6,13 @@ import sys
 from typing import Any
 
 from slmq.batchfile import output_file, utf8_file
-from slmq.errors import InvalidPayloadError
+from slmq.errors import ConfigError, InvalidPayloadError
 from slmq.settings import Settings
 from slmq.spawn import worker_for
 
 SYNTH_TASKS = ("delivery_note",)
 EVAL_TASKS = ("delivery_note",)
+TIMEOUT = 600.0
 
 
 def register(commands: Any) -> None:
@@ -32,8 +33,12 @@ def register(commands: Any) -> None:
     )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("--limit", type=int, help="evaluate only the first N notes")
-    evaluate.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each result")
+    evaluate.add_argument("--timeout", type=float, help=f"seconds to wait for each result (default: {TIMEOUT:g})")
     evaluate.add_argument("--no-spawn", action="store_true", help="never start a local worker")
+    evaluate.add_argument(
+        "--compare", nargs=2, type=utf8_file, metavar=("A.jsonl", "B.jsonl"),
+        help="run nothing: score two answers files written by -o against the input's gold, side by side",
+    )  # fmt: skip
     evaluate.set_defaults(handler=_eval)
 
 
@@ -55,22 +60,46 @@ def _synth(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise InvalidPayloadError(f"--limit must be at least 1, got {args.limit}.")
+    if args.compare:
+        return _compare(args)
     from tqdm import tqdm
 
     from producer import FleetClient
     from slmq.evaluation import evaluate, format_report, load_labelled, write_answers
 
-    if args.limit is not None and args.limit < 1:
-        raise InvalidPayloadError(f"--limit must be at least 1, got {args.limit}.")
     records = load_labelled(args.input)[: args.limit]
     client = FleetClient(settings)
     model = client.fleet.model_for(args.task).name
+    timeout = TIMEOUT if args.timeout is None else args.timeout
     with worker_for(client, args.task, args.no_spawn), tqdm(total=len(records), unit="note", file=sys.stderr) as bar:
-        result = evaluate(client, records, timeout=args.timeout, on_prediction=lambda _: bar.update())
+        result = evaluate(client, records, timeout=timeout, on_prediction=lambda _: bar.update())
     if args.output:
         write_answers(args.output, result, records)
     if args.json:
         print(json.dumps({"task": args.task, "file": str(args.input), "model": model, **result.report.as_dict()}))
     else:
         print(format_report(result.report, f"{args.task} on {args.input} (model {model})"))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """``--compare A B``: both answers files rescored against the input's gold; no broker, no worker."""
+    from slmq.evaluation import compare, format_comparison, load_labelled
+
+    fleet_options = {"-o": args.output is not None, "--timeout": args.timeout is not None, "--no-spawn": args.no_spawn}
+    if given := [name for name, used in fleet_options.items() if used]:
+        raise ConfigError(
+            f"--compare reads two answers files and runs nothing; leave out {' and '.join(given)}, which are for "
+            "running the fleet (run each fleet with slmq eval -o first, then compare the two files)."
+        )
+    a, b = args.compare
+    comparison = compare(load_labelled(args.input), args.input, a, b, args.limit)
+    if args.json:
+        report = comparison.as_dict()
+        report["a"], report["b"] = {"answers": str(a), **report["a"]}, {"answers": str(b), **report["b"]}
+        print(json.dumps({"task": args.task, "file": str(args.input), **report}))
+    else:
+        print(format_comparison(comparison, f"{args.task} on {args.input}: two answers files", str(a), str(b)))
     return 0

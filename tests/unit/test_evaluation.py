@@ -1,7 +1,11 @@
-"""slmq.evaluation without services: a stub fleet that answers with given records, and `slmq synth`."""
+"""slmq.evaluation without services: a stub fleet that answers with given records, `slmq synth`, and
+`slmq eval --compare` (it reads files only: run as a process with an unreachable broker)."""
 
 import copy
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,11 +14,23 @@ import pytest
 from pydantic import BaseModel
 
 from slmq.cli import main
-from slmq.errors import InvalidPayloadError, OutputValidationError, SlmqError
-from slmq.evaluation import evaluate, format_report, load_labelled, prediction_line
+from slmq.errors import InputFormatError, InvalidPayloadError, OutputValidationError, SlmqError
+from slmq.evaluation import (
+    compare,
+    evaluate,
+    format_comparison,
+    format_report,
+    load_answers,
+    load_labelled,
+    prediction_line,
+    write_answers,
+)
 from slmq.notegen import generate
 from slmq.schemas import DeliveryNote
-from slmq.scoring import FIELDS, score_record
+from slmq.scoring import FIELDS, Errors, score, score_record
+
+SLMQ = Path(sys.executable).with_name("slmq")
+UNREACHABLE = "redis://127.0.0.1:1/0"
 
 
 class AnsweringFleet:
@@ -89,6 +105,27 @@ def test_synth_writes_the_generators_notes_as_jsonl(tmp_path: Path, capsys: pyte
     assert "--count must be at least 1" in capsys.readouterr().err
 
 
+def _answers_file(path: Path, notes: list[dict[str, Any]], answers: list[dict[str, Any] | None]) -> Path:
+    """The answers file `slmq eval -o` would write for these answers (the stub fleet gives them)."""
+    write_answers(path, evaluate(AnsweringFleet(answers), notes), notes)
+    return path
+
+
+def _labelled_file(path: Path, notes: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(note, ensure_ascii=False) + "\n" for note in notes), encoding="utf-8")
+    return path
+
+
+def _two_runs(notes: list[dict[str, Any]]) -> tuple[list[dict[str, Any] | None], list[dict[str, Any] | None]]:
+    """Run A: notes 0 and 1 exact, a wrong city on 2, a typed error on 3. Run B: a wrong item quantity on 0."""
+    a: list[dict[str, Any] | None] = [copy.deepcopy(note["gold"]) for note in notes[:4]]
+    b: list[dict[str, Any] | None] = [copy.deepcopy(note["gold"]) for note in notes[:4]]
+    a[2]["address"]["city"] = "Albany"  # type: ignore[index]
+    a[3] = None
+    b[0]["items"][0]["quantity"] += 1  # type: ignore[index]
+    return a, b
+
+
 def test_the_text_report_shows_errors_by_kind_beside_each_fields_ratios(notes: list[dict[str, Any]]) -> None:
     # Given a wrong city on one note, a missed consignee on another and an invented country on a third
     answers: list[dict[str, Any] | None] = [copy.deepcopy(note["gold"]) for note in notes]
@@ -126,3 +163,116 @@ def test_an_answers_line_lists_each_mistake_with_its_gold_and_predicted_values(n
     ]  # fmt: skip
     assert {m["kind"] for m in failed["mistakes"]} == {"missing"}
     assert len(failed["mistakes"]) == failed["score"]["fn"]
+
+
+def test_two_answers_files_are_rescored_against_the_gold_and_shown_side_by_side(
+    notes: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    # Given the answers files two runs wrote for the same four notes
+    labelled = _labelled_file(tmp_path / "notes.jsonl", notes[:4])
+    a, b = _two_runs(notes)
+    a_path, b_path = (
+        _answers_file(tmp_path / "a.jsonl", notes[:4], a),
+        _answers_file(tmp_path / "b.jsonl", notes[:4], b),
+    )
+    # When they are compared
+    comparison = compare(load_labelled(labelled), labelled, a_path, b_path)
+    # Then each run's report is the one its answers give, and the table shows both, their difference and the notes
+    gold = [(n["id"], n["gold"]) for n in notes[:4]]
+    for report, answers in ((comparison.a, a), (comparison.b, b)):
+        assert report == score((note, record, answer) for (note, record), answer in zip(gold, answers, strict=True))
+    assert comparison.a.per_field_errors["address.city"] == Errors(wrong=1, missing=1)
+    assert comparison.b.per_field_errors["items"] == Errors(wrong=1)
+    assert comparison.exact_only("a") == [notes[0]["id"]]
+    assert comparison.exact_only("b") == [notes[2]["id"], notes[3]["id"]]
+    table = format_comparison(comparison, "title", "a.jsonl", "b.jsonl")
+    rows = {line.split()[0]: line.split() for line in table.splitlines()[5:]}
+    assert rows["address.city"] == ["address.city", "0.571", "1", "1", "0", "1.000", "0", "0", "0", "+0.429"]
+    assert rows["items"][5:9] == [_ratio(comparison.b.per_field["items"].f1), "1", "0", "0"]
+    assert rows["exact-record"] == ["exact-record", "rate", "0.500", "0.750", "+0.250"]
+    assert rows["schema-valid"] == ["schema-valid", "rate", "0.750", "1.000", "+0.250"]
+    assert f"exact in A only (1): {notes[0]['id']}" in table
+    assert f"exact in B only (2): {notes[2]['id']}, {notes[3]['id']}" in table
+    data = comparison.as_dict()
+    assert data["difference"]["fields"]["address.city"] == pytest.approx(1 - 4 / 7)
+    assert data["exact_only_in_b"] == comparison.exact_only("b") and data["a"] == comparison.a.as_dict()
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def test_an_answers_file_must_answer_every_note_of_the_labelled_file_and_no_other(
+    notes: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    labelled_path = _labelled_file(tmp_path / "notes.jsonl", notes[:3])
+    labelled = load_labelled(labelled_path)
+    short = _answers_file(tmp_path / "short.jsonl", notes[:2], [n["gold"] for n in notes[:2]])
+    other = _answers_file(tmp_path / "other.jsonl", notes[3:5], [n["gold"] for n in notes[3:5]])
+    with pytest.raises(InputFormatError, match=f"{short} has no answer for note '{notes[2]['id']}' of "):
+        compare(labelled, labelled_path, short, short)
+    with pytest.raises(InputFormatError, match=f"{other} has an answer for note '{notes[3]['id']}', which"):
+        compare(labelled, labelled_path, short, other, limit=2)
+    assert compare(labelled, labelled_path, short, short, limit=2).a.exact_rate == 1.0
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(short.read_text(encoding="utf-8") + "{not json\n", encoding="utf-8")
+    with pytest.raises(InputFormatError, match=r"Line 3 of .*broken.jsonl is not JSON"):
+        load_answers(broken)
+    broken.write_text(short.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    with pytest.raises(InputFormatError, match=f"Line 3 of .* repeats note '{notes[0]['id']}'"):
+        load_answers(broken)
+    broken.write_text(json.dumps({"id": "a", "text": "2 pallets"}) + "\n", encoding="utf-8")
+    with pytest.raises(InputFormatError, match='has no "id" and "result"'):
+        load_answers(broken)
+
+
+def _slmq(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SLMQ_BROKER_URL": UNREACHABLE}
+    return subprocess.run([str(SLMQ), *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_eval_compare_reads_two_answers_files_without_a_broker(notes: list[dict[str, Any]], tmp_path: Path) -> None:
+    # Given a labelled file, two runs' answers files, and a broker URL nothing listens on
+    labelled = str(_labelled_file(tmp_path / "notes.jsonl", notes[:4]))
+    a, b = _two_runs(notes)
+    a_path, b_path = (
+        str(_answers_file(tmp_path / f"{name}.jsonl", notes[:4], run)) for name, run in (("a", a), ("b", b))
+    )
+    # When `slmq eval --compare` runs, as text and as JSON
+    table = _slmq("eval", "delivery_note", labelled, "--compare", a_path, b_path)
+    as_json = _slmq("eval", "delivery_note", labelled, "--compare", a_path, b_path, "--json")
+    # Then both succeed from the files alone
+    assert table.returncode == 0, table.stderr
+    assert f"A = {a_path}" in table.stdout and f"exact in A only (1): {notes[0]['id']}" in table.stdout
+    assert all(name in table.stdout for name in FIELDS)
+    assert as_json.returncode == 0, as_json.stderr
+    report = json.loads(as_json.stdout)
+    assert report["a"]["answers"] == a_path and report["b"]["schema_valid_rate"] == 1.0
+    assert report["exact_only_in_b"] == [notes[2]["id"], notes[3]["id"]]
+
+
+def test_eval_compare_refuses_a_missing_or_mismatched_answers_file_in_one_line(
+    notes: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    labelled = str(_labelled_file(tmp_path / "notes.jsonl", notes[:3]))
+    short = str(_answers_file(tmp_path / "short.jsonl", notes[:2], [n["gold"] for n in notes[:2]]))
+    absent = str(tmp_path / "absent.jsonl")
+    # A file that is not there is a bad command line (exit 2), as for every file argument
+    missing = _slmq("eval", "delivery_note", labelled, "--compare", short, absent)
+    assert missing.returncode == 2
+    assert missing.stderr == f"slmq: InputFormatError: No input file at {absent}; check the path.\n"
+    # A file without one of the labelled notes names the file and the note (exit 1)
+    mismatched = _slmq("eval", "delivery_note", labelled, "--compare", short, short)
+    assert mismatched.returncode == 1
+    assert mismatched.stderr.count("\n") == 1
+    assert f"{short} has no answer for note '{notes[2]['id']}' of {labelled}" in mismatched.stderr
+    assert _slmq("eval", "delivery_note", labelled, "--compare", short, short, "--limit", "2").returncode == 0
+    # Options that run the fleet are refused with --compare
+    with_output = _slmq("eval", "delivery_note", labelled, "--compare", short, short, "-o", str(tmp_path / "x.jsonl"))
+    assert with_output.returncode == 1
+    assert "ConfigError: --compare reads two answers files and runs nothing; leave out -o," in with_output.stderr
+    assert (
+        "leave out --timeout and --no-spawn,"
+        in _slmq("eval", "delivery_note", labelled, "--compare", short, short, "--timeout", "0", "--no-spawn").stderr
+    )
+    assert not (tmp_path / "x.jsonl").exists()
