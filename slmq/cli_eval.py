@@ -21,7 +21,10 @@ def register(commands: Any) -> None:
     synth.add_argument("task", choices=SYNTH_TASKS, help="task type to generate data for")
     synth.add_argument("--count", type=int, required=True, help="number of notes")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    synth.add_argument("--split", choices=("train", "heldout"), default="train", help="value pools to draw from")
+    synth.add_argument(
+        "--split", choices=("train", "heldout", "disjoint"), default="train",
+        help="value pools to draw from; disjoint: other layouts and phrasings, for evaluation only",
+    )  # fmt: skip
     synth.add_argument("-o", "--output", type=output_file, help="output JSONL file (default: stdout)")
     synth.set_defaults(handler=_synth)
 
