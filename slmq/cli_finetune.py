@@ -123,7 +123,9 @@ def _default_device() -> str:
 def _records(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     if args.data is not None:
         digest = hashlib.sha256(args.data.read_bytes()).hexdigest()
-        return list(_read(args.data)), {"file": str(args.data), "sha256": digest}
+        records = list(_read(args.data))
+        refuse_evaluation_notes(records, args.data)
+        return records, {"file": str(args.data), "sha256": digest}
     from slmq.notegen import DATA_VERSION, generate
 
     records = list(islice(generate(args.count, args.data_seed, "train"), args.count))
@@ -143,3 +145,21 @@ def _read(path: Path) -> Iterator[dict[str, Any]]:
             if not isinstance(record, dict) or "text" not in record or "gold" not in record:
                 raise ConfigError(f"{path}:{number}: a training record needs 'text' and 'gold' keys.")
             yield record
+
+
+def evaluation_files() -> list[Path]:
+    """The labelled files this checkout evaluates with: data/delivery_note/*.jsonl and ../shared/data/*.jsonl."""
+    repo = Path(__file__).resolve().parents[1]
+    return sorted([*(repo / "data").glob("*/*.jsonl"), *(repo.parent / "shared" / "data").glob("*.jsonl")])
+
+
+def refuse_evaluation_notes(records: list[dict[str, Any]], path: Path) -> None:
+    """A ConfigError if any training record is a note of an evaluation file: what is evaluated is never trained on."""
+    training = {" ".join(str(record["text"]).split()) for record in records}
+    for source in evaluation_files():
+        for note in _read(source):
+            if " ".join(str(note["text"]).split()) in training:
+                raise ConfigError(
+                    f"{path} holds note {note.get('id', '?')!r} of the evaluation file {source}; notes that measure "
+                    "the model are never trained on: remove them (or train on generated notes, without --data)."
+                )
