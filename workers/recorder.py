@@ -11,9 +11,8 @@ replaces the line's failure.
 """
 
 import hashlib
-import inspect
+import json
 import logging
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,12 +31,13 @@ RETRY_FIRST_S, RETRY_MAX_S = 0.1, 2.0  # waits between attempts to record a line
 
 
 def prompt_version(task: TaskType) -> str:
-    """A short hash of the task type's code (its prompt, schema handling and parsing) and their shared base."""
-    modules = {type(task).__module__, TaskType.__module__}
-    digest = hashlib.sha256()
-    for name in sorted(modules):
-        digest.update(inspect.getsource(sys.modules[name]).encode())
-    return digest.hexdigest()[:12]
+    """A short fingerprint of what the task type asks the model (its prompt) and of its result schema."""
+    asked = {
+        "prompt": task.prompt(),
+        "result": task.spec.result.model_json_schema(),
+        "version": task.spec.schema_version,
+    }
+    return hashlib.sha256(json.dumps(asked, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
 
 
 class JobRecorder:

@@ -14,6 +14,7 @@ Outcome = BaseModel | SlmqError
 DEFAULT_REASKS = 1  # fleet.toml's [tasks.<type>] reasks: further attempts after an invalid or cut-off output
 MAX_ERRORS = 8  # validation errors kept per output (and shown to the model when it is re-asked)
 _RETRIES_ATTR = "_slmq_retries"
+PROMPT_PROBE = "{note}"  # the request text a prompt is rendered with for its fingerprint
 
 
 class TaskType(ABC):
@@ -24,6 +25,10 @@ class TaskType(ABC):
     @property
     def spec(self) -> TaskTypeSpec:
         return TASK_TYPE_SPECS[self.name]
+
+    @abstractmethod
+    def prompt(self) -> dict[str, Any]:
+        """What this task type asks the model, as data: its prompt version is a fingerprint of it and the schema."""
 
     @abstractmethod
     def run(
@@ -59,6 +64,10 @@ class GenerativeTaskType(TaskType):
     @abstractmethod
     def messages(self, request: BaseModel) -> Messages:
         """The chat messages that ask the model for this request's output."""
+
+    def prompt(self) -> dict[str, Any]:
+        probe = self.spec.request.model_validate({"text": PROMPT_PROBE})
+        return {"messages": self.messages(probe), "output_schema": self.output_schema()}
 
     @abstractmethod
     def parse(self, text: str, request: BaseModel) -> BaseModel:

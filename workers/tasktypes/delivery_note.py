@@ -12,12 +12,12 @@ from workers.runner import Messages
 from workers.tasktypes.base import GenerativeTaskType
 
 # The specialist is fine-tuned on exactly this prompt (workers/finetune.py): an instruction and the note,
-# no worked example, so prefill stays short. Changing it calls for a new adapter and PROMPT_VERSION.
+# no worked example, so prefill stays short. Changing it changes the prompt version job lines record
+# (workers/recorder.py) and calls for a new adapter.
 INSTRUCTION = (
     "Extract the delivery note as one JSON record: consignee, address, items, delivery_date, contact_name, "
     "contact_phone, reference, instructions. Copy values as written; null when the note does not say."
 )
-PROMPT_VERSION = 2
 _OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 

@@ -4,6 +4,8 @@ The label is not generated but chosen: each label's log-likelihood as the answer
 the three. The output is valid by construction and costs one forward pass, not a generation.
 """
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from slmq.errors import SlmqError
@@ -17,6 +19,9 @@ INSTRUCTION = "Classify the sentiment of the user's text. Answer with one word: 
 
 class SentimentTask(TaskType):
     name = "sentiment"
+
+    def prompt(self) -> dict[str, Any]:
+        return {"instruction": INSTRUCTION, "labels": LABELS}
 
     def run(
         self,
