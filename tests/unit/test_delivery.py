@@ -1,26 +1,28 @@
-"""The delivery guard fails closed and keeps one answer per task id (an in-memory ledger, no Redis)."""
+"""The delivery guard's rules, with the ledger's Redis replaced by dicts: stored results, suspects, dead letters,
+time limits, failing closed and one answer per task id."""
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
 import pytest
 import redis
 
-from slmq.errors import OutputValidationError, SlmqError
+from slmq.errors import DeadLetteredError, GenerationTimeoutError, OutputValidationError, SlmqError
 from slmq.schemas import GeneralResult
-from workers.delivery import Calls, Delivery, DeliveryGuard, LedgerUnavailableError
+from workers.delivery import Calls, Delivery, DeliveryGuard, DeliveryLedger, LedgerUnavailableError
 from workers.tasktypes import Outcome
 from workers.watchdog import Watchdog
 
 NAME = "slmq.general"
 
 
-class MemoryLedger:
-    """The DeliveryLedger's interface over dicts; reads or counts can be made to fail like an unreachable Redis."""
-
-    max_attempts = 3
+class MemoryLedger(DeliveryLedger):
+    """The DeliveryLedger with its Redis and result backend replaced by dicts (its own rules kept: ``exhausted``);
+    reads or counts can be made to fail like an unreachable Redis."""
 
     def __init__(self, failed_reads: int = 0, counting_fails: bool = False) -> None:
+        super().__init__(client=None, backend=None, queue="slmq.tiny", max_attempts=3, expires_s=60)  # type: ignore[arg-type]
         self.failed_reads = failed_reads
         self.counting_fails = counting_fails
         self.attempts: dict[str, int] = {}
@@ -116,3 +118,46 @@ def test_a_dead_letter_keeps_the_job_headers_of_its_message() -> None:
     )
     delivery, error = ledger.letters["a"]
     assert delivery.headers == headers["a"] and isinstance(error, OutputValidationError)
+
+
+def test_a_stored_result_is_the_answer_and_the_model_does_not_run_it() -> None:
+    ledger, model = MemoryLedger(), Model()
+    ledger.results["a"] = GeneralResult(answer="stored before")
+    outcomes = guard(ledger, []).answer(calls("a", "b"), model, ignore)
+    assert outcomes["a"] == GeneralResult(answer="stored before") and model.asked == [["b"]]
+    assert ledger.attempts == {"b": 1}
+
+
+def test_suspects_run_alone_after_the_fresh_batch_and_each_group_is_finished_before_the_next() -> None:
+    # Given a batch with two fresh messages and two that were started before without an answer
+    ledger, model = MemoryLedger(), Model()
+    ledger.attempts.update({"s1": 1, "s2": 2})
+    finished: list[list[str]] = []
+    # When it is answered, then the fresh ones run together, each suspect alone, and every group is finished at once
+    outcomes = guard(ledger, []).answer(
+        calls("f1", "s1", "f2", "s2"), model, lambda known: finished.append(list(known))
+    )
+    assert model.asked == [["f1", "f2"], ["s1"], ["s2"]] == finished
+    assert set(outcomes) == {"f1", "f2", "s1", "s2"} and ledger.attempts == {"f1": 1, "f2": 1, "s1": 2, "s2": 3}
+
+
+def test_a_message_started_max_attempts_times_is_dead_lettered_without_running() -> None:
+    ledger, model = MemoryLedger(), Model()
+    ledger.attempts["poison"] = 3
+    outcomes = guard(ledger, []).answer(calls("poison", "ok"), model, ignore)
+    assert isinstance(outcomes["poison"], DeadLetteredError) and "SLMQ_MAX_ATTEMPTS=3" in outcomes["poison"].message
+    assert model.asked == [["ok"]] and ledger.letters["poison"][0].task_id == "poison"
+
+
+def test_an_output_still_invalid_at_the_time_limit_is_a_generation_timeout() -> None:
+    # Given a model call that runs the whole (tiny) time limit and ends with an invalid output
+    def slow_invalid(batch: Calls) -> dict[str, Outcome]:
+        time.sleep(0.06)
+        return dict.fromkeys(batch, OutputValidationError("The output is not JSON."))
+
+    ledger = MemoryLedger()
+    timed = DeliveryGuard(ledger, Watchdog(0.05, 60), sleep=[].append)  # type: ignore[arg-type]
+    # When it is answered, then the caller is told the time limit stopped it, and the dead letter says so
+    (outcome,) = timed.answer(calls("a"), slow_invalid, ignore).values()
+    assert isinstance(outcome, GenerationTimeoutError) and "SLMQ_TASK_TIME_LIMIT_S" in outcome.message
+    assert isinstance(ledger.letters["a"][1], GenerationTimeoutError)
