@@ -21,7 +21,7 @@ from collections.abc import Callable
 import redis
 
 from slmq.constants import ALIVE_KEY, INFLIGHT_KEY, KOMBU_UNACKED_INDEX_KEY, KOMBU_UNACKED_KEY, OWNED_KEY_PREFIX
-from workers.transport import owner
+from workers.transport import MARK_ALIVE, owner
 
 log = logging.getLogger(__name__)
 BEATS_PER_DEAD_AFTER = 6  # a live worker misses five beats in a row before it is taken for dead
@@ -62,7 +62,7 @@ for _, process in ipairs(redis.call('ZRANGE', KEYS[1], '-inf', cutoff, 'BYSCORE'
 end
 return {dead, moved}
 """
-_BEAT = "local now = redis.call('TIME'); redis.call('ZADD', KEYS[1], now[1] + now[2] / 1000000, ARGV[1])"
+_BEAT = MARK_ALIVE.format(key=1, arg=1)
 _RECLAIM_KEYS = (ALIVE_KEY, INFLIGHT_KEY, KOMBU_UNACKED_KEY, KOMBU_UNACKED_INDEX_KEY)
 
 

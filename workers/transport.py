@@ -47,7 +47,7 @@ _orphans: list[tuple[dict[str, Any], str, str]] = []
 _orphans_lock = threading.Lock()
 
 # Each script that shows a process is alive marks it so in the server's clock, the one every host reads.
-_MARK_ALIVE = "local now = redis.call('TIME'); redis.call('ZADD', KEYS[{key}], now[1] + now[2] / 1000000, ARGV[{arg}])"
+MARK_ALIVE = "local now = redis.call('TIME'); redis.call('ZADD', KEYS[{key}], now[1] + now[2] / 1000000, ARGV[{arg}])"
 # KEYS: unacked index, unacked hash, in-flight list, owned hash, alive set.
 # ARGV: delivery tag, time, unacked record, popped item, queue, owner.
 _RECORD_UNACKED = f"""
@@ -55,13 +55,13 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('LREM', KEYS[3], 1, ARGV[4])
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[5] .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[4])
-{_MARK_ALIVE.format(key=5, arg=6)}
+{MARK_ALIVE.format(key=5, arg=6)}
 """
 # KEYS: the in-flight set, this consumer's list, its queue, the alive set. ARGV: time, owner.
 # Returns how many went back.
 _TOUCH_AND_RESTORE_OWN = f"""
 redis.call('ZADD', KEYS[1], ARGV[1], KEYS[2])
-{_MARK_ALIVE.format(key=4, arg=2)}
+{MARK_ALIVE.format(key=4, arg=2)}
 local moved = 0
 while redis.call('LMOVE', KEYS[2], KEYS[3], 'LEFT', 'RIGHT') do moved = moved + 1 end
 return moved
