@@ -19,6 +19,7 @@ import redis
 
 from producer import FleetClient
 from slmq.app import create_app
+from slmq.constants import attempts_key
 from tests.faults.ledger import Ledger
 from tests.integration.conftest import Deployment, WorkerProcess, make_deployment
 
@@ -217,15 +218,32 @@ def texts(tag: str, count: int) -> list[str]:
     return [f"{tag} report {n}: consignment {n * 13} left depot {n % 7} at {n % 24}:00." for n in range(count)]
 
 
-def mid_batch(worker: WorkerProcess) -> bool:
-    """The worker has started a batch it has not answered yet (its log says so)."""
+def running_batch(worker: WorkerProcess) -> list[str]:
+    """The task ids of the batch the worker has started and not answered yet (its log says so), else []."""
     lines = worker.output().splitlines()
-    return sum("Batch started" in line for line in lines) > sum("Answered a batch" in line for line in lines)
+    started = [line for line in lines if "Batch started" in line]
+    if len(started) <= sum("Answered a batch" in line for line in lines):
+        return []
+    return started[-1].split(" tasks ", 1)[-1].split()
 
 
-def kill_mid_batch(worker: WorkerProcess, sig: int) -> None:
-    """Send ``sig`` to ``worker`` while it runs a batch."""
-    wait_for(lambda: mid_batch(worker), MID_BATCH_TIMEOUT_S, f"{worker.node} never started a batch", poll=0.01)
+def mid_batch(worker: WorkerProcess) -> bool:
+    """The worker has started a batch it has not answered yet."""
+    return bool(running_batch(worker))
+
+
+def kill_mid_batch(worker: WorkerProcess, sig: int, client: redis.Redis) -> None:
+    """Send ``sig`` to ``worker`` while the model runs a batch: once an attempt of it is counted in Redis.
+
+    "Batch started" is logged before the worker reads and counts the batch's attempts; a signal in between
+    would leave no trace that the killed worker had the messages in hand.
+    """
+
+    def model_runs() -> bool:
+        ids = running_batch(worker)
+        return bool(ids) and any(client.exists(attempts_key(task_id)) for task_id in ids)
+
+    wait_for(model_runs, MID_BATCH_TIMEOUT_S, f"{worker.node} never ran a batch", poll=0.01)
     worker.process.send_signal(sig)
 
 

@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,13 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, redis_proc: RedisServer
     return fault_deployment(tmp_path_factory.mktemp("liveness"), redis_proc.url, tiny_model_dir, **LIVENESS_ENV)
 
 
+@pytest.fixture(autouse=True)
+def no_worker_outlives_its_test(workers: Workers) -> Iterator[None]:
+    """Each test counts beats and held messages of its own workers: one that failed leaves none running."""
+    yield
+    workers.kill_all()
+
+
 def held_by_workers(redis_proc: RedisServer) -> int:
     """Unacked messages that some worker process holds (its owned hash), as recorded in Redis."""
     client = redis_proc.client()
@@ -51,7 +59,7 @@ def test_a_worker_sigkilled_mid_batch_has_its_messages_answered_by_the_other_wit
     for text in texts("liveness-kill", 32):
         ledger.submit("summarize", text)
     # When the first worker is SIGKILLed mid-batch
-    kill_mid_batch(first, signal.SIGKILL)
+    kill_mid_batch(first, signal.SIGKILL, redis_proc.client())
     killed_at = time.monotonic()
     first.process.wait(timeout=30)
     # Then the survivor answers every task, the killed one's included, long before a visibility timeout
@@ -65,14 +73,14 @@ def test_a_worker_sigkilled_mid_batch_has_its_messages_answered_by_the_other_wit
 
 
 def test_a_paused_worker_that_wakes_after_its_messages_moved_adds_no_second_answer(
-    workers: Workers, ledger: Ledger
+    workers: Workers, ledger: Ledger, redis_proc: RedisServer
 ) -> None:
     # Given two workers and a queue of tasks
     sleeper, steady = workers.start(node="tiny@sleeper"), workers.start(node="tiny@steady")
     for text in texts("liveness-pause", 24):
         ledger.submit("summarize", text)
     # When one is SIGSTOPped mid-batch until the other has answered everything, then resumed
-    kill_mid_batch(sleeper, signal.SIGSTOP)
+    kill_mid_batch(sleeper, signal.SIGSTOP, redis_proc.client())
     try:
         ledger.wait(ANSWERED_WITHIN_S)
         answered_while_paused = len(ledger.sent) - len(ledger.pending())
@@ -95,7 +103,7 @@ def test_two_sweepers_at_once_put_each_message_of_a_dead_worker_back_once(
     holder = workers.start(node="tiny@holder")
     for text in texts("liveness-sweep", 12):
         ledger.submit("summarize", text)
-    kill_mid_batch(holder, signal.SIGSTOP)
+    kill_mid_batch(holder, signal.SIGSTOP, redis_proc.client())
     client = redis_proc.client()
     held, queued = held_by_workers(redis_proc), int(client.llen("slmq.tiny"))
     assert held >= 1

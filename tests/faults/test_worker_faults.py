@@ -18,17 +18,17 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, redis_proc: RedisServer
 
 
 def test_sigkill_mid_batch_twice_with_a_second_worker_loses_and_duplicates_nothing(
-    workers: Workers, ledger: Ledger
+    workers: Workers, ledger: Ledger, redis_proc: RedisServer
 ) -> None:
     # Given two workers on one queue and a queue of tasks
     first, second = workers.start(node="tiny@first"), workers.start(node="tiny@second")
     for text in texts("kill", 40):
         ledger.submit("summarize", text)
     # When the first worker is SIGKILLed mid-batch, restarted, and the second is SIGKILLed mid-batch too
-    kill_mid_batch(first, signal.SIGKILL)
+    kill_mid_batch(first, signal.SIGKILL, redis_proc.client())
     first.process.wait(timeout=30)
     third = workers.start(node="tiny@third", wait=False)
-    kill_mid_batch(second, signal.SIGKILL)
+    kill_mid_batch(second, signal.SIGKILL, redis_proc.client())
     second.process.wait(timeout=30)
     workers.wait_ready(third)
     # Then every task is answered once: none lost, none with two different answers, nothing unexpected
@@ -40,13 +40,15 @@ def test_sigkill_mid_batch_twice_with_a_second_worker_loses_and_duplicates_nothi
     assert first.process.returncode == -signal.SIGKILL and second.process.returncode == -signal.SIGKILL
 
 
-def test_sigterm_mid_batch_finishes_the_batch_in_hand_and_loses_nothing(workers: Workers, ledger: Ledger) -> None:
+def test_sigterm_mid_batch_finishes_the_batch_in_hand_and_loses_nothing(
+    workers: Workers, ledger: Ledger, redis_proc: RedisServer
+) -> None:
     # Given one worker (plus a spare) busy with a queue of tasks
     busy = workers.start(node="tiny@busy")
     for text in texts("term", 24):
         ledger.submit("summarize", text)
     # When it gets SIGTERM mid-batch
-    kill_mid_batch(busy, signal.SIGTERM)
+    kill_mid_batch(busy, signal.SIGTERM, redis_proc.client())
     # Then it exits cleanly after answering the batch in hand, and the rest is answered by the other worker
     assert busy.process.wait(timeout=120) == 0, busy.output()[-2000:]
     assert not mid_batch(busy), "the batch in hand was not finished before the worker exited"
