@@ -13,7 +13,7 @@ from typing import Any, Literal
 from slmq.notegen.note import make_note, unspanned
 from slmq.notegen.picker import Split
 
-DATA_VERSION = "delivery_note-synth-11"
+DATA_VERSION = "delivery_note-synth-12"
 
 __all__ = ["DATA_VERSION", "Split", "generate", "unspanned"]
 

@@ -4,6 +4,9 @@ Postcode patterns use ``d`` for a digit and ``@`` for a letter; a town's pattern
 """
 
 from dataclasses import dataclass
+from functools import cache
+
+from slmq.notegen.world import BORROWED, LOCALES, World, world
 
 
 @dataclass(frozen=True)
@@ -14,6 +17,7 @@ class Country:
     streets: tuple[str, ...]
     phones: tuple[str, ...]  # phone patterns, local and international
     language: str
+    world: World | None = None  # a country drawn from a faker locale (slmq.notegen.world): its pools and format
 
 
 # fmt: off
@@ -432,3 +436,27 @@ COUNTRY_WEIGHTS: dict[str, float] = {
     "SE": 0.7, "DK": 0.6, "NO": 0.6, "NZ": 0.8, "PT": 0.7,
 }
 # fmt: on
+
+
+WORLD_SHARE = 0.5  # of the notes, those addressed to a country drawn from a faker locale
+
+
+@cache
+def world_countries() -> tuple[Country, ...]:
+    """One country per faker locale of ``slmq.notegen.world`` (built on first use: faker takes seconds to load)."""
+    countries = []
+    for key in (*LOCALES, *BORROWED):
+        w = world(key)
+        language = (BORROWED[key][1] if key in BORROWED else key).split("_")[0]
+        countries.append(Country(w.code, w.names, (), (), w.phones, language, w))
+    return tuple(countries)
+
+
+@cache
+def country_choices() -> tuple[tuple[Country, float], ...]:
+    """Every country with its weight: the hand-written ones by COUNTRY_WEIGHTS, the locales' evenly."""
+    hand = tuple((c, COUNTRY_WEIGHTS[c.code]) for c in COUNTRIES)
+    total = sum(weight for _, weight in hand)
+    drawn = world_countries()
+    share = total * WORLD_SHARE / (1 - WORLD_SHARE) / len(drawn)
+    return hand + tuple((c, share) for c in drawn)

@@ -6,7 +6,7 @@ from slmq.notegen import phrases
 from slmq.notegen.goods import SECTORS
 from slmq.notegen.items import Item, make_items
 from slmq.notegen.picker import Picker
-from slmq.notegen.places import COUNTRIES, COUNTRY_WEIGHTS, Country
+from slmq.notegen.places import Country, country_choices
 from slmq.notegen.values import Address, address, company, distinct_person, phone
 from slmq.notegen.vocab import CARRIERS, JOB_TITLES
 
@@ -47,7 +47,7 @@ class Scenario:
 
 def draw(p: Picker) -> Scenario:
     """Draw every fact of one delivery, with the fields a note leaves out already set to None."""
-    country = p.weighted(tuple((c, COUNTRY_WEIGHTS[c.code]) for c in COUNTRIES))
+    country = p.weighted(country_choices())
     lang = LOCAL_LANG.get(country.code, "en") if p.chance(0.3) else "en"
     sector = p.any(SECTORS)
     consignee: str | None = company(p, country, sector.trades) if p.chance(0.7) else company(p, country)
@@ -76,7 +76,7 @@ def draw(p: Picker) -> Scenario:
     if delivery_date is None and p.chance(0.3):
         delivery_date, date_is_hours = phrases.receiving_hours(p), True
     references = [phrases.reference_code(p) for _ in range(p.weighted(((0, 3), (1, 8), (2, 1))))]
-    sender_country = country if p.chance(0.8) else p.weighted(tuple((c, COUNTRY_WEIGHTS[c.code]) for c in COUNTRIES))
+    sender_country = country if p.chance(0.8) else p.weighted(country_choices())
     tags = [f"country:{country.code}"]
     if lang != "en":
         tags.append("non_english")

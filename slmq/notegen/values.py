@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass
 
+from slmq.notegen import world
 from slmq.notegen.picker import Picker
 from slmq.notegen.places import Country
 from slmq.notegen.vocab import COMPANY_HEADS, COMPANY_TRADES, FIRST_NAMES, INSTITUTIONS, LEGAL_FORMS, SURNAMES
+from slmq.notegen.world import World
 
 NAME_LANG = {
     "DE": "de",
@@ -76,6 +78,9 @@ def person(p: Picker, country: Country, style: str | None = None) -> str:
     """A person's name as a note might write it: first name, full name, or title and surname."""
     lang = NAME_LANG.get(country.code, "en") if p.chance(0.8) else "en"
     first, last = p.one(FIRST_NAMES[lang]), p.one(SURNAMES[lang])
+    if country.world is not None and p.chance(0.8):
+        lang = country.language
+        first, last = p.one(country.world.first_names), p.one(country.world.surnames)
     style = style or p.weighted((("first", 3), ("full", 5), ("title", 1), ("initial", 1)))
     if style == "first":
         return first
@@ -106,6 +111,8 @@ def company(p: Picker, country: Country, trades: tuple[str, ...] = COMPANY_TRADE
     """A company (or institution) name with the country's legal forms."""
     if p.chance(0.08):
         return p.one(INSTITUTIONS)
+    if country.world is not None and (p.chance(0.6) or country.code not in LEGAL_FORMS):
+        return p.one(country.world.companies)
     head = p.one(COMPANY_HEADS) if p.chance(0.75) else p.one(SURNAMES[NAME_LANG.get(country.code, "en")])
     trade = p.one(trades)
     form = p.any(LEGAL_FORMS[country.code])
@@ -118,8 +125,29 @@ def phone(p: Picker, country: Country) -> str:
     return p.digits(p.any(country.phones))
 
 
+def world_address(p: Picker, w: World) -> Address:
+    """An address of a faker locale's country: its street as the locale writes it, a town, region and postcode."""
+    street = p.one(w.streets)
+    unit_first = False
+    if w.units and p.chance(0.15):
+        unit, unit_first = p.one(w.units), p.chance(0.3)
+        street = f"{unit}, {street}" if unit_first else f"{street}, {unit}"
+    in_format = any(part.field == "region" for line in w.lines for part in line)
+    region = p.one(w.regions) if w.regions and p.chance(0.85 if in_format else 0.15) else None
+    return Address(
+        street if p.chance(0.97) else None,
+        p.one(w.towns),
+        region,
+        p.one(w.postcodes) if w.postcodes and p.chance(0.92) else None,
+        p.weighted(tuple((name, 3 if i == 0 else 1) for i, name in enumerate(w.names))) if p.chance(0.4) else None,
+        unit_first,
+    )
+
+
 def address(p: Picker, country: Country) -> Address:
     """A delivery address of ``country`` with a random choice of which optional parts are written."""
+    if country.world is not None:
+        return world_address(p, country.world)
     town, region, pattern = p.one(country.towns)
     street_name = p.one(country.streets)
     postcode = "".join(p.any("ABCDEFGHJKLMNPRSTUWXYZ") if c == "@" else c for c in p.digits(pattern))
@@ -158,6 +186,9 @@ def address(p: Picker, country: Country) -> Address:
 def render_address(p: Picker, a: Address, country: Country, multiline: bool) -> str:
     """The address as written in the note, one line or several, in the country's order of parts."""
     assert a.city is not None
+    if country.world is not None:
+        values = {"street": a.street, "city": a.city, "region": a.region, "postcode": a.postcode, "country": a.country}
+        return world.render(p, country.world, values, multiline)
     code = country.code
     city_line: str
     if code in {"US", "CA", "AU"}:
