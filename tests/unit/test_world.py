@@ -1,0 +1,63 @@
+"""The generator's countries drawn from faker, GeoNames, pycountry and phonenumbers: many, stable, spanned."""
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from slmq.notegen.picker import Picker
+from slmq.notegen.places import country_choices, world_countries
+from slmq.notegen.values import address, render_address
+
+POOLS = """
+import hashlib, json
+from slmq.notegen import world
+pools = {}
+for key in (*world.LOCALES, *world.BORROWED):
+    w = world.world(key)
+    pools[key] = hashlib.sha256(repr(w).encode()).hexdigest()
+print(json.dumps(pools))
+"""
+
+
+def pools_under(hash_seed: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    done = subprocess.run([sys.executable, "-c", POOLS], env=env, capture_output=True, text=True, check=True)
+    return dict(json.loads(done.stdout))
+
+
+def test_the_pools_are_the_same_whatever_the_hash_seed() -> None:
+    # Given each locale's pools drawn in two processes with different string hashing (it_IT's towns come from a set)
+    first, second = pools_under("1"), pools_under("2")
+    # Then every locale drew the same values: a data version makes the same notes on every machine and run
+    assert len(first) >= 50
+    assert [key for key in first if first[key] != second[key]] == []
+
+
+def test_the_generator_writes_more_than_fifty_countries() -> None:
+    codes = {country.code for country, _ in country_choices()} - {"UK"}  # the hand-written UK is GB's twin
+    assert len(codes) >= 50, sorted(codes)
+    assert all(weight > 0 for _, weight in country_choices())
+
+
+@pytest.mark.parametrize("multiline", [True, False])
+def test_every_part_of_a_drawn_address_is_a_span_of_the_address_as_written(multiline: bool) -> None:
+    # Given 25 addresses of every country drawn from a locale, written one line or several
+    written: Counter[str] = Counter()
+    for country in world_countries():
+        for index in range(25):
+            p = Picker(f"world-test:{country.world and country.world.locale}:{index}", "train")
+            parts = address(p, country)
+            text = " ".join(render_address(p, parts, country, multiline).split())
+            # Then each part the gold record would hold is written verbatim, whitespace collapsed
+            for name in ("street", "city", "region", "postcode", "country"):
+                value = getattr(parts, name)
+                if value is not None:
+                    assert " ".join(value.split()) in text, (country.code, name, value, text)
+                    written[name] += 1
+    # And every part is written somewhere, the optional ones not always
+    assert written["city"] == 25 * len(world_countries())
+    assert 0 < written["region"] < written["city"] and 0 < written["country"] < written["city"]
