@@ -33,6 +33,21 @@ class Line:
     payload: dict[str, Any] | SlmqError
 
 
+def json_lines(path: Path, error: type[SlmqError], remedy: str) -> Iterator[tuple[int, Any]]:
+    """Each non-blank line of the JSONL file ``path``, parsed, with its number from 1.
+
+    A line that is not JSON raises ``error`` naming the line and the file, then ``remedy``.
+    """
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise error(f"Line {number} of {path} is not JSON ({exc.msg}); {remedy}.") from None
+
+
 def detect_format(source: Path) -> str:
     """``folder`` for a directory or a single note file, ``openai`` when the first line has a ``custom_id``."""
     if source.is_dir() or source.suffix.lower() in NOTE_SUFFIXES:

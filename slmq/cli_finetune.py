@@ -12,7 +12,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from slmq.batchfile import ADAPTER_FILES, adapter_dir, output_dir, utf8_file
+from slmq.batchfile import ADAPTER_FILES, adapter_dir, json_lines, output_dir, utf8_file
 from slmq.errors import ConfigError
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
@@ -134,17 +134,10 @@ def _records(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, 
 
 
 def _read(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{number}: not JSON ({exc.msg}); one record per line.") from None
-            if not isinstance(record, dict) or "text" not in record or "gold" not in record:
-                raise ConfigError(f"{path}:{number}: a training record needs 'text' and 'gold' keys.")
-            yield record
+    for number, record in json_lines(path, ConfigError, "one record per line"):
+        if not isinstance(record, dict) or "text" not in record or "gold" not in record:
+            raise ConfigError(f"{path}:{number}: a training record needs 'text' and 'gold' keys.")
+        yield record
 
 
 def evaluation_files() -> list[Path]:

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from slmq.batchfile import json_lines
 from slmq.errors import InputFormatError, InvalidPayloadError, SlmqError
 from slmq.scoring import FIELDS, Counts, Errors, Report, score_record
 
@@ -42,23 +43,14 @@ class Evaluation:
 def load_labelled(path: Path) -> list[dict[str, Any]]:
     """The records of a labelled JSONL file (``{"id", "text", "gold"}`` lines); refuse a line without them."""
     records = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidPayloadError(
-                    f"Line {number} of {path} is not JSON ({exc.msg}); fix or remove it."
-                ) from None
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str) or "gold" not in record:
-                raise InvalidPayloadError(
-                    f'Line {number} of {path} needs "text" and "gold" fields to be evaluated; lines are '
-                    '{"id": ..., "text": ..., "gold": {...}} like the dev notes.'
-                )
-            record.setdefault("id", f"line-{number}")
-            records.append(record)
+    for number, record in json_lines(path, InvalidPayloadError, "fix or remove it"):
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or "gold" not in record:
+            raise InvalidPayloadError(
+                f'Line {number} of {path} needs "text" and "gold" fields to be evaluated; lines are '
+                '{"id": ..., "text": ..., "gold": {...}} like the dev notes.'
+            )
+        record.setdefault("id", f"line-{number}")
+        records.append(record)
     if not records:
         raise InvalidPayloadError(f"{path} has no records to evaluate; give a JSONL file of labelled notes.")
     return records
@@ -148,20 +140,13 @@ def load_answers(path: Path) -> dict[str, dict[str, Any] | None]:
     """Each note's answer in an answers file written by ``slmq eval -o``: the record, or None for a typed error."""
     remedy = "give an answers file written by slmq eval -o"
     answers: dict[str, dict[str, Any] | None] = {}
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                answer = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputFormatError(f"Line {number} of {path} is not JSON ({exc.msg}); {remedy}.") from None
-            if not isinstance(answer, dict) or not isinstance(answer.get("id"), str) or "result" not in answer:
-                raise InputFormatError(f'Line {number} of {path} has no "id" and "result"; {remedy}.')
-            if answer["id"] in answers:
-                raise InputFormatError(f"Line {number} of {path} repeats note {answer['id']!r}; {remedy}.")
-            result = answer["result"]
-            answers[answer["id"]] = result if isinstance(result, dict) else None
+    for number, answer in json_lines(path, InputFormatError, remedy):
+        if not isinstance(answer, dict) or not isinstance(answer.get("id"), str) or "result" not in answer:
+            raise InputFormatError(f'Line {number} of {path} has no "id" and "result"; {remedy}.')
+        if answer["id"] in answers:
+            raise InputFormatError(f"Line {number} of {path} repeats note {answer['id']!r}; {remedy}.")
+        result = answer["result"]
+        answers[answer["id"]] = result if isinstance(result, dict) else None
     return answers
 
 
