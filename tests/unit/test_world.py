@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,17 @@ def test_every_part_of_a_drawn_address_is_a_span_of_the_address_as_written(multi
     # And every part is written somewhere, the optional ones not always
     assert written["city"] == 25 * len(world_countries())
     assert 0 < written["region"] < written["city"] and 0 < written["country"] < written["city"]
+
+
+def test_without_the_train_extra_synth_says_what_to_install_in_one_line(tmp_path: Path) -> None:
+    # Given a Python where faker cannot be imported (the worker and producer extras do not install it)
+    script = "import sys; sys.modules['faker'] = None; from slmq.cli import main; sys.exit(main(sys.argv[1:]))"
+    out = tmp_path / "notes.jsonl"
+    out.write_text('{"id": "kept"}\n')
+    command = [sys.executable, "-c", script, "synth", "delivery_note", "--count", "2", "-o", str(out)]
+    # When slmq synth runs there
+    done = subprocess.run(command, capture_output=True, text=True)
+    # Then it fails with one line that names the extra, no traceback, and the file given with -o is as it was
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and "pip install -e '.[train]'" in done.stderr, done.stderr
+    assert out.read_text() == '{"id": "kept"}\n' and list(tmp_path.iterdir()) == [out]
