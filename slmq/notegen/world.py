@@ -191,13 +191,14 @@ def _template(fake: Any) -> str:
 def _regions(fake: Any | None, template: str, code: str) -> tuple[str, ...]:
     """The regions as the locale writes them, else the country's top-level subdivisions in ISO 3166-2."""
     tokens = [token for token in TOKEN.findall(template) if token in REGION_TOKENS and hasattr(fake, token)]
-    return _draw(fake, tokens[0]) if fake is not None and tokens else subdivisions(code)
+    return _draw(fake, tokens[0]) if tokens else subdivisions(code)
 
 
 def subdivisions(code: str) -> tuple[str, ...]:
     import pycountry
 
-    return tuple(sorted(s.name for s in pycountry.subdivisions.get(country_code=code) or () if not s.parent_code))  # type: ignore[no-untyped-call]
+    found = pycountry.subdivisions.get(country_code=code) or ()  # type: ignore[no-untyped-call]
+    return tuple(sorted(subdivision.name for subdivision in found if not subdivision.parent_code))
 
 
 def _postcodes(shapes: tuple[str, ...], code: str) -> tuple[str, ...]:
