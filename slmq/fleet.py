@@ -15,6 +15,7 @@ from slmq.pipeline import PipelineSpec
 from slmq.schemas import TASK_TYPE_SPECS
 
 Quantization = Literal["nf4", "int8", "none"]
+Engine = Literal["transformers", "native"]
 SOURCE_KINDS = ("path", "hub", "pypi")
 _DEVICE = re.compile(r"^(cpu|cuda:\d+)$")
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -56,6 +57,16 @@ class ModelSpec(BaseModel):
     max_wait_ms: Annotated[int, Field(ge=0, le=60_000)] = 50
     max_new_tokens: Annotated[int, Field(ge=1, le=8192)] = 256
     context_limit: Annotated[int, Field(ge=64, le=131_072)] = 2048
+    dequantize: bool = Field(
+        default=False,
+        description="Serve nf4 weights dequantized to fp32 with the adapter merged in: the same weights in 8x "
+        "the memory of nf4, computed by a dense matmul instead of bitsandbytes' dequantize-on-every-call.",
+    )
+    engine: Engine = Field(
+        default="transformers",
+        description="The decode loop: transformers' generate(), or slmq's own (workers/engine/: its own KV cache, "
+        "shared prompt prefixes computed once, several guessed tokens checked per step); both write the same tokens.",
+    )
     threads: Annotated[int | None, Field(ge=1, le=1024)] = Field(
         default=None, description="torch threads of each worker; default: the cores over SLMQ_WORKERS_PER_HOST."
     )
@@ -87,6 +98,14 @@ class ModelSpec(BaseModel):
     def _hub_needs_revision(self) -> "ModelSpec":
         if self.source.kind == "hub" and not self.revision:
             raise ValueError("a hub source needs a pinned revision: add revision = '<commit sha or tag>'")
+        return self
+
+    @model_validator(mode="after")
+    def _dequantize_needs_nf4(self) -> "ModelSpec":
+        if self.dequantize and self.quantization != "nf4":
+            raise ValueError(
+                f"dequantize = true serves nf4 weights dense; this model's quantization is {self.quantization}"
+            )
         return self
 
     @property

@@ -5,8 +5,9 @@ Outputs are compact single-line JSON (``,`` and ``:`` separators, no free whites
 adapters are trained to write, see workers/finetune.py), so a model cannot spend its budget on blank
 lines, and every string and list is bounded so that even a random model ends its record within the
 budget (strings hold no quote, backslash or control character).
-Each row of a left-padded batch has its own matcher, fed only the tokens generated after the prompt;
-rows that have finished are left alone.
+Each row has its own matcher (``GrammarRow``), fed only the tokens generated after its prompt; rows that
+have finished are left alone. ``model.generate`` drives rows through a logits processor, the native engine
+(workers/engine/) calls them itself, several tokens a step.
 """
 
 import copy
@@ -51,24 +52,97 @@ def _bound(node: Any, max_string: int, max_items: int) -> None:
         _bound(value, max_string, max_items)
 
 
-class Constraint(Protocol):
-    """Anything that gives ``model.generate`` a fresh logits processor that constrains every row."""
+class RowConstraint(Protocol):
+    """One row's constraint state, advanced a token at a time: what either decode loop asks of a constraint."""
 
-    def processor(self, rows: list[int]) -> LogitsProcessor:
-        """A logits processor for one ``model.generate`` call over these rows (indices) of its conversations."""
+    @property
+    def finished(self) -> bool:
+        """The row's output is complete (its grammar accepted a stop token); it masks and takes nothing more."""
+        ...
+
+    def mask(self, scores: torch.Tensor) -> None:
+        """Set the logits of this row's disallowed next tokens (a 1-D tensor on the CPU) to -inf, in place."""
+        ...
+
+    def accept(self, token: int) -> None:
+        """Advance past ``token``, which the last mask allowed."""
+        ...
+
+    def draft(self) -> list[int]:
+        """Tokens this row is expected to write next (forced by its grammar, or copied); may be empty or wrong."""
         ...
 
 
+class Constraint(Protocol):
+    """A constraint that gives every row of a call its own state, for ``model.generate`` or the native engine."""
+
+    def rows(self, rows: list[int]) -> list[RowConstraint]:
+        """Fresh state for these rows (indices into the conversations the constraint was made for)."""
+        ...
+
+    def processor(self, rows: list[int]) -> LogitsProcessor:
+        """A logits processor for one ``model.generate`` call over these rows of its conversations."""
+        ...
+
+
+class RowsProcessor(LogitsProcessor):
+    """``model.generate``'s view of row constraints: each call feeds every row its last token, then masks it."""
+
+    def __init__(self, rows: list[RowConstraint]) -> None:
+        self.rows = rows
+        self.started = False
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.started:  # the first call sees the (left-padded) prompts: nothing to accept
+            for row, token in zip(self.rows, input_ids[:, -1].tolist(), strict=True):
+                if not row.finished:  # a finished row is fed padding by generate()
+                    row.accept(token)
+        self.started = True
+        masked = scores if scores.device.type == "cpu" else scores.cpu()
+        for index, row in enumerate(self.rows):
+            if not row.finished:
+                row.mask(masked[index])
+        if masked is not scores:
+            scores.copy_(masked.to(scores.device))
+        return scores
+
+
+class GrammarRow:
+    """One row's grammar matcher."""
+
+    def __init__(self, compiled: xgr.CompiledGrammar) -> None:
+        self.matcher = xgr.GrammarMatcher(compiled)
+        self.vocab_size = compiled.tokenizer_info.vocab_size
+        self.bitmask = xgr.allocate_token_bitmask(1, self.vocab_size)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.matcher.is_terminated())
+
+    def mask(self, scores: torch.Tensor) -> None:
+        self.matcher.fill_next_token_bitmask(self.bitmask, 0)
+        xgr.apply_token_bitmask_inplace(scores.view(1, -1), self.bitmask, vocab_size=self.vocab_size)
+
+    def accept(self, token: int) -> None:
+        if not self.matcher.accept_token(token):
+            raise RuntimeError(f"token {token} was generated against the grammar")
+
+    def draft(self) -> list[int]:
+        return list(self.matcher.find_jump_forward_tokens())
+
+
 class JsonConstraint:
-    """One JSON schema compiled for one tokenizer; each generate call gets a fresh processor from it."""
+    """One JSON schema compiled for one tokenizer; each call gets fresh matchers from it."""
 
     def __init__(self, compiled: xgr.CompiledGrammar, schema: dict[str, Any]) -> None:
         self.compiled = compiled
         self.schema = schema
 
+    def rows(self, rows: list[int]) -> list[RowConstraint]:
+        return [GrammarRow(self.compiled) for _ in rows]
+
     def processor(self, rows: list[int]) -> LogitsProcessor:
-        """A logits processor for one ``model.generate`` call (it keeps per-row state)."""
-        return GrammarLogitsProcessor(self.compiled)
+        return RowsProcessor(self.rows(rows))
 
 
 class GrammarCompiler:
@@ -89,34 +163,3 @@ class GrammarCompiler:
             )
             self._cache[key] = JsonConstraint(compiled, schema)
         return self._cache[key]
-
-
-class GrammarLogitsProcessor(LogitsProcessor):
-    """Masks each row's logits to the tokens its grammar allows next; the first call sees only prompts."""
-
-    def __init__(self, compiled: xgr.CompiledGrammar) -> None:
-        self.compiled = compiled
-        self.vocab_size = compiled.tokenizer_info.vocab_size
-        self.matchers: list[xgr.GrammarMatcher] = []
-        self.bitmask: torch.Tensor | None = None
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        rows = input_ids.shape[0]
-        if self.bitmask is None:  # first step: the input is the (left-padded) prompts, nothing to accept
-            self.matchers = [xgr.GrammarMatcher(self.compiled) for _ in range(rows)]
-            self.bitmask = xgr.allocate_token_bitmask(rows, self.vocab_size)
-        else:
-            for row, token in enumerate(input_ids[:, -1].tolist()):
-                matcher = self.matchers[row]
-                # A finished row is fed padding by generate(); its matcher has ended and takes nothing more.
-                if not matcher.is_terminated() and not matcher.accept_token(token):
-                    raise RuntimeError(f"token {token} was generated against the grammar in row {row}")
-        active = [row for row, matcher in enumerate(self.matchers) if not matcher.is_terminated()]
-        for row in active:
-            self.matchers[row].fill_next_token_bitmask(self.bitmask, row)
-        if active:
-            masked = scores if scores.device.type == "cpu" else scores.cpu()
-            xgr.apply_token_bitmask_inplace(masked, self.bitmask, vocab_size=self.vocab_size, indices=active)
-            if masked is not scores:
-                scores.copy_(masked.to(scores.device))
-        return scores

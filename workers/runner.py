@@ -11,7 +11,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
 from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
 from slmq.fleet import ModelSpec, Quantization
+from workers.engine import NativeEngine
 from workers.grammar import Constraint, GrammarCompiler
+from workers.nf4 import dequantize_layers
 from workers.spans import SpanCopyConstraint, SpanTable
 
 Messages = list[dict[str, str]]
@@ -50,6 +52,7 @@ class ModelRunner:
         self.stop_ids = _stop_token_ids(tokenizer, model)
         self._grammars: GrammarCompiler | None = None
         self._spans: SpanTable | None = None
+        self.engine = NativeEngine(model, self.stop_ids, device, spec.max_batch) if spec.engine == "native" else None
 
     @classmethod
     def load(cls, spec: ModelSpec, model_dir: Path, device: str, adapter_dir: Path | None = None) -> "ModelRunner":
@@ -70,8 +73,10 @@ class ModelRunner:
                 f"Cannot load model {spec.name!r} from {model_dir} on {device} with quantization "
                 f"{spec.quantization}: {exc}"
             ) from exc
+        if spec.dequantize:
+            dequantize_layers(model)
         if adapter_dir is not None:
-            model = with_adapter(model, adapter_dir, merge=spec.quantization == "none")
+            model = with_adapter(model, adapter_dir, merge=spec.quantization == "none" or spec.dequantize)
         model.eval()  # type: ignore[no-untyped-call]
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
@@ -87,14 +92,20 @@ class ModelRunner:
     def generate(
         self, conversations: list[Messages], max_new_tokens: int, constraint: Constraint | None = None
     ) -> list[Generation | SlmqError]:
-        """Greedy generation for every conversation in one left-padded batch; errors stay in their places.
+        """Greedy generation for every conversation, batched; errors stay in their places.
 
-        With a ``constraint`` every row's output is masked to its JSON schema as it is generated.
+        With a ``constraint`` every row's output is masked to its JSON schema as it is generated. The spec's
+        engine runs the batch: transformers' ``generate()`` over left-padded rows, or the native engine.
         """
         prompts = [self._prompt_ids(messages, max_new_tokens) for messages in conversations]
         generations: dict[int, Generation] = {}
         ready = [(i, ids) for i, ids in enumerate(prompts) if not isinstance(ids, SlmqError)]
-        if ready:
+        if ready and self.engine is not None:
+            rows = constraint.rows([i for i, _ in ready]) if constraint is not None else None
+            outputs = self.engine.generate([ids for _, ids in ready], max_new_tokens, rows)
+            for (index, _), tokens in zip(ready, outputs, strict=True):
+                generations[index] = self._decode(tokens, max_new_tokens)
+        elif ready:
             batch = self._pad([ids for _, ids in ready])
             # Prompts that did not fit are not in the batch: the constraint is told which rows are.
             processors = [constraint.processor([i for i, _ in ready])] if constraint is not None else None
@@ -109,7 +120,7 @@ class ModelRunner:
                 )
             new_tokens = output[:, batch["input_ids"].shape[1] :]
             for row, (index, _) in enumerate(ready):
-                generations[index] = self._decode(new_tokens[row], max_new_tokens)
+                generations[index] = self._decode(new_tokens[row].tolist(), max_new_tokens)
         return [ids if isinstance(ids, SlmqError) else generations[i] for i, ids in enumerate(prompts)]
 
     def json_constraint(self, schema: dict[str, Any], copy_from: list[str] | None = None) -> Constraint:
@@ -183,8 +194,7 @@ class ModelRunner:
         mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in sequences], dtype=torch.long)
         return {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
 
-    def _decode(self, tokens: torch.Tensor, max_new_tokens: int) -> Generation:
-        ids = tokens.tolist()
+    def _decode(self, ids: list[int], max_new_tokens: int) -> Generation:
         ends = [i for i, token in enumerate(ids) if token in self.stop_ids]
         kept = ids[: ends[0]] if ends else ids
         text = str(self.tokenizer.decode(kept, skip_special_tokens=True))

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import torch
 from transformers import LogitsProcessor
 
-from workers.grammar import Constraint
+from workers.grammar import Constraint, RowConstraint, RowsProcessor
 
 QUOTE = ord('"')
+COPY_DRAFT_BYTES = 48  # how far ahead of a value being copied the native engine looks
+COPY_DRAFT_TOKENS = 2  # and how many tokens of it it guesses: a copied value may end anywhere (bench/engine.py)
 LONGEST_COPIED_TOKEN = 32  # bytes; longer tokens are runs of whitespace or code, never a collapsed span
 _WHITESPACE = re.compile(r"\s+")
 
@@ -52,6 +54,17 @@ class SpanTable:
                 found.update(self.by_bytes.get(rest[:end], ()))
             start = source.find(value, start + 1)
         return found
+
+    def greedy_tokens(self, data: bytes) -> list[int]:
+        """``data`` cut into the longest vocabulary tokens from its start: a guess at how a model would copy it."""
+        tokens: list[int] = []
+        while data:
+            end = next((end for end in range(min(len(data), self.longest), 0, -1) if data[:end] in self.by_bytes), 0)
+            if not end:  # a byte no quote-free token starts with: nothing more to guess
+                break
+            tokens.append(self.by_bytes[data[:end]][0])
+            data = data[end:]
+        return tokens
 
 
 @dataclass(frozen=True)
@@ -97,39 +110,41 @@ class JsonPosition:
         )
 
 
-class SpanCopyProcessor(LogitsProcessor):
-    """The grammar's mask, then each row's string values held to spans of that row's source."""
+class SpanRow:
+    """One row's grammar, then its string values held to spans of its source."""
 
-    def __init__(self, grammar: LogitsProcessor, table: SpanTable, sources: list[bytes]) -> None:
+    def __init__(self, grammar: RowConstraint, table: SpanTable, source: bytes) -> None:
         self.grammar = grammar
         self.table = table
-        self.sources = sources
-        self.positions: list[JsonPosition] | None = None
-        self._openings: dict[int, set[int]] = {}  # each row's tokens that may begin a value: many, so kept
+        self.source = source
+        self.position = JsonPosition()
+        self._openings: set[int] | None = None  # the tokens that may begin a value: many, so kept
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        scores = self.grammar(input_ids, scores)
-        if self.positions is None:  # first step: the input is the prompts
-            self.positions = [JsonPosition() for _ in self.sources]
-        else:
-            for row, token in enumerate(input_ids[:, -1].tolist()):
-                position = self.positions[row].after(self.table.token_bytes[token])  # already masked: no check
-                assert position is not None
-                self.positions[row] = position
-        for row, position in enumerate(self.positions):
-            if not position.done:
-                self._mask(scores[row], position, row)
-        return scores
+    @property
+    def finished(self) -> bool:
+        return self.grammar.finished
 
-    def _continuations(self, row: int, value: bytes) -> set[int]:
-        if value:
-            return self.table.continuations(self.sources[row], value)
-        if row not in self._openings:
-            self._openings[row] = self.table.continuations(self.sources[row], value)
-        return self._openings[row]
+    def accept(self, token: int) -> None:
+        self.grammar.accept(token)
+        position = self.position.after(self.table.token_bytes[token])  # masked before it was chosen: no check
+        assert position is not None
+        self.position = position
 
-    def _mask(self, scores: torch.Tensor, position: JsonPosition, row: int) -> None:
-        source = self.sources[row]
+    def draft(self) -> list[int]:
+        """What the grammar forces next; inside a value, the source's continuation after the value so far."""
+        forced = self.grammar.draft()
+        value = self.position.value
+        if forced or not value:
+            return forced
+        start = self.source.find(value)
+        rest = self.source[start + len(value) : start + len(value) + COPY_DRAFT_BYTES]
+        return self.table.greedy_tokens(rest)[:COPY_DRAFT_TOKENS]
+
+    def mask(self, scores: torch.Tensor) -> None:
+        self.grammar.mask(scores)
+        if self.position.done:
+            return
+        position, source = self.position, self.source
         allowed = torch.isfinite(scores)  # what the grammar allows
         quoted = self.table.quoted[allowed[self.table.quoted]].tolist()
         bad_quoted = [t for t in quoted if position.after(self.table.token_bytes[t], source) is None]
@@ -138,12 +153,19 @@ class SpanCopyProcessor(LogitsProcessor):
                 scores[bad_quoted] = float("-inf")
             return
         keep = torch.zeros_like(allowed)
-        keep[list(self._continuations(row, position.value))] = True
+        keep[list(self._continuations(position.value))] = True
         keep[quoted] = True
         keep[bad_quoted] = False
         keep &= allowed
         if keep.any():  # never leave a row with no token at all; the grammar's choice stands then
             scores.masked_fill_(~keep, float("-inf"))
+
+    def _continuations(self, value: bytes) -> set[int]:
+        if value:
+            return self.table.continuations(self.source, value)
+        if self._openings is None:
+            self._openings = self.table.continuations(self.source, value)
+        return self._openings
 
 
 class SpanCopyConstraint:
@@ -154,6 +176,11 @@ class SpanCopyConstraint:
         self.table = table
         self.sources = [span_source(text) for text in sources]
 
+    def rows(self, rows: list[int]) -> list[RowConstraint]:
+        """Fresh state for these rows of ``sources``."""
+        grammars = self.grammar.rows(rows)
+        return [SpanRow(grammar, self.table, self.sources[row]) for grammar, row in zip(grammars, rows, strict=True)]
+
     def processor(self, rows: list[int]) -> LogitsProcessor:
         """A logits processor for one ``model.generate`` call over these rows of ``sources``."""
-        return SpanCopyProcessor(self.grammar.processor(rows), self.table, [self.sources[row] for row in rows])
+        return RowsProcessor(self.rows(rows))

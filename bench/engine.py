@@ -1,0 +1,114 @@
+"""The native engine against transformers' generate(), in one process, on the workload as it is served.
+
+The specialist as fleet.toml ships it (its source, quantization and adapter; delivery_note's grammar,
+copy spans, budget and re-asks) parses the same held-out notes through ``DeliveryNoteTask.run`` with each
+engine, batch by batch in turn (so both see the same machine noise). Prints notes/s of each and their
+ratio, how many records are identical, micro-F1 of each by the contract's scoring, and what the native
+engine did (forwards, tokens guessed and kept, prompt tokens taken from a stored prefix).
+
+    python bench/engine.py [--notes 48] [--model smollm2-notes] [--data data/delivery_note/heldout-v2.jsonl]
+
+Writes bench/engine.json.
+"""
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.soak import machine  # noqa: E402
+from slmq.evaluation import load_labelled  # noqa: E402
+from slmq.fleet import load_fleet  # noqa: E402
+from slmq.schemas import DeliveryNoteRequest  # noqa: E402
+from slmq.scoring import score  # noqa: E402
+from slmq.settings import Settings  # noqa: E402
+
+
+def cpu_flags() -> str:
+    """The SIMD flags that decide CPU kernels: AVX2, AVX-512 and its bf16/VNNI, AMX."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    wanted = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "avx_vnni", "amx_bf16", "amx_int8")
+    return " ".join(flag for flag in wanted if flag in flags) or "none of avx2/avx512/amx"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, default=48)
+    parser.add_argument("--model", default="smollm2-notes")
+    parser.add_argument("--data", type=Path, default=REPO / "data/delivery_note/heldout-v2.jsonl")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--dequantize", action="store_true", help="the native side serves nf4 dequantized")
+    parser.add_argument("--output", type=Path, default=REPO / "bench/engine.json")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from workers.runner import ModelRunner
+    from workers.sources import materialize
+    from workers.tasktypes.delivery_note import DeliveryNoteTask
+
+    fleet = load_fleet(REPO / "fleet.toml")
+    spec = fleet.model(args.model)
+    task_spec = fleet.tasks["delivery_note"]
+    model_dir = materialize(spec, fleet, Settings().models_dir)
+    adapter = fleet.resolve(spec.adapter) if spec.adapter else None
+    reference = ModelRunner.load(spec.model_copy(update={"engine": "transformers"}), model_dir, "cpu", adapter)
+    native_spec = spec.model_copy(update={"engine": "native", "dequantize": args.dequantize})
+    if args.dequantize:
+        native = ModelRunner.load(native_spec, model_dir, "cpu", adapter)
+    else:
+        native = ModelRunner(native_spec, reference.model, reference.tokenizer, "cpu")
+    records = load_labelled(args.data)[: args.notes]
+    task = DeliveryNoteTask()
+    budget = task_spec.max_new_tokens or spec.max_new_tokens
+    options = {"constrained": task_spec.constrained, "reasks": task_spec.reasks, "copy_spans": task_spec.copy_spans}
+    native.warm_up()
+    reference.warm_up()
+
+    seconds = {"transformers": 0.0, "native": 0.0}
+    outputs: dict[str, list[Any]] = {"transformers": [], "native": []}
+    for start in range(0, len(records), spec.max_batch):
+        requests = [DeliveryNoteRequest(text=r["text"]) for r in records[start : start + spec.max_batch]]
+        for name, runner in (("transformers", reference), ("native", native)):
+            began = time.perf_counter()
+            outcomes = task.run(runner, requests, budget, **options)
+            seconds[name] += time.perf_counter() - began
+            outputs[name] += [o.model_dump(mode="json") if hasattr(o, "model_dump") else None for o in outcomes]
+        print(f"{start + len(requests)} notes: {seconds}", file=sys.stderr)
+
+    identical = sum(a == b for a, b in zip(outputs["transformers"], outputs["native"], strict=True))
+    f1 = {
+        name: score((r["id"], r["gold"], p) for r, p in zip(records, predicted, strict=True)).micro.f1
+        for name, predicted in outputs.items()
+    }
+    assert native.engine is not None
+    result = {
+        "machine": machine(),
+        "cpu_flags": cpu_flags(),
+        "torch": torch.__version__,
+        "threads": args.threads,
+        "model": f"{spec.name} ({spec.source}, {spec.quantization}, adapter {spec.adapter})",
+        "native_dequantized": args.dequantize,
+        "data": str(args.data.relative_to(REPO)) if args.data.is_relative_to(REPO) else str(args.data),
+        "notes": len(records),
+        "max_batch": spec.max_batch,
+        "notes_per_s": {name: round(len(records) / s, 3) for name, s in seconds.items()},
+        "native_over_transformers": round(seconds["transformers"] / seconds["native"], 2),
+        "identical_records": f"{identical}/{len(records)}",
+        "micro_f1": {name: round(value, 4) if value is not None else None for name, value in f1.items()},
+        "native_counters": dataclasses.asdict(native.engine.counters),
+    }
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""The native engine against transformers' generate() on a tiny random Llama: the same tokens, every way in.
+
+Both runners share one model; only the decode loop differs. A random model is a hard case for equivalence:
+its logits have no confident favourite, so a wrong mask, position or cache entry changes the argmax.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from bitsandbytes.functional import dequantize_4bit
+from bitsandbytes.nn.modules import Linear4bit
+from pydantic import BaseModel, ValidationError
+
+from slmq.fleet import ModelSpec
+from slmq.schemas import DeliveryNote, DeliveryNoteRequest
+from workers.engine.cache import SlotCache
+from workers.engine.engine import lookup
+from workers.engine.prefixes import MIN_SHARED, PrefixStore
+from workers.grammar import generation_schema
+from workers.nf4 import dequantize_layers
+from workers.runner import Generation, ModelRunner
+from workers.tasktypes.delivery_note import DeliveryNoteTask
+
+NOTES = [
+    "12 pallets of paper to Acme Ltd",
+    "Deliver 3 boxes of bolts and 2 drums of oil to Jim at Harbour Works, 14 Harbour Rd, Leith EH6 6QQ before "
+    "Friday 10am. Call 07700 900123 on arrival. PO 7731-22.",
+    "hi",
+    "Ship to: Fabrik GmbH, Hauptstr. 5, 80331 München. 1,500 kg Mehl. Call 0171 2233.",
+    "Attn Maria Lopez, Calle Mayor 12, 28013 Madrid; 20 pallets tiles; ref PO-7781",
+]
+BUDGET = 96
+
+
+def runners(model_dir: Path, quantization: str = "none", slots: int = 2) -> tuple[ModelRunner, ModelRunner]:
+    """A transformers runner and a native one over the same model; fewer slots than notes, so rows join mid-way."""
+    spec = ModelSpec(
+        name="tiny", source=f"path:{model_dir}", quantization=quantization, context_limit=1024, max_batch=slots
+    )  # type: ignore[arg-type]
+    reference = ModelRunner.load(spec, model_dir, "cpu")
+    native = ModelRunner(spec.model_copy(update={"engine": "native"}), reference.model, reference.tokenizer, "cpu")
+    return reference, native
+
+
+@pytest.fixture(scope="module")
+def pair(tiny_model_dir: Path) -> tuple[ModelRunner, ModelRunner]:
+    return runners(tiny_model_dir)
+
+
+def requests() -> list[DeliveryNoteRequest]:
+    return [DeliveryNoteRequest(text=text) for text in NOTES]
+
+
+@pytest.mark.parametrize("mode", ["free", "grammar", "copy"])
+def test_both_engines_write_the_same_tokens_for_prompts_of_mixed_lengths(
+    pair: tuple[ModelRunner, ModelRunner], mode: str
+) -> None:
+    reference, native = pair
+    task = DeliveryNoteTask()
+    conversations = [task.messages(request) for request in requests()]
+    copy_from = [task.copy_source(request) for request in requests()] if mode == "copy" else None
+
+    def constraint(runner: ModelRunner) -> Any:
+        return None if mode == "free" else runner.json_constraint(task.output_schema(), copy_from)
+
+    # Given five notes of different lengths, and a native engine with two rows: the others join as rows finish
+    assert native.engine is not None
+    before = dict(vars(native.engine.counters))
+    # When both engines write them, each with fresh constraint state
+    expected = reference.generate(conversations, BUDGET, constraint(reference))
+    written = native.generate(conversations, BUDGET, constraint(native))
+    # Then they wrote the same tokens, cut off or ended alike
+    assert written == expected
+    assert all(isinstance(generation, Generation) for generation in written)
+    counters = vars(native.engine.counters)
+    # And the engine took the shared instructions from a stored prefix, and kept some guesses where there are any
+    assert counters["prefix_tokens"] > before["prefix_tokens"]
+    if mode != "free":
+        assert counters["kept"] > before["kept"]
+
+
+class ShortNoteTask(DeliveryNoteTask):
+    """delivery_note with strings of at most 6 characters and at most 2 items, so budgets cut records off."""
+
+    def output_schema(self) -> dict[str, Any]:
+        return generation_schema(DeliveryNote, max_string=6, max_items=2)
+
+
+def outcome(result: BaseModel | Exception) -> Any:
+    return result.model_dump() if isinstance(result, BaseModel) else (type(result).__name__, str(result))
+
+
+def test_re_asks_and_larger_budget_retries_give_the_same_outcomes_on_both_engines(
+    pair: tuple[ModelRunner, ModelRunner],
+) -> None:
+    reference, native = pair
+    task = ShortNoteTask()
+    # Given a budget too small for most records: they are cut off, retried with twice the budget, or re-asked
+    budget = 24
+    # When the task runs the notes with two further attempts on each engine
+    expected = task.run(reference, requests(), budget, reasks=2)
+    got = task.run(native, requests(), budget, reasks=2)
+    # Then every outcome, result or typed error, is the same
+    assert [outcome(o) for o in got] == [outcome(o) for o in expected]
+    assert any(not isinstance(o, BaseModel) for o in expected) or any(
+        getattr(o, "_slmq_retries", 0) for o in expected
+    ), "the budget should have made some note need a retry"
+
+
+def test_quantized_layers_serve_through_the_engine(tiny_model_dir: Path) -> None:
+    # Given the tiny model quantized nf4 by bitsandbytes
+    reference, native = runners(tiny_model_dir, "nf4", slots=4)
+    task = DeliveryNoteTask()
+    conversations = [task.messages(request) for request in requests()]
+    constraint = reference.json_constraint(task.output_schema())
+    # Then the engine's forward through Linear4bit layers writes what generate() writes
+    assert native.generate(conversations, 48, constraint) == reference.generate(conversations, 48, constraint)
+
+
+def test_dequantized_layers_hold_exactly_the_nf4_weights(tiny_model_dir: Path) -> None:
+    reference, _ = runners(tiny_model_dir, "nf4")
+    quantized = reference.model.model.layers[0].mlp.up_proj
+    assert isinstance(quantized, Linear4bit)
+    expected = dequantize_4bit(quantized.weight.data, quantized.weight.quant_state).float()
+    # When the model's nf4 layers are dequantized
+    dequantize_layers(reference.model)
+    # Then none is left, and each plain Linear holds the values the nf4 layer computed with
+    layers = [m for m in reference.model.modules() if isinstance(m, Linear4bit)]
+    assert layers == []
+    dense = reference.model.model.layers[0].mlp.up_proj
+    assert type(dense) is torch.nn.Linear and torch.equal(dense.weight, expected)
+
+
+def test_dequantize_is_refused_for_weights_that_are_not_nf4(tiny_model_dir: Path) -> None:
+    with pytest.raises(ValidationError, match="dequantize = true serves nf4 weights"):
+        ModelSpec(name="tiny", source=f"path:{tiny_model_dir}", quantization="none", dequantize=True)
+
+
+def test_a_cache_row_moved_into_a_freed_one_keeps_its_keys_and_the_mask_sees_only_its_own_past() -> None:
+    cache = SlotCache(slots=3, layers=2, kv_heads=1, head_dim=2, dtype=torch.float32, device="cpu")
+    cache.reserve(8)
+    for layer in range(2):
+        cache.keys[layer][2, 0, :4] = torch.arange(8.0).view(4, 2) + layer
+    cache.move(source=2, target=0, length=4)
+    assert torch.equal(cache.keys[1][0, 0, :4], torch.arange(8.0).view(4, 2) + 1)
+    # Row 0 at positions 3..4 and row 1 at position 1 (padded to width 2): each query sees keys up to itself
+    positions = torch.tensor([[3, 4], [1, 2]])
+    cache.prepare(0, positions)
+    mask = cache.attention_mask(positions)
+    assert mask.shape == (2, 1, 2, 5)
+    assert mask[0, 0, 0].tolist() == [True, True, True, True, False]
+    assert mask[1, 0, 0].tolist() == [True, True, False, False, False]
+
+
+def test_a_stored_prefix_serves_every_prompt_as_far_as_they_agree() -> None:
+    store = PrefixStore()
+    shared = list(range(100, 100 + MIN_SHARED + 4))
+    first, second, third = [*shared, 1, 2], [*shared, 3], [*shared[:-2], 9, 9]
+    # The first prompt has nothing to share with; the second shares all of the instructions with it
+    assert store.candidate(first) == 0
+    assert store.candidate(second) == len(shared)
+    keys = [torch.zeros(1, len(shared), 2)]
+    store.add(second[: len(shared)], keys, keys)
+    # A third prompt that leaves the prefix early still takes what it shares; a prompt never takes its last token
+    assert store.match(third)[0] == len(shared) - 2
+    assert store.match(shared)[0] == len(shared) - 1
+    assert store.match([1, 2, 3])[1] is None
+
+
+def test_prompt_lookup_guesses_what_followed_the_output_s_last_tokens_in_the_prompt() -> None:
+    assert lookup([5, 6, 7, 8, 9], [1, 6, 7], 2) == [8, 9]
+    assert lookup([5, 6, 7, 8, 9], [7, 6], 2) == []
+    assert lookup([5, 6, 7], [6], 2) == []
