@@ -60,7 +60,8 @@ class ModelSpec(BaseModel):
     dequantize: bool = Field(
         default=False,
         description="Serve nf4 weights dequantized to fp32 with the adapter merged in: the same weights in 8x "
-        "the memory of nf4, computed by a dense matmul instead of bitsandbytes' dequantize-on-every-call.",
+        "the memory of nf4, computed by a dense matmul instead of bitsandbytes' dequantize-on-every-call. Only "
+        "where that is what bitsandbytes computes (a CPU without AVX-512 bf16); elsewhere the nf4 layers stay.",
     )
     engine: Engine = Field(
         default="transformers",

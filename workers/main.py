@@ -50,8 +50,9 @@ def run_worker(
     runner.warm_up()
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     log.info(
-        "Model %s (%s, %s) loaded on %s in %.1fs; peak RSS %.0f MiB; %d torch threads; consuming %s",
-        spec.name, spec.source, spec.quantization, device, runner.load_seconds, rss_mib, torch_threads, spec.queue,
+        "Model %s (%s, %s%s, %s engine) loaded on %s in %.1fs; peak RSS %.0f MiB; %d torch threads; consuming %s",
+        spec.name, spec.source, spec.quantization, " dequantized" if runner.dequantized else "", spec.engine, device,
+        runner.load_seconds, rss_mib, torch_threads, spec.queue,
     )  # fmt: skip
     broker = broker_client(settings)
     recorder = JobRecorder(broker, settings.result_expires_s, spec, device, settings.task_time_limit_s)

@@ -75,6 +75,11 @@ def to_served_layers(model: Any) -> None:
     model.is_loaded_in_4bit = False
 
 
+def dequantizing_is_exact(device: str) -> bool:
+    """Whether bitsandbytes computes nf4 on ``device`` by dequantizing to fp32 (a CPU without AVX-512 bf16)."""
+    return device == "cpu" and not has_avx512bf16()  # type: ignore[no-untyped-call]
+
+
 def dequantize_layers(model: Any) -> None:
     """Replace each ``Linear4bit`` of ``model`` by a plain fp32 ``Linear`` holding its dequantized weight.
 

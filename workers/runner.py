@@ -13,7 +13,7 @@ from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
 from slmq.fleet import ModelSpec, Quantization
 from workers.engine import NativeEngine
 from workers.grammar import Constraint, GrammarCompiler
-from workers.nf4 import dequantize_layers
+from workers.nf4 import dequantize_layers, dequantizing_is_exact
 from workers.spans import SpanCopyConstraint, SpanTable
 
 Messages = list[dict[str, str]]
@@ -49,6 +49,7 @@ class ModelRunner:
         self.tokenizer = tokenizer
         self.device = device
         self.load_seconds = 0.0
+        self.dequantized = False  # nf4 layers replaced by their dense fp32 weights (spec.dequantize, where exact)
         self.stop_ids = _stop_token_ids(tokenizer, model)
         self._grammars: GrammarCompiler | None = None
         self._spans: SpanTable | None = None
@@ -73,15 +74,18 @@ class ModelRunner:
                 f"Cannot load model {spec.name!r} from {model_dir} on {device} with quantization "
                 f"{spec.quantization}: {exc}"
             ) from exc
-        if spec.dequantize:
+        # Only where it computes what nf4 computes; elsewhere (a bf16 CPU kernel, a GPU) the nf4 layers stay.
+        dense = spec.dequantize and dequantizing_is_exact(device)
+        if dense:
             dequantize_layers(model)
         if adapter_dir is not None:
-            model = with_adapter(model, adapter_dir, merge=spec.quantization == "none" or spec.dequantize)
+            model = with_adapter(model, adapter_dir, merge=spec.quantization == "none" or dense)
         model.eval()  # type: ignore[no-untyped-call]
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         runner = cls(spec, model, tokenizer, device)
+        runner.dequantized = dense
         runner.load_seconds = time.perf_counter() - started
         return runner
 

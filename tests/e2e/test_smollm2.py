@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import slmq.errors
+import slmq.schemas
 from slmq.embedded import embedded_server
 from slmq.fleet import load_fleet
 from slmq.schemas import DeliveryNote
@@ -65,3 +66,26 @@ def test_the_shipped_fleet_parses_the_dev_notes_into_records_or_typed_errors(hom
             assert record["error"]["message"]
     logs = "".join(path.read_text() for path in (home / "logs").glob("*.log"))
     assert "Answered a batch of" in logs
+
+
+def test_the_specialist_as_shipped_writes_the_records_generate_writes_over_nf4() -> None:
+    from workers.runner import ModelRunner
+    from workers.sources import materialize
+    from workers.tasktypes.delivery_note import DeliveryNoteTask
+
+    # Given the shipped specialist (nf4 base, its adapter) and a dev note
+    fleet = load_fleet(REPO / "fleet.toml")
+    shipped = fleet.model_for("delivery_note")
+    model_dir = materialize(shipped, fleet, MODEL_CACHE)
+    adapter = fleet.resolve(shipped.adapter) if shipped.adapter else None
+    nf4 = shipped.model_copy(update={"dequantize": False, "engine": "transformers"})
+    reference = ModelRunner.load(nf4, model_dir, "cpu", adapter)
+    served = ModelRunner.load(shipped, model_dir, "cpu", adapter)
+    notes = [json.loads(line)["text"] for line in DEV_NOTES.read_text().splitlines() if line.strip()][:1]
+    requests = [slmq.schemas.DeliveryNoteRequest(text=text) for text in notes]
+    task = DeliveryNoteTask()
+    # When each parses them: generate() over nf4, and the fleet as shipped (native engine, dequantized on CPUs
+    # where bitsandbytes dequantizes nf4 anyway; tests/unit/test_engine.py compares the engines alone)
+    records = [[o.model_dump() for o in task.run(r, requests, 384)] for r in (reference, served)]
+    # Then they agree record for record
+    assert records[1] == records[0]

@@ -173,3 +173,35 @@ def test_prompt_lookup_guesses_what_followed_the_output_s_last_tokens_in_the_pro
     assert lookup([5, 6, 7, 8, 9], [1, 6, 7], 2) == [8, 9]
     assert lookup([5, 6, 7, 8, 9], [7, 6], 2) == []
     assert lookup([5, 6, 7], [6], 2) == []
+
+
+def test_a_call_that_fails_mid_way_leaves_nothing_behind_for_the_next(pair: tuple[ModelRunner, ModelRunner]) -> None:
+    _, native = pair
+    assert native.engine is not None
+    prompts = [[1, 2, 3, 4], [5, 6, 7]]
+    before = native.engine.generate(prompts, 8)
+
+    class Refusing:
+        """A row constraint whose grammar refuses its second token."""
+
+        finished = False
+
+        def __init__(self) -> None:
+            self.accepted = 0
+
+        def mask(self, scores: torch.Tensor) -> None:
+            return None
+
+        def accept(self, token: int) -> None:
+            self.accepted += 1
+            if self.accepted == 2:
+                raise RuntimeError("refused")
+
+        def draft(self) -> list[int]:
+            return []
+
+    with pytest.raises(RuntimeError, match="refused"):
+        native.engine.generate(prompts, 8, [Refusing(), Refusing()])
+    assert not native.engine.active and not native.engine.waiting
+    # And the next call is answered as if the failed one never ran
+    assert native.engine.generate(prompts, 8) == before

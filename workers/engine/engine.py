@@ -76,8 +76,13 @@ class NativeEngine:
         sequences = [Sequence(prompt, max_new_tokens, row) for prompt, row in zip(prompts, rows, strict=True)]
         for sequence in sequences:
             self.add(sequence)
-        while self.waiting or self.active:
-            self.step()
+        try:
+            while self.waiting or self.active:
+                self.step()
+        except BaseException:
+            self.waiting.clear()  # a failed call leaves nothing behind for the next one
+            self.active.clear()
+            raise
         return [sequence.output for sequence in sequences]
 
     def add(self, sequence: Sequence) -> None:
