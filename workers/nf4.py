@@ -78,25 +78,3 @@ def to_served_layers(model: Any) -> None:
 def dequantizing_is_exact(device: str) -> bool:
     """Whether bitsandbytes computes nf4 on ``device`` by dequantizing to fp32 (a CPU without AVX-512 bf16)."""
     return device == "cpu" and not has_avx512bf16()  # type: ignore[no-untyped-call]
-
-
-def dequantize_layers(model: Any) -> None:
-    """Replace each ``Linear4bit`` of ``model`` by a plain fp32 ``Linear`` holding its dequantized weight.
-
-    The values are the nf4 weights an adapter was trained over, so merging the adapter then gives the
-    model the worker would serve quantized, in 8x the memory, computed by a dense matmul (on CPUs without
-    the fused bf16 kernel, bit for bit what bitsandbytes computes, which dequantizes on every call).
-    """
-    for name, module in list(model.named_modules()):
-        if isinstance(module, Linear4bit):
-            packed: Any = module.weight
-            weight = dequantize_4bit(packed.data, packed.quant_state).to(torch.float32)
-            dense = torch.nn.Linear(module.in_features, module.out_features, bias=module.bias is not None)
-            dense.weight = torch.nn.Parameter(weight, requires_grad=False)
-            if module.bias is not None:
-                dense.bias = torch.nn.Parameter(module.bias.data.to(torch.float32), requires_grad=False)
-            parent, _, child = name.rpartition(".")
-            setattr(model.get_submodule(parent), child, dense.to(weight.device))
-    if getattr(model, "hf_quantizer", None) is not None:
-        model.hf_quantizer.remove_quantization_config(model)
-    model.is_loaded_in_4bit = False

@@ -13,7 +13,7 @@ from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
 from slmq.fleet import ModelSpec, Quantization
 from workers.engine import NativeEngine
 from workers.grammar import Constraint, GrammarCompiler
-from workers.nf4 import dequantize_layers, dequantizing_is_exact
+from workers.nf4 import dequantizing_is_exact, to_served_layers
 from workers.spans import SpanCopyConstraint, SpanTable
 
 Messages = list[dict[str, str]]
@@ -75,9 +75,10 @@ class ModelRunner:
                 f"{spec.quantization}: {exc}"
             ) from exc
         # Only where it computes what nf4 computes; elsewhere (a bf16 CPU kernel, a GPU) the nf4 layers stay.
+        # There training's ServedLinear is a plain fp32 Linear holding the dequantized weight.
         dense = spec.dequantize and dequantizing_is_exact(device)
         if dense:
-            dequantize_layers(model)
+            to_served_layers(model)
         if adapter_dir is not None:
             model = with_adapter(model, adapter_dir, merge=spec.quantization == "none" or dense)
         model.eval()  # type: ignore[no-untyped-call]
