@@ -24,6 +24,7 @@ from slmq.errors import (
     TaskFailedError,
 )
 from slmq.fleet import Fleet, load_fleet
+from slmq.schemas import result_from_wire
 from slmq.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class TaskHandle:
                 f"The worker failed {self.task_type} task {self.id}: {type(exc).__name__}: {exc}"
             ) from None
         try:
-            return self.routed.spec.result.model_validate(value)
+            return result_from_wire(self.routed.spec.result, value)
         except ValidationError as exc:
             raise OutputValidationError(
                 f"The result of task {self.id} does not match the {self.task_type} schema: {exc.errors()[0]['msg']}. "

@@ -11,11 +11,12 @@ import email.policy
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from slmq.errors import ConfigError, InputFormatError, InvalidPayloadError, SlmqError
 
@@ -115,8 +116,74 @@ def output_record(record: dict[str, Any], format: str) -> dict[str, Any]:
         "system_fingerprint": record["provenance"].get("prompt_version"),
     }
     response = {"status_code": 200, "request_id": request_id, "body": body}
-    return {"id": request_id, "custom_id": record["id"], "response": response, "error": None,
+    confidence = {"confidence": record["confidence"]} if "confidence" in record else {}
+    return {"id": request_id, "custom_id": record["id"], "response": response, **confidence, "error": None,
             "provenance": record["provenance"]}  # fmt: skip
+
+
+def lowest_confidence(record: dict[str, Any]) -> float | None:
+    """The least sure field or item of an output line's ``confidence``; None when the line has none."""
+    confidence = record.get("confidence")
+    if not isinstance(confidence, dict):
+        return None
+    values = [value for key, value in confidence.items() if key != "items"] + list(confidence.get("items") or [])
+    return min(values, default=1.0)
+
+
+def for_review(record: dict[str, Any], below: float) -> bool:
+    """Whether an output line's result goes to a person: a field or item below ``below``, or no confidence.
+
+    A line with an error has no record to review; it stays with the others (``slmq job retry``, ``slmq dlq``).
+    """
+    if record.get("error") is not None:
+        return False
+    lowest = lowest_confidence(record)
+    return lowest is None or lowest < below
+
+
+class OutputLines:
+    """Writes output lines to one file (or stdout), and those ``for_review`` to a review file beside it.
+
+    With ``review_below`` None every line goes to the output. The review file is ``review``, else the output's
+    name with ``.review`` before its suffix; with output on stdout, ``review`` must be given.
+    """
+
+    def __init__(self, output: Path | None, review_below: float | None = None, review: Path | None = None) -> None:
+        if review_below is not None and review is None:
+            if output is None:
+                raise ConfigError("--review-below needs --review FILE when the output goes to stdout.")
+            review = output.with_name(f"{output.stem}.review{output.suffix or '.jsonl'}")
+        self.review_below = review_below
+        self.review_path = review if review_below is not None else None
+        self.written = self.reviewed = 0
+        self._output: IO[str] = output.open("w", encoding="utf-8") if output is not None else sys.stdout
+        self._review: IO[str] | None = None
+        if self.review_path is not None:
+            self._review = output_file(self.review_path).open("w", encoding="utf-8")
+
+    def write(self, record: dict[str, Any]) -> None:
+        review = self._review is not None and self.review_below is not None and for_review(record, self.review_below)
+        target = self._review if review and self._review is not None else self._output
+        target.write(json.dumps(record, ensure_ascii=False) + "\n")
+        target.flush()
+        self.reviewed += review
+        self.written += not review
+
+    def summary(self) -> str:
+        """``, N sent to review (FILE)`` when reviewing, else nothing."""
+        return f", {self.reviewed} sent to review ({self.review_path})" if self.review_path is not None else ""
+
+    def close(self) -> None:
+        if self._output is not sys.stdout:
+            self._output.close()
+        if self._review is not None:
+            self._review.close()
+
+    def __enter__(self) -> "OutputLines":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _read_json_lines(source: Path, fields: set[str], openai: bool) -> Iterator[Line]:

@@ -1,20 +1,17 @@
 """The ``slmq`` command: workers, single submissions, bulk parsing, fleet status, Flower and metrics."""
 
 import argparse
-import contextlib
-import json
 import logging
 import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import BaseModel
 
 from slmq import cli_dlq, cli_eval, cli_finetune, cli_jobs
-from slmq.batchfile import input_file, output_file
-from slmq.errors import InvalidPayloadError, SlmqError
-from slmq.schemas import TASK_TYPE_SPECS
+from slmq.batchfile import OutputLines, input_file, output_file, read_lines
+from slmq.errors import SlmqError
+from slmq.schemas import TASK_TYPE_SPECS, confidence_of
 from slmq.settings import Settings, load_settings
 from slmq.spawn import worker_for
 
@@ -64,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("input", type=input_file, help='JSONL file with lines {"id": ..., "text": ...}')
     parse.add_argument("-o", "--output", type=output_file, help="output JSONL file (default: stdout)")
     parse.add_argument("--task", default="delivery_note", help="task type (default: delivery_note)")
+    cli_jobs.add_review_options(parse)
     _add_client_options(parse)
     parse.set_defaults(handler=_parse)
 
@@ -126,20 +124,23 @@ def _parse(args: argparse.Namespace, settings: Settings) -> int:
 
     client = _client(settings)
     model = client.fleet.model_for(args.task).name
-    lines = _read_jsonl(args.input)
-    total = sum(1 for _ in _read_jsonl(args.input))
+    fields = set(TASK_TYPE_SPECS[args.task].request.model_fields) if args.task in TASK_TYPE_SPECS else {"text"}
+    total = sum(1 for _ in read_lines(args.input, "jsonl", fields))
     failed = 0
-    with _output(args.output) as out, worker_for(client, args.task, args.no_spawn):
+    with OutputLines(args.output, args.review_below, args.review) as out, worker_for(client, args.task, args.no_spawn):
         ids: list[str] = []
-        fields = set(TASK_TYPE_SPECS[args.task].request.model_fields) if args.task in TASK_TYPE_SPECS else {"text"}
-        payloads = _payloads(lines, ids, fields)
-        results = client.map(args.task, payloads, timeout=args.timeout, return_errors=True)
+
+        def payloads() -> Iterator[dict[str, Any] | SlmqError]:
+            for line in read_lines(args.input, "jsonl", fields):
+                ids.append(line.id)
+                yield line.payload  # a line that is no payload is its error, which map() answers in its place
+
+        results = client.map(args.task, payloads(), timeout=args.timeout, return_errors=True)
         for index, outcome in enumerate(tqdm(results, total=total, unit="line", file=sys.stderr)):
             record = _record(ids[index], args.task, model, outcome)
             failed += record["error"] is not None
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()
-    print(f"slmq: {total} lines, {total - failed} parsed, {failed} failed.", file=sys.stderr)
+            out.write(record)
+    print(f"slmq: {total} lines, {total - failed} parsed, {failed} failed{out.summary()}.", file=sys.stderr)
     return 0
 
 
@@ -170,44 +171,11 @@ def _client(settings: Settings) -> Any:
     return FleetClient(settings)
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[int, str]]:
-    with path.open(encoding="utf-8", errors="surrogateescape") as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                yield number, line
-
-
-def _payloads(lines: Iterator[tuple[int, str]], ids: list[str], fields: set[str]) -> Iterator[Any]:
-    """Each line's payload (the task's fields; labels and metadata stay behind), or the error that refuses it.
-
-    Each line's id is recorded in ``ids`` on the way, so output records can carry it.
-    """
-    for number, line in lines:
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            ids.append(f"line-{number}")
-            yield InvalidPayloadError(f"Line {number} is not JSON ({exc.msg}); fix or remove it.")
-            continue
-        if not isinstance(item, dict) or "text" not in item:
-            ids.append(str(item.get("id", f"line-{number}")) if isinstance(item, dict) else f"line-{number}")
-            yield InvalidPayloadError(f'Line {number} has no "text" field; lines are {{"id": ..., "text": ...}}.')
-            continue
-        ids.append(str(item.get("id", f"line-{number}")))
-        yield {key: value for key, value in item.items() if key in fields}
-
-
 def _record(line_id: str, task: str, model: str, outcome: BaseModel | SlmqError) -> dict[str, Any]:
     if isinstance(outcome, SlmqError):
         error = {"type": type(outcome).__name__, "message": outcome.message}
         return {"id": line_id, "task": task, "model": model, "result": None, "error": error}
-    return {"id": line_id, "task": task, "model": model, "result": outcome.model_dump(mode="json"), "error": None}
-
-
-@contextlib.contextmanager
-def _output(path: Path | None) -> Iterator[IO[str]]:
-    if path is None:
-        yield sys.stdout
-        return
-    with path.open("w", encoding="utf-8") as handle:
-        yield handle
+    confidence = confidence_of(outcome)
+    extra = {"confidence": confidence} if confidence is not None else {}
+    return {"id": line_id, "task": task, "model": model, "result": outcome.model_dump(mode="json"), **extra,
+            "error": None}  # fmt: skip

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from slmq.batchfile import FORMATS, input_source, output_file
+from slmq.batchfile import FORMATS, OutputLines, input_source, output_file
 from slmq.jobs import CANCELLED, FINISHED, JobStatus
 from slmq.settings import Settings
 
@@ -50,6 +50,7 @@ def register(commands: Any) -> None:
     results.add_argument("job", help="job id")
     results.add_argument("-o", "--output", type=output_file, help="output JSONL file (default: stdout)")
     results.add_argument("--partial", action="store_true", help="write the lines done so far of an unfinished job")
+    add_review_options(results)
     results.set_defaults(handler=_results)
 
     retry = verbs.add_parser("retry", help="run a job's failed lines again (from its input)")
@@ -61,6 +62,27 @@ def register(commands: Any) -> None:
     beat.add_argument("--concurrency", type=int, default=2, help="pipeline runs at once in this process (default: 2)")
     beat.add_argument("--node-name", help="Celery node name (default: beat-<pid>@<host>)")
     beat.set_defaults(handler=_beat)
+
+
+def add_review_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--review-below", type=_probability, metavar="X",
+        help="write records with any field or item of confidence below X (0..1) to a review file instead",
+    )  # fmt: skip
+    parser.add_argument(
+        "--review", type=output_file, metavar="FILE",
+        help="the review file (default: the output's name with .review before its suffix)",
+    )  # fmt: skip
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
 
 
 def _add_feed_options(parser: argparse.ArgumentParser) -> None:
@@ -157,16 +179,10 @@ def _watch_job(job: "Job") -> JobStatus:
 def _results(args: argparse.Namespace, settings: Settings) -> int:
     job = _client(settings).job(args.job)
     records = job.results(partial=args.partial)
-    out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
-    try:
-        written = 0
+    with OutputLines(args.output, args.review_below, args.review) as out:
         for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            written += 1
-    finally:
-        if args.output:
-            out.close()
-    print(f"slmq: {written} records of job {job.id}.", file=sys.stderr)
+            out.write(record)
+    print(f"slmq: {out.written + out.reviewed} records of job {job.id}{out.summary()}.", file=sys.stderr)
     return 0
 
 

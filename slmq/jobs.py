@@ -17,6 +17,7 @@ import redis
 from slmq.constants import job_failures_key, job_feeder_key, job_key, job_results_key
 from slmq.errors import JobNotFoundError, SlmqError
 from slmq.fleet import ModelSpec
+from slmq.schemas import CONFIDENCE_KEY
 
 RUNNING, FINISHED, CANCELLED = "running", "finished", "cancelled"
 CHUNK = 256  # lines per round trip when reading records
@@ -232,7 +233,10 @@ def line_record(
         message = outcome.message if isinstance(outcome, SlmqError) else str(outcome)
         record |= {"result": None, "error": {"type": type(outcome).__name__, "message": message}}
         return record | {"provenance": provenance}, type(outcome).__name__
-    return record | {"result": outcome, "error": None, "provenance": provenance}, None
+    result = dict(outcome)
+    confidence = result.pop(CONFIDENCE_KEY, None)  # beside the record, never in it
+    extra = {"confidence": confidence} if confidence is not None else {}
+    return record | {"result": result, **extra, "error": None, "provenance": provenance}, None
 
 
 def provenance(

@@ -6,9 +6,9 @@ types alike; extra fields are task-specific. The ``delivery_note`` output follow
 """
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 MAX_NOTE_CHARS = 4_000
 MAX_TEXT_CHARS = 16_000
@@ -36,6 +36,37 @@ class Item(_Schema):
     description: str
 
 
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class DeliveryNoteConfidence(_Schema):
+    """How sure the model is of each field of a record, in [0, 1], keyed by the contract's scored field paths.
+
+    A null field's number is how sure it is that the note does not give it; ``items`` has one number per item
+    of the record, in order. It travels beside the record, never in it: the record's schema is the contract's.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    consignee: Probability
+    address_street: Probability = Field(alias="address.street")
+    address_city: Probability = Field(alias="address.city")
+    address_region: Probability = Field(alias="address.region")
+    address_postcode: Probability = Field(alias="address.postcode")
+    address_country: Probability = Field(alias="address.country")
+    delivery_date: Probability
+    contact_name: Probability
+    contact_phone: Probability
+    reference: Probability
+    instructions: Probability
+    items: list[Probability]
+
+    def lowest(self) -> float:
+        """The least sure field or item (1.0 for a record with nothing in doubt)."""
+        values: list[float] = [value for name, value in self if name != "items"]
+        return min([*values, *self.items])
+
+
 class DeliveryNote(_Schema):
     consignee: str | None
     address: Address
@@ -45,6 +76,16 @@ class DeliveryNote(_Schema):
     contact_phone: str | None
     reference: str | None
     instructions: str | None
+    _confidence: DeliveryNoteConfidence | None = PrivateAttr(default=None)
+
+    @property
+    def confidence(self) -> DeliveryNoteConfidence | None:
+        """The model's confidence in each field, where the worker computed it (constrained decoding)."""
+        return self._confidence
+
+    def with_confidence(self, confidence: DeliveryNoteConfidence | None) -> "DeliveryNote":
+        self._confidence = confidence
+        return self
 
 
 class SentimentRequest(_Schema):
@@ -103,3 +144,32 @@ TASK_TYPE_SPECS: dict[str, TaskTypeSpec] = {
         TaskTypeSpec("general", GeneralRequest, GeneralResult),
     )
 }
+
+
+# A result on the wire (Celery's result backend) is its fields, plus its confidence under this key where it has one.
+CONFIDENCE_KEY = "_confidence"
+
+
+def result_to_wire(result: BaseModel) -> dict[str, Any]:
+    """A task's result as the worker stores it: its fields, and beside them its confidence, if any."""
+    data = result.model_dump(mode="json")
+    confidence = result.confidence if isinstance(result, DeliveryNote) else None
+    if confidence is not None:
+        data[CONFIDENCE_KEY] = confidence.model_dump(mode="json")
+    return data
+
+
+def result_from_wire(model: type[BaseModel], value: Any) -> BaseModel:
+    """The typed result of ``model`` stored as ``value``; raises ValidationError when it does not match."""
+    fields = dict(value) if isinstance(value, dict) else value
+    confidence = fields.pop(CONFIDENCE_KEY, None) if isinstance(fields, dict) else None
+    result = model.model_validate(fields)
+    if isinstance(result, DeliveryNote) and confidence is not None:
+        result.with_confidence(DeliveryNoteConfidence.model_validate(confidence))
+    return result
+
+
+def confidence_of(result: BaseModel) -> dict[str, Any] | None:
+    """A result's confidence as output lines show it (``None`` where it has none)."""
+    confidence = result.confidence if isinstance(result, DeliveryNote) else None
+    return confidence.model_dump(mode="json") if confidence is not None else None

@@ -10,6 +10,7 @@ from slmq.connections import app_client
 from slmq.constants import PING_TASK, task_name
 from slmq.errors import SlmqError
 from slmq.fleet import Fleet
+from slmq.schemas import result_to_wire
 from slmq.settings import Settings
 from workers import transport
 from workers.batcher import Batcher, batching_step
@@ -62,7 +63,7 @@ def _register(app: Celery, batcher: Batcher, name: str, recorder: JobRecorder | 
         outcome = batcher.take(task_id)
         if outcome is None:  # executed outside the batcher, e.g. eagerly
             outcome = batcher.answer({task_id: (name, kwargs)})[task_id]
-        answer = outcome if isinstance(outcome, SlmqError) else outcome.model_dump(mode="json")
+        answer = outcome if isinstance(outcome, SlmqError) else result_to_wire(outcome)
         if recorder is not None:  # on the task's own path: a failure here keeps the message unacked
             recorder.record(self.request, name, answer)
         if isinstance(answer, SlmqError):

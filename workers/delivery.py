@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from slmq.constants import attempts_key, dead_letter_key, task_type_from_name
 from slmq.errors import DeadLetteredError, GenerationTimeoutError, InferenceError, OutputValidationError, SlmqError
+from slmq.schemas import result_from_wire
 from workers.tasktypes import TASK_TYPES, Outcome
 from workers.watchdog import Watchdog
 
@@ -94,7 +95,7 @@ class DeliveryLedger:
         if meta.get("status") != states.SUCCESS or task_type is None:
             return None
         try:
-            result: BaseModel = task_type.spec.result.model_validate(meta.get("result"))
+            result: BaseModel = result_from_wire(task_type.spec.result, meta.get("result"))
         except ValidationError:
             return None  # stored by another slmq version: compute it again
         return result

@@ -2,12 +2,18 @@
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    BitsAndBytesConfig,
+    LogitsProcessor,
+    PreTrainedTokenizerBase,
+)
 
 from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
 from slmq.fleet import ModelSpec, Quantization
@@ -23,11 +29,19 @@ warnings.filterwarnings("ignore", message="MatMul8bitLt: inputs will be cast")
 
 @dataclass(frozen=True)
 class Generation:
-    """What the model wrote for one prompt; ``truncated`` when it hit ``max_new_tokens`` before its end token."""
+    """What the model wrote for one prompt; ``truncated`` when it hit ``max_new_tokens`` before its end token.
+
+    ``pieces`` are the bytes of each token written (before its end token) and ``logprobs`` the model's log
+    probability of each under the row's constraint: what per-field confidence is computed from. Engines
+    agree on the tokens, not on the last digits of their probabilities, so those are not compared.
+    """
 
     text: str
     new_tokens: int
     truncated: bool
+    pieces: tuple[bytes, ...] = field(default=(), compare=False)
+    logprobs: tuple[float, ...] = field(default=(), compare=False)
+    raw_logprobs: tuple[float, ...] = field(default=(), compare=False)  # unmasked: bench/confidence.py compares
 
 
 def quantization_config(quantization: Quantization) -> BitsAndBytesConfig | None:
@@ -108,12 +122,15 @@ class ModelRunner:
         if ready and self.engine is not None:
             rows = constraint.rows([i for i, _ in ready]) if constraint is not None else None
             outputs = self.engine.generate([ids for _, ids in ready], max_new_tokens, rows)
-            for (index, _), tokens in zip(ready, outputs, strict=True):
-                generations[index] = self._decode(tokens, max_new_tokens)
+            for (index, _), sequence in zip(ready, outputs, strict=True):
+                generations[index] = self._decode(
+                    sequence.output, max_new_tokens, sequence.logprobs, sequence.raw_logprobs
+                )
         elif ready:
             batch = self._pad([ids for _, ids in ready])
             # Prompts that did not fit are not in the batch: the constraint is told which rows are.
-            processors = [constraint.processor([i for i, _ in ready])] if constraint is not None else None
+            processors: list[Any] = [constraint.processor([i for i, _ in ready])] if constraint is not None else []
+            raw, scores = TokenLogprobs(), TokenLogprobs()  # what the model wants, and that under the constraint
             with torch.inference_mode():
                 output = self.model.generate(
                     **batch,
@@ -121,11 +138,14 @@ class ModelRunner:
                     do_sample=False,
                     pad_token_id=self.tokenizer.pad_token_id,
                     eos_token_id=self.stop_ids,
-                    logits_processor=processors,
+                    logits_processor=[raw, *processors, scores],
                 )
             new_tokens = output[:, batch["input_ids"].shape[1] :]
+            logprobs, raw_logprobs = scores.finish(new_tokens), raw.finish(new_tokens)
             for row, (index, _) in enumerate(ready):
-                generations[index] = self._decode(new_tokens[row].tolist(), max_new_tokens)
+                generations[index] = self._decode(
+                    new_tokens[row].tolist(), max_new_tokens, logprobs[row], raw_logprobs[row]
+                )
         return [ids if isinstance(ids, SlmqError) else generations[i] for i, ids in enumerate(prompts)]
 
     def json_constraint(self, schema: dict[str, Any], copy_from: list[str] | None = None) -> Constraint:
@@ -134,14 +154,11 @@ class ModelRunner:
         With ``copy_from`` (one text per row of the generate call) every string value must also be a
         verbatim span of its row's text (workers/spans.py).
         """
-        if self._grammars is None:
-            vocab_size = int(self.model.config.vocab_size)  # the logits' width, padding rows included
-            self._grammars = GrammarCompiler(self.tokenizer, vocab_size, self.stop_ids)
-        grammar = self._grammars.json(schema)
+        grammar = self._compiler().json(schema)
         if copy_from is None:
             return grammar
         if self._spans is None:
-            self._spans = SpanTable([bytes(token) for token in self._grammars.info.decoded_vocab])
+            self._spans = SpanTable([bytes(token) for token in self._compiler().info.decoded_vocab])
         return SpanCopyConstraint(grammar, self._spans, copy_from)
 
     def budget(self, conversations: list[Messages], wanted: int) -> int:
@@ -199,11 +216,60 @@ class ModelRunner:
         mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in sequences], dtype=torch.long)
         return {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
 
-    def _decode(self, ids: list[int], max_new_tokens: int) -> Generation:
+    def _decode(
+        self, ids: list[int], max_new_tokens: int, logprobs: list[float], raw_logprobs: list[float]
+    ) -> Generation:
         ends = [i for i, token in enumerate(ids) if token in self.stop_ids]
         kept = ids[: ends[0]] if ends else ids
         text = str(self.tokenizer.decode(kept, skip_special_tokens=True))
-        return Generation(text=text, new_tokens=len(kept), truncated=not ends and len(ids) >= max_new_tokens)
+        vocab = self._compiler().info.decoded_vocab
+        return Generation(
+            text=text,
+            new_tokens=len(kept),
+            truncated=not ends and len(ids) >= max_new_tokens,
+            pieces=tuple(bytes(vocab[token]) for token in kept),
+            logprobs=tuple(logprobs[: len(kept)]),
+            raw_logprobs=tuple(raw_logprobs[: len(kept)]),
+        )
+
+    def _compiler(self) -> GrammarCompiler:
+        """The tokenizer's grammar compiler (and its vocabulary as bytes), made on first use."""
+        if self._grammars is None:
+            vocab_size = int(self.model.config.vocab_size)  # the logits' width, padding rows included
+            self._grammars = GrammarCompiler(self.tokenizer, vocab_size, self.stop_ids)
+        return self._grammars
+
+
+class TokenLogprobs(LogitsProcessor):
+    """Records, for ``model.generate``, each row's log-probability of the token it chose at every step.
+
+    Placed after the constraint's processor it sees the masked scores. A step's choice is known only at the
+    next call (or, for the last step, from the output), so it keeps the previous step's log-softmax alone.
+    """
+
+    def __init__(self) -> None:
+        self.previous: torch.Tensor | None = None
+        self.rows: list[list[float]] = []
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        self._take(input_ids[:, -1])
+        self.previous = torch.log_softmax(scores.float(), dim=-1)
+        return scores
+
+    def finish(self, new_tokens: torch.Tensor) -> list[list[float]]:
+        """Each row's log-probabilities of ``new_tokens`` (the tokens generate() wrote after the prompts)."""
+        if new_tokens.shape[1]:
+            self._take(new_tokens[:, -1])
+        return self.rows or [[] for _ in range(new_tokens.shape[0])]
+
+    def _take(self, chosen: torch.Tensor) -> None:
+        if self.previous is None:
+            return
+        values = self.previous.gather(1, chosen.view(-1, 1).to(self.previous.device)).squeeze(1).tolist()
+        if not self.rows:
+            self.rows = [[] for _ in values]
+        for row, value in zip(self.rows, values, strict=True):
+            row.append(value)
 
 
 def with_adapter(model: Any, adapter_dir: Path, merge: bool) -> Any:

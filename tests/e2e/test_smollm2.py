@@ -45,21 +45,27 @@ def test_the_shipped_fleet_parses_the_dev_notes_into_records_or_typed_errors(hom
     # Given the shipped fleet (SmolLM2 from its PyPI wheel) quantized nf4, and no broker configured
     env = {key: value for key, value in os.environ.items() if key != "SLMQ_BROKER_URL"}
     env.update(SLMQ_HOME=str(home), SLMQ_FLEET=str(nf4_fleet(tmp_path)), SLMQ_MODEL_CACHE=str(MODEL_CACHE))
-    output = tmp_path / "parsed.jsonl"
-    # When the dev notes are parsed
+    output, review = tmp_path / "parsed.jsonl", tmp_path / "parsed.review.jsonl"
+    # When the dev notes are parsed, the records with a field below 0.5 confidence set apart for review
     done = subprocess.run(
-        [sys.executable, "-m", "slmq", "parse", str(DEV_NOTES), "-o", str(output)],
+        [sys.executable, "-m", "slmq", "parse", str(DEV_NOTES), "-o", str(output), "--review-below", "0.5"],
         env=env, capture_output=True, text=True, timeout=1500,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    # Then there is one line per note, each a schema-valid record or a typed error
+    # Then there is one line per note, in one of the two files, each a schema-valid record or a typed error
     ids = [json.loads(line)["id"] for line in DEV_NOTES.read_text().splitlines() if line.strip()]
-    records = [json.loads(line) for line in output.read_text().splitlines()]
-    assert [record["id"] for record in records] == ids
-    for record in records:
+    kept = [json.loads(line) for line in output.read_text().splitlines()]
+    doubtful = [json.loads(line) for line in review.read_text().splitlines()]
+    assert sorted(record["id"] for record in kept + doubtful) == sorted(ids)
+    assert f"{len(doubtful)} sent to review ({review})" in done.stderr
+    for record in kept + doubtful:
         assert (record["task"], record["model"]) == ("delivery_note", "smollm2-notes")
         if record["error"] is None:
-            DeliveryNote.model_validate(record["result"])
+            parsed = DeliveryNote.model_validate(record["result"])
+            # And every record has a confidence per scored field and per item, the review file the doubtful ones
+            confidence = slmq.schemas.DeliveryNoteConfidence.model_validate(record["confidence"])
+            assert len(confidence.items) == len(parsed.items)
+            assert (confidence.lowest() < 0.5) == (record in doubtful)
         else:
             assert record["result"] is None
             assert record["error"]["type"] in slmq.errors.__all__

@@ -75,6 +75,12 @@ def test_both_engines_write_the_same_tokens_for_prompts_of_mixed_lengths(
     # Then they wrote the same tokens, cut off or ended alike
     assert written == expected
     assert all(isinstance(generation, Generation) for generation in written)
+    # And the same log-probability of every token (as far as the float sums of a padded batch agree)
+    for mine, theirs in zip(written, expected, strict=True):
+        assert isinstance(mine, Generation) and isinstance(theirs, Generation)
+        assert len(mine.logprobs) == len(mine.pieces) == mine.new_tokens
+        assert mine.logprobs == pytest.approx(theirs.logprobs, abs=1e-3)
+        assert all(lp <= 1e-6 for lp in mine.logprobs)
     counters = vars(native.engine.counters)
     # And the engine took the shared instructions from a stored prefix, and kept some guesses where there are any
     assert counters["prefix_tokens"] > before["prefix_tokens"]
@@ -105,6 +111,13 @@ def test_re_asks_and_larger_budget_retries_give_the_same_outcomes_on_both_engine
     got = task.run(native, requests(), budget, reasks=2)
     # Then every outcome, result or typed error, is the same
     assert [outcome(o) for o in got] == [outcome(o) for o in expected]
+    # And every record's per-field confidence, from the attempt that gave it
+    for mine, theirs in zip(got, expected, strict=True):
+        if isinstance(mine, DeliveryNote) and isinstance(theirs, DeliveryNote):
+            assert mine.confidence is not None and theirs.confidence is not None
+            ours, reference_values = mine.confidence.model_dump(), theirs.confidence.model_dump()
+            assert ours.pop("items") == pytest.approx(reference_values.pop("items"), abs=1e-3)
+            assert ours == pytest.approx(reference_values, abs=1e-3)
     assert any(not isinstance(o, BaseModel) or retries(o) for o in expected), "some note should need a retry"
 
 
@@ -178,7 +191,7 @@ def test_a_call_that_fails_mid_way_leaves_nothing_behind_for_the_next(pair: tupl
     _, native = pair
     assert native.engine is not None
     prompts = [[1, 2, 3, 4], [5, 6, 7]]
-    before = native.engine.generate(prompts, 8)
+    before = [sequence.output for sequence in native.engine.generate(prompts, 8)]
 
     class Refusing:
         """A row constraint whose grammar refuses its second token."""
@@ -203,4 +216,4 @@ def test_a_call_that_fails_mid_way_leaves_nothing_behind_for_the_next(pair: tupl
         native.engine.generate(prompts, 8, [Refusing(), Refusing()])
     assert not native.engine.active and not native.engine.waiting
     # And the next call is answered as if the failed one never ran
-    assert native.engine.generate(prompts, 8) == before
+    assert [sequence.output for sequence in native.engine.generate(prompts, 8)] == before

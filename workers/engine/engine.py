@@ -70,8 +70,9 @@ class NativeEngine:
 
     def generate(
         self, prompts: list[list[int]], max_new_tokens: int, constraints: list[RowConstraint] | None = None
-    ) -> list[list[int]]:
-        """The tokens written for each prompt (up to and including its stop token), in order."""
+    ) -> list[Sequence]:
+        """Each prompt's sequence, in order: the tokens written (up to and including its stop token) and
+        their log-probabilities under the row's mask."""
         rows = constraints if constraints is not None else [None] * len(prompts)
         sequences = [Sequence(prompt, max_new_tokens, row) for prompt, row in zip(prompts, rows, strict=True)]
         for sequence in sequences:
@@ -83,7 +84,7 @@ class NativeEngine:
             self.waiting.clear()  # a failed call leaves nothing behind for the next one
             self.active.clear()
             raise
-        return [sequence.output for sequence in sequences]
+        return sequences
 
     def add(self, sequence: Sequence) -> None:
         """Queue a sequence; it joins the running ones at the next step."""
@@ -174,10 +175,13 @@ class NativeEngine:
         """
         constraint = sequence.constraint
         for step, scores in enumerate(logits[: len(draft) + 1]):
+            raw = torch.logsumexp(scores, 0)
             if constraint is not None:
                 constraint.mask(scores)
             token = int(scores.argmax())
             sequence.output.append(token)
+            sequence.logprobs.append(float(scores[token] - torch.logsumexp(scores, 0)))
+            sequence.raw_logprobs.append(float(scores[token] - raw))
             sequence.pending = token
             self.counters.written += 1
             if token in self.stop_ids or not sequence.room:

@@ -73,6 +73,10 @@ class GenerativeTaskType(TaskType):
     def parse(self, text: str, request: BaseModel) -> BaseModel:
         """The typed result in ``text``; raises ValueError or ValidationError when there is none."""
 
+    def annotate(self, result: BaseModel, generation: Generation) -> BaseModel:
+        """``result`` with what the generation tells beside it (per-field confidence, where the type has it)."""
+        return result
+
     def run(
         self,
         runner: ModelRunner,
@@ -180,6 +184,7 @@ class GenerativeTaskType(TaskType):
                 raw_output=generation.text,
                 errors=[*errors, *([f"cut off at {generation.new_tokens} tokens"] if generation.truncated else [])],
             )
+        result = self.annotate(result, generation)
         if attempt:
             setattr(result, _RETRIES_ATTR, attempt)  # a plain attribute: not a field, never serialized
         return result

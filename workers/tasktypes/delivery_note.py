@@ -2,13 +2,15 @@
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
 
-from slmq.schemas import DeliveryNote, DeliveryNoteRequest
+from slmq.schemas import DeliveryNote, DeliveryNoteConfidence, DeliveryNoteRequest
+from workers.confidence import span_confidence, value_spans
 from workers.grammar import generation_schema
-from workers.runner import Messages
+from workers.runner import Generation, Messages
 from workers.tasktypes.base import GenerativeTaskType
 
 # The specialist is fine-tuned on exactly this prompt (workers/finetune.py): an instruction and the note,
@@ -19,6 +21,8 @@ INSTRUCTION = (
     "contact_phone, reference, instructions. Copy values as written; null when the note does not say."
 )
 _OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+# The scored field paths a confidence is given for ("consignee", "address.street", ...), items apart.
+SCORED_FIELDS = tuple(f.alias or name for name, f in DeliveryNoteConfidence.model_fields.items() if name != "items")
 
 
 class DeliveryNoteTask(GenerativeTaskType):
@@ -38,6 +42,33 @@ class DeliveryNoteTask(GenerativeTaskType):
 
     def parse(self, text: str, request: BaseModel) -> BaseModel:
         return DeliveryNote.model_validate(json.loads(extract_json_object(text)))
+
+    def annotate(self, result: BaseModel, generation: Generation) -> BaseModel:
+        assert isinstance(result, DeliveryNote)
+        return result.with_confidence(field_confidence(result, generation))
+
+
+def field_confidence(
+    record: DeliveryNote, generation: Generation, combine: Callable[[list[float]], float] = sum
+) -> DeliveryNoteConfidence | None:
+    """How sure the model was of each field and item it wrote; None without its tokens' probabilities.
+
+    ``combine`` makes one log-probability of a value's tokens' (their sum: the value's probability).
+    """
+    if not generation.logprobs or len(generation.logprobs) != len(generation.pieces):
+        return None
+    try:
+        spans = value_spans(b"".join(generation.pieces))
+    except ValueError:
+        return None  # the text parsed, its bytes not: a tokenizer whose pieces are not its text's bytes
+
+    def of(path: tuple[str | int, ...]) -> float:
+        start, end = spans.get(path, (0, 0))
+        return round(span_confidence(generation.pieces, generation.logprobs, start, end, combine), 4) if end else 1.0
+
+    fields: dict[str, object] = {name: of(tuple(name.split("."))) for name in SCORED_FIELDS}
+    fields["items"] = [of(("items", index)) for index in range(len(record.items))]
+    return DeliveryNoteConfidence.model_validate(fields)
 
 
 def extract_json_object(text: str) -> str:
