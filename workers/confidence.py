@@ -10,12 +10,12 @@ probability 1 and costs nothing.
 import math
 from collections.abc import Callable, Iterator
 
-Path = tuple[str | int, ...]  # keys and list indices from the document's root to a value
+JsonPath = tuple[str | int, ...]  # keys and list indices from the document's root to a value
 _WHITESPACE = b" \t\r\n"
 _VALUE_ENDS = b",}]" + _WHITESPACE  # what ends a number, true, false or null
 
 
-def value_spans(document: bytes) -> dict[Path, tuple[int, int]]:
+def value_spans(document: bytes) -> dict[JsonPath, tuple[int, int]]:
     """The byte range ``[start, end)`` of every value in the first JSON value of ``document``, by path.
 
     Text before the first ``{`` or ``[`` is skipped; ``ValueError`` when what follows is not JSON.
@@ -23,7 +23,7 @@ def value_spans(document: bytes) -> dict[Path, tuple[int, int]]:
     starts = [i for i in (document.find(b"{"), document.find(b"[")) if i >= 0]
     if not starts:
         raise ValueError("no JSON object or array in the output")
-    spans: dict[Path, tuple[int, int]] = {}
+    spans: dict[JsonPath, tuple[int, int]] = {}
     _value(document, min(starts), (), spans)
     return spans
 
@@ -47,7 +47,7 @@ def _offsets(pieces: tuple[bytes, ...]) -> Iterator[tuple[int, int]]:
         offset += len(piece)
 
 
-def _value(document: bytes, at: int, path: Path, spans: dict[Path, tuple[int, int]]) -> int:
+def _value(document: bytes, at: int, path: JsonPath, spans: dict[JsonPath, tuple[int, int]]) -> int:
     """Scan the value at ``at``, record it and its children under ``path``; the index after it."""
     at = _skip(document, at)
     if at >= len(document):
@@ -70,7 +70,7 @@ def _value(document: bytes, at: int, path: Path, spans: dict[Path, tuple[int, in
 
 
 def _container(
-    document: bytes, at: int, path: Path, spans: dict[Path, tuple[int, int]], close: bytes, keyed: bool
+    document: bytes, at: int, path: JsonPath, spans: dict[JsonPath, tuple[int, int]], close: bytes, keyed: bool
 ) -> int:
     at = _skip(document, at + 1)
     index = 0
