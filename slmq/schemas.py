@@ -153,10 +153,8 @@ CONFIDENCE_KEY = "_confidence"
 def result_to_wire(result: BaseModel) -> dict[str, Any]:
     """A task's result as the worker stores it: its fields, and beside them its confidence, if any."""
     data = result.model_dump(mode="json")
-    confidence = result.confidence if isinstance(result, DeliveryNote) else None
-    if confidence is not None:
-        data[CONFIDENCE_KEY] = confidence.model_dump(mode="json")
-    return data
+    confidence = confidence_of(result)
+    return {**data, CONFIDENCE_KEY: confidence} if confidence is not None else data
 
 
 def result_from_wire(model: type[BaseModel], value: Any) -> BaseModel:
