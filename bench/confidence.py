@@ -27,11 +27,11 @@ sys.path.insert(0, str(REPO))
 
 from bench.engine import cpu_flags  # noqa: E402
 from bench.soak import machine  # noqa: E402
-from slmq.evaluation import load_labelled  # noqa: E402
 from slmq.fleet import load_fleet  # noqa: E402
 from slmq.schemas import DeliveryNote, DeliveryNoteConfidence, DeliveryNoteRequest  # noqa: E402
-from slmq.scoring import RecordScore, score, score_record  # noqa: E402
 from slmq.settings import Settings  # noqa: E402
+from slmq.training.evaluation import load_labelled  # noqa: E402
+from slmq.training.scoring import RecordScore, score, score_record  # noqa: E402
 
 DATA = tuple(f"data/delivery_note/{name}.jsonl" for name in ("heldout-v2", "disjoint-v1", "real-v1"))
 # The served one first: the product of the tokens' probabilities under the constraint; then the least probable
@@ -83,9 +83,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from workers.runner import Generation, ModelRunner
-    from workers.sources import materialize
-    from workers.tasktypes.delivery_note import DeliveryNoteTask, field_confidence
+    from workers.model.runner import Generation, ModelRunner
+    from workers.model.sources import materialize
+    from workers.model.tasktypes.delivery_note import DeliveryNoteTask, field_confidence
 
     generations: dict[int, Generation] = {}
 

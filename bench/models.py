@@ -24,8 +24,8 @@ def measure(model_dir: Path, quantization: str, batches: list[int], new_tokens: 
     sys.path.insert(0, str(REPO))
     from slmq.fleet import ModelSpec
     from slmq.schemas import DeliveryNoteRequest
-    from workers.runner import Generation, ModelRunner
-    from workers.tasktypes.delivery_note import DeliveryNoteTask
+    from workers.model.runner import Generation, ModelRunner
+    from workers.model.tasktypes.delivery_note import DeliveryNoteTask
 
     notes = [json.loads(line)["text"] for line in (REPO / "examples" / "delivery_notes.jsonl").read_text().splitlines()]
     task = DeliveryNoteTask()

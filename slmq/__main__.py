@@ -1,3 +1,3 @@
-from slmq.cli import main
+from slmq.cli.main import main
 
 raise SystemExit(main())

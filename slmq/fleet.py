@@ -65,8 +65,9 @@ class ModelSpec(BaseModel):
     )
     engine: Engine = Field(
         default="transformers",
-        description="The decode loop: transformers' generate(), or slmq's own (workers/engine/: its own KV cache, "
-        "shared prompt prefixes computed once, several guessed tokens checked per step); both write the same tokens.",
+        description="The decode loop: transformers' generate(), or slmq's own (workers/model/engine/: its own KV "
+        "cache, shared prompt prefixes computed once, several guessed tokens checked per step); both write the "
+        "same tokens.",
     )
     threads: Annotated[int | None, Field(ge=1, le=1024)] = Field(
         default=None, description="torch threads of each worker; default: the cores over SLMQ_WORKERS_PER_HOST."

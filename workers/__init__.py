@@ -1,1 +1,3 @@
-"""The worker side: Celery app, start-up, model runner and task types. Import torch only after pinning."""
+"""The worker side. This package's own modules are the Celery process (app, batcher, delivery guard, watchdog,
+liveness, meter, recorder, transport, start-up); ``workers.model`` holds the model: device pinning, sources,
+the runner and its engine, constrained and copy decoding, and the task types. Import torch only after pinning."""

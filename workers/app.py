@@ -5,19 +5,19 @@ from typing import Any
 from celery import Celery, Task
 
 from celeryconfig import worker_celery_config
-from slmq.app import create_app
-from slmq.connections import app_client
 from slmq.constants import PING_TASK, task_name
 from slmq.errors import SlmqError
 from slmq.fleet import Fleet
 from slmq.schemas import result_to_wire
 from slmq.settings import Settings
+from slmq.stores.broker import create_app
+from slmq.stores.connections import app_client
 from workers import transport
 from workers.batcher import Batcher, batching_step
 from workers.delivery import DeliveryGuard, DeliveryLedger
+from workers.model.runner import ModelRunner
+from workers.model.tasktypes import TASK_TYPES
 from workers.recorder import JobRecorder
-from workers.runner import ModelRunner
-from workers.tasktypes import TASK_TYPES
 from workers.watchdog import Watchdog
 
 

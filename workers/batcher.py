@@ -23,9 +23,9 @@ from slmq.constants import JOB_HEADERS, task_type_from_name
 from slmq.errors import InferenceError, InvalidPayloadError, PayloadTooLargeError, SlmqError, TaskNotServedError
 from slmq.fleet import Fleet
 from workers.delivery import DeliveryGuard, LedgerUnavailableError
-from workers.metrics import WorkerMeter
-from workers.runner import ModelRunner
-from workers.tasktypes import TASK_TYPES, Outcome
+from workers.meter import WorkerMeter
+from workers.model.runner import ModelRunner
+from workers.model.tasktypes import TASK_TYPES, Outcome
 
 log = logging.getLogger(__name__)
 MAX_EXTENSIONS = 10  # a partial batch waits at most (1 + MAX_EXTENSIONS) x max_wait_ms

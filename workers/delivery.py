@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from slmq.constants import attempts_key, dead_letter_key, task_type_from_name
 from slmq.errors import DeadLetteredError, GenerationTimeoutError, InferenceError, OutputValidationError, SlmqError
 from slmq.schemas import result_from_wire
-from workers.tasktypes import TASK_TYPES, Outcome
+from workers.model.tasktypes import TASK_TYPES, Outcome
 from workers.watchdog import Watchdog
 
 log = logging.getLogger(__name__)

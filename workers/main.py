@@ -4,12 +4,12 @@ import atexit
 import logging
 import resource
 
-from slmq.connections import broker_client
 from slmq.constants import DEFAULT_NODE_TEMPLATE
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
-from slmq.status import queue_depth
-from workers.device import pin_device, thread_count
+from slmq.stores.connections import broker_client
+from slmq.stores.status import queue_depth
+from workers.model.device import pin_device, thread_count
 from workers.versions import check_versions
 
 log = logging.getLogger("slmq.worker")
@@ -39,10 +39,10 @@ def run_worker(
     from workers.app import build_worker_app
     from workers.liveness import Liveness
     from workers.logs import redact_message_bodies
-    from workers.metrics import WorkerMeter
+    from workers.meter import WorkerMeter
+    from workers.model.runner import ModelRunner
+    from workers.model.sources import materialize
     from workers.recorder import JobRecorder
-    from workers.runner import ModelRunner
-    from workers.sources import materialize
 
     model_dir = materialize(spec, fleet, settings.models_dir)
     adapter_dir = fleet.resolve(spec.adapter) if spec.adapter else None

@@ -23,8 +23,8 @@ from celery.exceptions import Reject
 
 from slmq.constants import JOB_HEADER, JOB_LINE_HEADER, JOB_LINE_ID_HEADER, task_type_from_name
 from slmq.fleet import ModelSpec
-from slmq.jobs import JobStore, line_record, provenance
-from workers.tasktypes import TASK_TYPES, TaskType
+from slmq.stores.jobstore import JobStore, line_record, provenance
+from workers.model.tasktypes import TASK_TYPES, TaskType
 
 log = logging.getLogger(__name__)
 RETRY_FIRST_S, RETRY_MAX_S = 0.1, 2.0  # waits between attempts to record a line while Redis refuses

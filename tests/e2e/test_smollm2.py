@@ -12,9 +12,9 @@ import pytest
 
 import slmq.errors
 import slmq.schemas
-from slmq.embedded import embedded_server
 from slmq.fleet import load_fleet
 from slmq.schemas import DeliveryNote
+from slmq.stores.embedded import embedded_server
 from tests.conftest import REPO, SHARED
 
 DEV_NOTES = SHARED / "data" / "delivery_notes_dev.jsonl"
@@ -75,9 +75,9 @@ def test_the_shipped_fleet_parses_the_dev_notes_into_records_or_typed_errors(hom
 
 
 def test_the_specialist_as_shipped_writes_the_records_generate_writes_over_nf4() -> None:
-    from workers.runner import ModelRunner
-    from workers.sources import materialize
-    from workers.tasktypes.delivery_note import DeliveryNoteTask
+    from workers.model.runner import ModelRunner
+    from workers.model.sources import materialize
+    from workers.model.tasktypes.delivery_note import DeliveryNoteTask
 
     # Given the shipped specialist (nf4 base, its adapter) and a dev note
     fleet = load_fleet(REPO / "fleet.toml")

@@ -18,8 +18,8 @@ import pytest
 import redis
 
 from producer import FleetClient
-from slmq.app import create_app
 from slmq.constants import attempts_key
+from slmq.stores.broker import create_app
 from tests.faults.ledger import Ledger
 from tests.integration.conftest import Deployment, WorkerProcess, make_deployment
 

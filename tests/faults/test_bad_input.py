@@ -11,9 +11,9 @@ from celery.result import AsyncResult
 
 from producer import FleetClient
 from slmq.constants import attempts_key
-from slmq.dlq import DeadLetters
 from slmq.errors import GenerationTimeoutError, InvalidPayloadError, PayloadTooLargeError, TaskFailedError
 from slmq.schemas import SummaryResult
+from slmq.stores.deadletters import DeadLetters
 from tests.faults.conftest import ENDLESS_FLEET, RedisServer, Workers, fault_deployment, texts, wait_for
 from tests.faults.ledger import Ledger
 from tests.integration.conftest import Deployment, WorkerProcess

@@ -9,9 +9,9 @@ import pytest
 import redis
 
 from producer.jobs import job_store
-from slmq.app import create_app
-from slmq.connections import broker_client
-from slmq.dlq import DeadLetters
+from slmq.stores.broker import create_app
+from slmq.stores.connections import broker_client
+from slmq.stores.deadletters import DeadLetters
 from tests.faults.conftest import RedisServer, Workers, fault_deployment, texts, wait_for
 from tests.faults.ledger import Ledger
 from tests.integration.conftest import Deployment

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from producer import FleetClient
-from slmq.app import create_app
 from slmq.constants import JOB_HEADER, job_results_key
-from slmq.dlq import DeadLetters
+from slmq.stores.broker import create_app
+from slmq.stores.deadletters import DeadLetters
 from tests.faults.conftest import RedisServer, Workers, fault_deployment, wait_for
 from tests.faults.ledger import RESULT_PREFIX
 from tests.integration.conftest import Deployment, write_fleet

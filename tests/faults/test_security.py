@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from producer import FleetClient
-from slmq.app import create_app
 from slmq.errors import BrokerUnavailableError
 from slmq.schemas import SummaryResult
+from slmq.stores.broker import create_app
 from tests.faults.conftest import RedisServer, Workers, fault_deployment, wait_for
 from tests.integration.conftest import Deployment
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from slmq.app import create_app
 from slmq.settings import Settings
+from slmq.stores.broker import create_app
 
 TINY_FLEET = """
 [models.tiny]

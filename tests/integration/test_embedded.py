@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
-from slmq.embedded import EmbeddedServer, embedded_server
+from slmq.stores.embedded import EmbeddedServer, embedded_server
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""slmq eval and slmq.evaluation through a real worker on the tiny random model: the report adds up."""
+"""slmq eval and slmq.training.evaluation through a real worker on the tiny random model: the report adds up."""
 
 import json
 from pathlib import Path
@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from producer import FleetClient
-from slmq.evaluation import evaluate, load_labelled
-from slmq.scoring import FIELDS, Counts, Errors, score_record
+from slmq.training.evaluation import evaluate, load_labelled
+from slmq.training.scoring import FIELDS, Counts, Errors, score_record
 from tests.integration.conftest import TINY_FLEET, Deployment, StartWorker, make_deployment
 
 HELDOUT = Path(__file__).resolve().parents[2] / "data" / "delivery_note" / "heldout-v1.jsonl"

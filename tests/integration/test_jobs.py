@@ -13,12 +13,12 @@ import pytest
 import redis
 
 from producer import FleetClient
-from slmq.app import create_app
 from slmq.batchfile import detect_format, job_id, read_lines
 from slmq.constants import METRICS_KEY
 from slmq.errors import JobStateError
-from slmq.jobs import JobStatus
-from slmq.metrics import parse_samples
+from slmq.stores.broker import create_app
+from slmq.stores.jobstore import JobStatus
+from slmq.stores.metrics import parse_samples
 from tests.integration.conftest import READY_TIMEOUT_S, Deployment, StartWorker, WorkerProcess, make_deployment
 
 TIMEOUT_S = 180

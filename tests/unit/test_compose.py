@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from slmq.cli import _parser
+from slmq.cli.main import _parser
 from slmq.fleet import Fleet, load_fleet
 from tests.conftest import REPO
 from tests.unit.dockerimage import build_image, ignore_patterns, ignored

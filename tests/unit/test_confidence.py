@@ -9,11 +9,11 @@ import pytest
 
 from slmq.batchfile import OutputLines, for_review
 from slmq.errors import ConfigError
-from slmq.jobs import line_record
 from slmq.schemas import DeliveryNote, DeliveryNoteConfidence, result_from_wire, result_to_wire
-from workers.confidence import span_confidence, value_spans
-from workers.runner import Generation
-from workers.tasktypes.delivery_note import SCORED_FIELDS, field_confidence
+from slmq.stores.jobstore import line_record
+from workers.model.confidence import span_confidence, value_spans
+from workers.model.runner import Generation
+from workers.model.tasktypes.delivery_note import SCORED_FIELDS, field_confidence
 
 RECORD = {
     "consignee": "Acme Ltd",

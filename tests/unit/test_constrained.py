@@ -15,12 +15,12 @@ from pydantic import BaseModel
 from slmq.errors import OutputValidationError
 from slmq.fleet import ModelSpec
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest, GeneralRequest
-from workers.grammar import generation_schema
-from workers.metrics import outcome_label
-from workers.runner import Generation, Messages, ModelRunner
-from workers.tasktypes import TASK_TYPES
-from workers.tasktypes.base import GenerativeTaskType, retries
-from workers.tasktypes.delivery_note import DeliveryNoteTask
+from workers.meter import outcome_label
+from workers.model.grammar import generation_schema
+from workers.model.runner import Generation, Messages, ModelRunner
+from workers.model.tasktypes import TASK_TYPES
+from workers.model.tasktypes.base import GenerativeTaskType, retries
+from workers.model.tasktypes.delivery_note import DeliveryNoteTask
 
 NOTES = [
     "12 pallets of paper to Acme Ltd",

@@ -2,50 +2,18 @@
 time limits, failing closed and one answer per task id."""
 
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import pytest
-import redis
 
-from slmq.errors import DeadLetteredError, GenerationTimeoutError, OutputValidationError, SlmqError
+from slmq.errors import DeadLetteredError, GenerationTimeoutError, OutputValidationError
 from slmq.schemas import GeneralResult
-from workers.delivery import Calls, Delivery, DeliveryGuard, DeliveryLedger, LedgerUnavailableError
-from workers.tasktypes import Outcome
+from tests.unit.fakes import MemoryLedger
+from workers.delivery import Calls, DeliveryGuard, LedgerUnavailableError
+from workers.model.tasktypes import Outcome
 from workers.watchdog import Watchdog
 
 NAME = "slmq.general"
-
-
-class MemoryLedger(DeliveryLedger):
-    """The DeliveryLedger with its Redis and result backend replaced by dicts (its own rules kept: ``exhausted``);
-    reads or counts can be made to fail like an unreachable Redis."""
-
-    def __init__(self, failed_reads: int = 0, counting_fails: bool = False) -> None:
-        super().__init__(client=None, backend=None, queue="slmq.tiny", max_attempts=3, expires_s=60)  # type: ignore[arg-type]
-        self.failed_reads = failed_reads
-        self.counting_fails = counting_fails
-        self.attempts: dict[str, int] = {}
-        self.results: dict[str, Outcome] = {}
-        self.letters: dict[str, tuple[Delivery, SlmqError]] = {}
-
-    def stored(self, names: dict[str, str]) -> dict[str, Outcome]:
-        if self.failed_reads:
-            self.failed_reads -= 1
-            raise redis.ConnectionError("Connection refused")
-        return {task_id: self.results[task_id] for task_id in names if task_id in self.results}
-
-    def started(self, task_ids: Iterable[str]) -> dict[str, int]:
-        return {task_id: self.attempts.get(task_id, 0) for task_id in task_ids}
-
-    def count(self, task_ids: Iterable[str]) -> None:
-        if self.counting_fails:
-            raise redis.TimeoutError("Timeout reading from socket")
-        for task_id in task_ids:
-            self.attempts[task_id] = self.attempts.get(task_id, 0) + 1
-
-    def dead_letter(self, delivery: Delivery, error: SlmqError, attempts: int, reason: str) -> None:
-        self.letters[delivery.task_id] = (delivery, error)
 
 
 def calls(*task_ids: str) -> Calls:

@@ -6,11 +6,11 @@ import sys
 import pytest
 
 from tests.conftest import REPO
-from workers.device import thread_count
+from workers.model.device import thread_count
 
 PIN = """
 import os, sys
-from workers.device import pin_device
+from workers.model.device import pin_device
 device = pin_device({device!r})
 import torch
 print(device, repr(os.environ["CUDA_VISIBLE_DEVICES"]), torch.cuda.device_count())
@@ -25,14 +25,14 @@ def test_the_device_is_pinned_before_torch_loads(device: str, expected: str) -> 
 
 
 def test_pinning_after_torch_was_imported_is_refused() -> None:
-    script = "import torch\nfrom workers.device import pin_device\npin_device('cpu')"
+    script = "import torch\nfrom workers.model.device import pin_device\npin_device('cpu')"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
     assert done.returncode != 0
     assert "torch was imported before the device was pinned" in done.stderr
 
 
 def test_a_malformed_device_is_refused_with_an_example() -> None:
-    script = "from workers.device import pin_device\npin_device('gpu0')"
+    script = "from workers.model.device import pin_device\npin_device('gpu0')"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
     assert "pass e.g. --device cuda:0" in done.stderr
 

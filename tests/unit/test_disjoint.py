@@ -8,11 +8,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from slmq.notegen import generate, layouts, phrases, unspanned
-from slmq.notegen.disjoint import LAYOUTS, wording
-from slmq.notegen.disjoint import generate as generate_disjoint
-from slmq.notegen.note import text_values
 from slmq.schemas import DeliveryNote
+from slmq.training.notegen import generate, layouts, phrases, unspanned
+from slmq.training.notegen.disjoint import LAYOUTS, wording
+from slmq.training.notegen.disjoint import generate as generate_disjoint
+from slmq.training.notegen.note import text_values
 from tests.conftest import SHARED
 
 REPO = Path(__file__).resolve().parents[2]

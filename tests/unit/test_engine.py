@@ -15,14 +15,14 @@ from pydantic import BaseModel, ValidationError
 
 from slmq.fleet import ModelSpec
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest
-from workers.engine.cache import SlotCache
-from workers.engine.engine import lookup
-from workers.engine.prefixes import MIN_SHARED, PrefixStore
-from workers.grammar import generation_schema
-from workers.nf4 import to_served_layers
-from workers.runner import Generation, ModelRunner
-from workers.tasktypes.base import retries
-from workers.tasktypes.delivery_note import DeliveryNoteTask
+from workers.model.engine.cache import SlotCache
+from workers.model.engine.engine import lookup
+from workers.model.engine.prefixes import MIN_SHARED, PrefixStore
+from workers.model.grammar import generation_schema
+from workers.model.nf4 import to_served_layers
+from workers.model.runner import Generation, ModelRunner
+from workers.model.tasktypes.base import retries
+from workers.model.tasktypes.delivery_note import DeliveryNoteTask
 
 NOTES = [
     "12 pallets of paper to Acme Ltd",

@@ -1,4 +1,4 @@
-"""slmq.evaluation without services: a stub fleet that answers with given records, `slmq synth`, and
+"""slmq.training.evaluation without services: a stub fleet that answers with given records, `slmq synth`, and
 `slmq eval --compare` (it reads files only: run as a process with an unreachable broker)."""
 
 import copy
@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from slmq.cli import main
+from slmq.cli.main import main
 from slmq.errors import InputFormatError, InvalidPayloadError, OutputValidationError, SlmqError
-from slmq.evaluation import (
+from slmq.schemas import DeliveryNote
+from slmq.training.evaluation import (
     compare,
     evaluate,
     format_comparison,
@@ -25,9 +26,8 @@ from slmq.evaluation import (
     prediction_line,
     write_answers,
 )
-from slmq.notegen import generate
-from slmq.schemas import DeliveryNote
-from slmq.scoring import FIELDS, Errors, score, score_record
+from slmq.training.notegen import generate
+from slmq.training.scoring import FIELDS, Errors, score, score_record
 
 SLMQ = Path(sys.executable).with_name("slmq")
 UNREACHABLE = "redis://127.0.0.1:1/0"

@@ -10,10 +10,10 @@ from bitsandbytes.functional import has_avx512bf16
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from slmq.cli_finetune import _init_adapter
+from slmq.cli.finetune import _init_adapter
 from slmq.errors import ConfigError
 from slmq.fleet import ModelSpec
-from workers.finetune import (
+from slmq.training.trainer import (
     IGNORE,
     Example,
     FinetuneConfig,
@@ -27,8 +27,8 @@ from workers.finetune import (
     save_adapter,
     served_base,
 )
-from workers.runner import ModelRunner
-from workers.tasktypes import TASK_TYPES
+from workers.model.runner import ModelRunner
+from workers.model.tasktypes import TASK_TYPES
 
 GOLD = {
     "consignee": "Brauerei Maier GmbH",

@@ -7,13 +7,13 @@ import pytest
 from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from slmq.cli.exporter import families
+from slmq.cli.flower import flower_argv, is_loopback
 from slmq.errors import ConfigError, InferenceError, OutputValidationError, PayloadTooLargeError, TaskFailedError
-from slmq.exporter import families
 from slmq.fleet import load_fleet
-from slmq.flower import flower_argv, is_loopback
-from slmq.metrics import BATCH_SIZE, TASKS, MetricsBatch, Snapshot, WorkerGauges, bucket_bound, parse_samples
 from slmq.settings import Settings
-from workers.metrics import outcome_label
+from slmq.stores.metrics import BATCH_SIZE, TASKS, MetricsBatch, Snapshot, WorkerGauges, bucket_bound, parse_samples
+from workers.meter import outcome_label
 
 FLEET = """
 [models.tiny]

@@ -7,14 +7,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from slmq.notegen import DATA_VERSION, generate, layouts, parts, phrases, unspanned, vocab
-from slmq.notegen.goods import LOCAL_GOODS, SECTORS
-from slmq.notegen.note import text_values
-from slmq.notegen.picker import Picker, split_pool
-from slmq.notegen.places import COUNTRIES
-from slmq.notegen.values import TITLE_WORDS
-from slmq.notegen.vocab import COMPANY_HEADS
 from slmq.schemas import DeliveryNote
+from slmq.training.notegen import DATA_VERSION, generate, layouts, parts, phrases, unspanned, vocab
+from slmq.training.notegen.goods import LOCAL_GOODS, SECTORS
+from slmq.training.notegen.note import text_values
+from slmq.training.notegen.picker import Picker, split_pool
+from slmq.training.notegen.places import COUNTRIES
+from slmq.training.notegen.values import TITLE_WORDS
+from slmq.training.notegen.vocab import COMPANY_HEADS
 from tests.conftest import SHARED
 
 REPO = Path(__file__).resolve().parents[2]

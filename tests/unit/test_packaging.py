@@ -37,6 +37,6 @@ def test_the_wheel_holds_every_module_of_the_packages(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("slmq-*.whl")
     held = set(zipfile.ZipFile(wheel).namelist())
     wanted = {path for path in files if path.split("/")[0] in PACKAGES and path.endswith((".py", "py.typed"))}
-    assert "workers/engine/engine.py" in wanted
+    assert "workers/model/engine/engine.py" in wanted
     assert sorted(wanted - held) == []
     assert "celeryconfig.py" in held

@@ -2,8 +2,8 @@
 
 import pytest
 
+from workers.model.tasktypes import TASK_TYPES, delivery_note
 from workers.recorder import prompt_version
-from workers.tasktypes import TASK_TYPES, delivery_note
 
 
 def test_every_task_type_has_its_own_short_stable_prompt_version() -> None:

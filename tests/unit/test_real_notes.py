@@ -11,11 +11,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from slmq.evaluation import load_labelled
-from slmq.notegen import unspanned
-from slmq.notegen.note import text_values
 from slmq.schemas import MAX_NOTE_CHARS, DeliveryNote
-from slmq.scoring import score
+from slmq.training.evaluation import load_labelled
+from slmq.training.notegen import unspanned
+from slmq.training.notegen.note import text_values
+from slmq.training.scoring import score
 from tests.conftest import REPO, SHARED
 
 REAL_NOTES = REPO / "data" / "delivery_note" / "real-v1.jsonl"

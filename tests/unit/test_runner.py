@@ -6,7 +6,7 @@ import pytest
 
 from slmq.errors import InvalidPayloadError
 from slmq.fleet import ModelSpec
-from workers.runner import Generation, ModelRunner
+from workers.model.runner import Generation, ModelRunner
 
 CONVERSATIONS = [
     [{"role": "user", "content": "hello there"}],

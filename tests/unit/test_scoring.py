@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from slmq.scoring import (
+from slmq.training.scoring import (
     FIELDS,
     Counts,
     Errors,

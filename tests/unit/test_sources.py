@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from slmq.errors import ModelSourceError
-from workers.sources import check_safetensors_dir
+from workers.model.sources import check_safetensors_dir
 
 
 def test_a_directory_without_a_model_is_refused(tmp_path: Path) -> None:

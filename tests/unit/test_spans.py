@@ -13,10 +13,10 @@ import pytest
 from slmq.errors import InvalidPayloadError
 from slmq.fleet import ModelSpec
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest
-from workers.runner import Generation, ModelRunner
-from workers.spans import JsonPosition, SpanTable, span_source
-from workers.tasktypes import TASK_TYPES
-from workers.tasktypes.base import GenerativeTaskType
+from workers.model.runner import Generation, ModelRunner
+from workers.model.spans import JsonPosition, SpanTable, span_source
+from workers.model.tasktypes import TASK_TYPES
+from workers.model.tasktypes.base import GenerativeTaskType
 
 NOTES = [
     "Deliver 3 boxes of bolts to Jim at Harbour Works,\n14 Harbour Rd, Leith EH6 6QQ before Friday 10am.",

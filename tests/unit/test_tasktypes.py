@@ -5,8 +5,8 @@ import json
 from slmq.errors import OutputValidationError
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest, RefactorRequest, RefactorResult, SummarizeRequest
 from tests.conftest import SHARED
-from workers.runner import Generation
-from workers.tasktypes import TASK_TYPES
+from workers.model.runner import Generation
+from workers.model.tasktypes import TASK_TYPES
 
 NOTE = DeliveryNoteRequest(text="12 pallets of paper to Acme Ltd")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from slmq.cli_finetune import _records, evaluation_files
+from slmq.cli.finetune import _records, evaluation_files
 from slmq.errors import ConfigError
 from tests.conftest import REPO
 

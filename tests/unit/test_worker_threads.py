@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from slmq import spawn
-from slmq.cli import _parser, main
+from slmq.cli import spawn
+from slmq.cli.main import _parser, main
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
 from tests.conftest import REPO

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from slmq.notegen.picker import Picker
-from slmq.notegen.places import country_choices, world_countries
-from slmq.notegen.values import address, render_address
+from slmq.training.notegen.picker import Picker
+from slmq.training.notegen.places import country_choices, world_countries
+from slmq.training.notegen.values import address, render_address
 
 POOLS = """
 import hashlib, json
-from slmq.notegen import world
+from slmq.training.notegen import world
 pools = {}
 for key in (*world.LOCALES, *world.BORROWED):
     w = world.world(key)
@@ -66,7 +66,7 @@ def test_every_part_of_a_drawn_address_is_a_span_of_the_address_as_written(multi
 
 def test_without_the_train_extra_synth_says_what_to_install_in_one_line(tmp_path: Path) -> None:
     # Given a Python where faker cannot be imported (the worker and producer extras do not install it)
-    script = "import sys; sys.modules['faker'] = None; from slmq.cli import main; sys.exit(main(sys.argv[1:]))"
+    script = "import sys; sys.modules['faker'] = None; from slmq.cli.main import main; sys.exit(main(sys.argv[1:]))"
     out = tmp_path / "notes.jsonl"
     out.write_text('{"id": "kept"}\n')
     command = [sys.executable, "-c", script, "synth", "delivery_note", "--count", "2", "-o", str(out)]

@@ -1,0 +1,171 @@
+"""The batcher's rules on a clock the test moves: when a batch runs, how long a partial one waits, what a
+message that no task may parse gets, and how a batch goes back to its queue. The model call is replaced
+(each task answered with its own id); Celery's consumer by the two things the batcher takes from it."""
+
+from types import SimpleNamespace
+from typing import Any
+
+import redis
+
+from slmq.errors import InvalidPayloadError, PayloadTooLargeError
+from slmq.schemas import GeneralResult
+from tests.unit.fakes import FakeConsumer, FakeRequest, MemoryLedger
+from workers.batcher import MAX_EXTENSIONS, Batcher
+from workers.delivery import Calls, DeliveryGuard
+from workers.model.tasktypes import Outcome
+from workers.watchdog import Watchdog
+
+WAIT_S = 0.125  # max_wait_ms = 125: a binary fraction, so sums of waits are exact
+
+
+class AnsweringBatcher(Batcher):
+    """The batcher with its model call replaced: each task answered with its own id, each call recorded."""
+
+    def __init__(self, consumer: FakeConsumer, delivery: DeliveryGuard | None = None, max_batch: int = 3) -> None:
+        spec = SimpleNamespace(name="smollm2", max_batch=max_batch, max_wait_ms=int(WAIT_S * 1000))
+        super().__init__(SimpleNamespace(spec=spec), None, 1_000, delivery)  # type: ignore[arg-type]
+        self.asked: list[list[str]] = []
+        self.install(consumer)
+
+    def answer(self, calls: Calls) -> dict[str, Outcome]:
+        self.asked.append(list(calls))
+        return {task_id: answer(task_id) for task_id in calls}
+
+
+def answer(task_id: str) -> GeneralResult:
+    return GeneralResult(answer=f"model: {task_id}")
+
+
+def add(batcher: Batcher, *requests: Any) -> None:
+    for request in requests:
+        batcher.add(request if isinstance(request, FakeRequest) else FakeRequest(request))
+
+
+def test_a_full_batch_runs_at_once_in_one_model_call_and_each_message_is_answered_once() -> None:
+    consumer = FakeConsumer()
+    batcher = AnsweringBatcher(consumer, max_batch=3)
+    add(batcher, "a", "b", "c")
+    assert batcher.asked == [["a", "b", "c"]]
+    assert consumer.executed == ["a", "b", "c"]
+    assert consumer.timer.pending == 0  # the partial batch's deadline was cancelled
+    assert [batcher.take(task_id) for task_id in "abc"] == [answer("a"), answer("b"), answer("c")]
+
+
+def test_a_partial_batch_waits_max_wait_ms_from_its_first_message_then_runs() -> None:
+    consumer = FakeConsumer()
+    batcher = AnsweringBatcher(consumer, max_batch=3)
+    add(batcher, "a")
+    consumer.timer.advance(WAIT_S / 2)
+    add(batcher, "b")  # joins the batch of the first; the wait still counts from the first
+    consumer.timer.advance(WAIT_S / 2 - 0.001)
+    assert batcher.asked == [] and consumer.executed == []
+    consumer.timer.advance(0.001)
+    assert batcher.asked == [["a", "b"]] and consumer.executed == ["a", "b"]
+
+
+def test_the_wait_is_extended_while_the_broker_holds_more_messages_but_at_most_max_extensions_times() -> None:
+    consumer = FakeConsumer()
+    batcher = AnsweringBatcher(consumer, max_batch=16)
+    batcher.waiting = lambda: 5  # messages stay queued (slower to arrive than the timer) the whole time
+    add(batcher, "a")
+    consumer.timer.advance(WAIT_S * (1 + MAX_EXTENSIONS) - 0.001)
+    assert batcher.asked == []
+    consumer.timer.advance(0.001)
+    assert batcher.asked == [["a"]]
+    add(batcher, "b")  # the next batch starts with no extension used
+    consumer.timer.advance(WAIT_S * (1 + MAX_EXTENSIONS) - 0.001)
+    assert batcher.asked == [["a"]]
+
+
+def test_the_wait_ends_at_the_first_deadline_that_finds_the_broker_empty() -> None:
+    consumer = FakeConsumer()
+    batcher = AnsweringBatcher(consumer, max_batch=16)
+    depths = iter([2, 0])
+    batcher.waiting = lambda: next(depths)
+    add(batcher, "a")
+    consumer.timer.advance(WAIT_S)
+    assert batcher.asked == []  # two messages were still queued: one more wait
+    consumer.timer.advance(WAIT_S)
+    assert batcher.asked == [["a"]]
+
+
+def test_a_queue_depth_that_cannot_be_read_runs_the_batch_as_it_is() -> None:
+    consumer = FakeConsumer()
+    batcher = AnsweringBatcher(consumer, max_batch=16)
+
+    def unreachable() -> int:
+        raise redis.ConnectionError("Connection refused")
+
+    batcher.waiting = unreachable
+    add(batcher, "a")
+    consumer.timer.advance(WAIT_S)
+    assert batcher.asked == [["a"]] and consumer.executed == ["a"]
+
+
+def test_a_task_of_no_model_runs_at_once_outside_any_batch() -> None:
+    consumer = FakeConsumer()
+    batcher = AnsweringBatcher(consumer)
+    add(batcher, FakeRequest("p", name="slmq.ping"))
+    assert consumer.executed == ["p"] and batcher.asked == [] and consumer.timer.pending == 0
+
+
+def test_messages_no_task_may_parse_get_their_errors_and_their_batch_mates_their_answers() -> None:
+    consumer = FakeConsumer()
+    batcher = AnsweringBatcher(consumer, max_batch=3)
+    add(batcher, FakeRequest("positional", args=(1,)), FakeRequest("big", kwargs={"payload": {"text": "x" * 2_000}}))
+    add(batcher, "a")
+    assert batcher.asked == [["a"]]
+    assert consumer.executed == ["positional", "big", "a"]
+    positional, big = batcher.take("positional"), batcher.take("big")
+    assert isinstance(positional, InvalidPayloadError) and "exactly one keyword argument" in str(positional)
+    assert isinstance(big, PayloadTooLargeError) and "the limit is 1,000" in str(big)
+    assert batcher.take("a") == answer("a")
+
+
+def test_a_task_id_sent_twice_in_one_batch_is_answered_twice_with_the_same_answer() -> None:
+    consumer = FakeConsumer()
+    batcher = AnsweringBatcher(consumer, max_batch=3)
+    add(batcher, "a", "a", "b")
+    assert batcher.asked == [["a", "b"]] and consumer.executed == ["a", "a", "b"]
+    assert batcher.take("a") == answer("a") and batcher.take("a") == answer("a")
+    assert batcher.take("a") is None  # both copies took theirs: nothing is kept
+
+
+def test_reset_drops_the_buffer_and_its_deadline_so_nothing_runs_later() -> None:
+    consumer = FakeConsumer()
+    batcher = AnsweringBatcher(consumer, max_batch=3)
+    add(batcher, "a", "b")
+    batcher.reset()  # the consumer stopped: Redis re-delivers the unacked messages
+    consumer.timer.advance(WAIT_S * 20)
+    assert batcher.asked == [] and consumer.executed == [] and batcher.buffer == []
+
+
+def test_a_batch_whose_ledger_cannot_be_read_goes_back_to_the_queue_unanswered() -> None:
+    consumer = FakeConsumer()
+    guard = DeliveryGuard(MemoryLedger(failed_reads=3), Watchdog(60, 120), sleep=lambda _: None)
+    batcher = AnsweringBatcher(consumer, guard, max_batch=2)
+    requests = [FakeRequest("a"), FakeRequest("b")]
+    add(batcher, *requests)
+    assert batcher.asked == [] and consumer.executed == []
+    assert all(request.rejected for request in requests)
+
+
+def test_a_suspect_runs_alone_after_its_fresh_batch_mates_which_are_answered_before_it_starts() -> None:
+    consumer = FakeConsumer()
+    ledger = MemoryLedger()
+    ledger.attempts = {"b": 1}  # started once before, by a worker lost with it in hand
+    batcher = AnsweringBatcher(consumer, DeliveryGuard(ledger, Watchdog(60, 120)), max_batch=3)
+    answered_when_b_ran: list[list[str]] = []
+    model_answer = batcher.answer
+
+    def answer_recording(calls: Calls) -> dict[str, Outcome]:
+        if "b" in calls:
+            answered_when_b_ran.append(list(consumer.executed))
+        return model_answer(calls)
+
+    batcher.answer = answer_recording  # type: ignore[method-assign]
+    add(batcher, "a", "b", "c")
+    assert batcher.asked == [["a", "c"], ["b"]]
+    assert answered_when_b_ran == [["a", "c"]]  # stored and acked before the suspect could take them down
+    assert consumer.executed == ["a", "c", "b"]
+    assert ledger.attempts == {"a": 1, "b": 2, "c": 1}

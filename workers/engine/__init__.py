@@ -1,5 +1,0 @@
-"""The native engine: slmq's own decode loop over the model's forward (see engine.py)."""
-
-from workers.engine.engine import NativeEngine
-
-__all__ = ["NativeEngine"]

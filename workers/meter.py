@@ -1,0 +1,147 @@
+"""What a worker records for ``slmq metrics``: each batch's size, outcomes and latencies, generated
+tokens, and a heartbeat with its memory and model load time. Written to the broker's Redis; a failed
+write is logged and never fails a batch."""
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from slmq.constants import task_type_from_name
+from slmq.errors import InferenceError, InvalidPayloadError, OutputValidationError, SlmqError, TaskNotServedError
+from slmq.stores.metrics import (
+    BATCH_DURATION,
+    BATCH_SIZE,
+    GENERATED_TOKENS,
+    GENERATION_SECONDS,
+    TASK_LATENCY,
+    TASKS,
+    MetricsBatch,
+    WorkerGauges,
+    remove_worker,
+    write_heartbeat,
+)
+from workers.model.runner import Generation, ModelRunner
+from workers.model.tasktypes.base import retries
+
+log = logging.getLogger(__name__)
+
+# The `outcome` label of slmq_tasks_total; most specific class first.
+OUTCOMES: tuple[tuple[type[SlmqError], str], ...] = (
+    (OutputValidationError, "invalid_output"),
+    (InvalidPayloadError, "invalid_payload"),
+    (TaskNotServedError, "not_served"),
+    (InferenceError, "inference_error"),
+)
+
+
+def outcome_label(outcome: object) -> str:
+    """``ok`` for a result (``re-asked`` if it took further attempts), else its error class's label (or ``error``)."""
+    if not isinstance(outcome, BaseException):
+        return "re-asked" if retries(outcome) else "ok"
+    return next((label for cls, label in OUTCOMES if isinstance(outcome, cls)), "error")
+
+
+class WorkerMeter:
+    """Counts one worker's batches into Redis; one round trip per batch."""
+
+    def __init__(self, client: redis.Redis, model: str) -> None:
+        self.client = client
+        self.model = model
+        self.pending = MetricsBatch()
+        self.arrivals: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+        self._node: str | None = None
+
+    def arrived(self, task_id: str) -> None:
+        self.arrivals[task_id] = time.monotonic()
+
+    def batch(self, names: dict[str, str], outcomes: dict[str, Any], seconds: float) -> None:
+        """Record one answered batch: ``names`` is ``{task id: task name}``, ``outcomes`` by task id."""
+        now = time.monotonic()
+        model = {"model": self.model}
+        self.pending.observe(BATCH_SIZE, model, len(names))
+        self.pending.observe(BATCH_DURATION, model, seconds)
+        for task_id, name in names.items():
+            task_type = str(task_type_from_name(name))
+            outcome = outcome_label(outcomes[task_id]) if task_id in outcomes else "error"
+            self.pending.add(TASKS, {**model, "task_type": task_type, "outcome": outcome})
+            arrived = self.arrivals.pop(task_id, None)
+            if arrived is not None:
+                self.pending.observe(TASK_LATENCY, {**model, "task_type": task_type}, now - arrived)
+        self._write()
+
+    def watch(self, runner: ModelRunner) -> None:
+        """Count the tokens ``runner.generate`` produces and the time it takes (written with the next batch)."""
+        generate: Callable[..., list[Any]] = runner.generate
+
+        def metered(*args: Any, **kwargs: Any) -> list[Any]:
+            started = time.perf_counter()
+            generations = generate(*args, **kwargs)
+            tokens = sum(g.new_tokens for g in generations if isinstance(g, Generation))
+            self.pending.add(GENERATED_TOKENS, {"model": self.model}, tokens)
+            self.pending.add(GENERATION_SECONDS, {"model": self.model}, time.perf_counter() - started)
+            return generations
+
+        # An instance attribute, so the runner class stays as it is and warm-up ran unmetered.
+        setattr(runner, "generate", metered)  # noqa: B010
+
+    def start_heartbeat(
+        self, node: str, device: str, torch_device: str, load_seconds: float, interval_s: float
+    ) -> None:
+        """Write this worker's gauges now and every ``interval_s``; they expire if the worker dies.
+
+        ``device`` is the fleet's name for it (the label), ``torch_device`` the name torch uses after pinning.
+        """
+        self._node = node
+        ttl_s = math.ceil(3 * interval_s) + 1
+
+        def beat() -> None:
+            while True:
+                gauges = WorkerGauges(node, self.model, device, _gauges(torch_device, load_seconds))
+                try:
+                    write_heartbeat(self.client, gauges, ttl_s)
+                except redis.RedisError as exc:
+                    log.warning("Cannot write worker metrics to Redis: %s", exc)
+                if self._stop.wait(interval_s):
+                    return
+
+        self._heartbeat = threading.Thread(target=beat, name="slmq-metrics-heartbeat", daemon=True)
+        self._heartbeat.start()
+
+    def stop(self) -> None:
+        """Stop the heartbeat and forget this worker, so the fleet's worker count drops at once."""
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)
+        if self._node is not None:
+            try:
+                remove_worker(self.client, self._node)
+            except redis.RedisError as exc:
+                log.warning("Cannot remove worker metrics from Redis: %s", exc)
+
+    def _write(self) -> None:
+        try:
+            self.pending.write(self.client)
+        except redis.RedisError as exc:
+            log.warning("Cannot write batch metrics to Redis (dropped): %s", exc)
+            self.pending = MetricsBatch()
+
+
+def _gauges(device: str, load_seconds: float) -> dict[str, float]:
+    import psutil
+    import torch
+
+    gauges = {
+        "load_seconds": load_seconds,
+        "rss_bytes": float(psutil.Process().memory_info().rss),
+        "torch_threads": float(torch.get_num_threads()),
+    }
+    if device.startswith("cuda"):
+        gauges["gpu_bytes"] = float(torch.cuda.memory_reserved(device))
+    return gauges

@@ -1,0 +1,5 @@
+"""The native engine: slmq's own decode loop over the model's forward (see engine.py)."""
+
+from workers.model.engine.engine import NativeEngine
+
+__all__ = ["NativeEngine"]

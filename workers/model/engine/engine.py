@@ -1,0 +1,224 @@
+"""The native engine: slmq's own greedy decode loop, calling the model's forward itself.
+
+``model.generate`` pads every row to the longest prompt, grows its cache by concatenation each step and
+writes one token per row per step. The engine instead keeps its own cache (cache.py: a row per sequence
+at its own length), computes a prompt prefix many prompts share once (prefixes.py), and feeds each row
+several tokens a step where they are guessed: what the grammar forces, or the note's continuation of a
+value being copied. A guess is kept only as far as greedy argmax under the row's mask agrees with it, so
+the output is what one-token-at-a-time greedy decoding writes; a step that guessed wrong still writes its
+one token. Sequences leave as soon as they finish and waiting ones join at the next step (``add``, ``step``).
+
+It calls the model's forward with its own positions, 4-D mask and cache, so quantized layers, adapters
+and any transformers causal LM whose attention writes through ``cache.update`` keep working.
+"""
+
+import inspect
+import os
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from workers.model.engine.cache import SlotCache
+from workers.model.engine.prefixes import PrefixStore
+from workers.model.engine.sequence import Sequence
+from workers.model.grammar import RowConstraint
+
+DEFAULT_DRAFT = 8  # tokens guessed per row per step at most
+LOOKUP_TAIL = 2  # an unconstrained row's last tokens, looked up in its prompt for a guess at what follows
+
+
+@dataclass
+class EngineCounters:
+    """What the engine did: forwards run, tokens fed (prompts and guesses), tokens written, guesses kept."""
+
+    forwards: int = 0
+    prompt_tokens: int = 0
+    prefix_tokens: int = 0  # prompt tokens taken from a stored prefix instead of computed
+    written: int = 0
+    drafted: int = 0
+    kept: int = 0
+
+
+class NativeEngine:
+    """Greedy generation for many sequences at once over one model."""
+
+    def __init__(
+        self, model: Any, stop_ids: list[int], device: str, slots: int, max_draft: int = DEFAULT_DRAFT
+    ) -> None:
+        config = model.config
+        heads = int(config.num_attention_heads)
+        head_dim = int(getattr(config, "head_dim", None) or config.hidden_size // heads)
+        dtype = model.get_input_embeddings().weight.dtype
+        self.model = model
+        self.stop_ids = frozenset(stop_ids)
+        self.device = device
+        self.max_draft = max_draft
+        kv_heads = int(getattr(config, "num_key_value_heads", None) or heads)
+        self.cache = SlotCache(slots, int(config.num_hidden_layers), kv_heads, head_dim, dtype, device)
+        self.prefixes = PrefixStore()
+        self.active: list[Sequence] = []  # active[i] is in cache row i
+        self.waiting: deque[Sequence] = deque()
+        self.counters = EngineCounters()
+        # Several queries per row under a mask would make transformers' SDPA copy every layer's keys and values
+        # to the query heads' count (repeat_kv); this asks torch's kernel to share them (enable_gqa) instead.
+        os.environ.setdefault("TRANSFORMERS_SDPA_FORCE_GQA", "1")
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model  # under a LoRA adapter
+        # transformers 5 renamed the forward's past_key_values to cache
+        self._cache_argument = "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+
+    def generate(
+        self, prompts: list[list[int]], max_new_tokens: int, constraints: list[RowConstraint] | None = None
+    ) -> list[Sequence]:
+        """Each prompt's sequence, in order: the tokens written (up to and including its stop token) and
+        their log-probabilities under the row's mask."""
+        rows = constraints if constraints is not None else [None] * len(prompts)
+        sequences = [Sequence(prompt, max_new_tokens, row) for prompt, row in zip(prompts, rows, strict=True)]
+        for sequence in sequences:
+            self.add(sequence)
+        try:
+            while self.waiting or self.active:
+                self.step()
+        except BaseException:
+            self.waiting.clear()  # a failed call leaves nothing behind for the next one
+            self.active.clear()
+            raise
+        return sequences
+
+    def add(self, sequence: Sequence) -> None:
+        """Queue a sequence; it joins the running ones at the next step."""
+        if sequence.max_new_tokens <= 0:
+            sequence.finished = True
+            return
+        self.waiting.append(sequence)
+
+    @torch.inference_mode()
+    def step(self) -> list[Sequence]:
+        """Prefill the waiting sequences there is room for, then one decode forward; the sequences that finished."""
+        admitted: list[Sequence] = []
+        while self.waiting and len(self.active) < self.cache.slots:
+            admitted.append(self.waiting.popleft())
+            self.active.append(admitted[-1])
+        finished = self._prefill(admitted) if admitted else []
+        if self.active:
+            finished += self._decode()
+        return finished
+
+    def _prefill(self, sequences: list[Sequence]) -> list[Sequence]:
+        first = len(self.active) - len(sequences)
+        to_store: list[tuple[int, int]] = []  # (cache row, prefix length) of prompts with a new shared prefix
+        for row, sequence in enumerate(sequences, start=first):
+            shared, stored = self.prefixes.match(sequence.prompt)
+            if stored is not None:
+                self.cache.load(row, *stored, shared)
+                self.counters.prefix_tokens += shared
+            elif candidate := self.prefixes.candidate(sequence.prompt):
+                to_store.append((row, candidate))
+            sequence.length = shared
+        width = max(len(s.prompt) - s.length for s in sequences)
+        tokens = torch.zeros(len(sequences), width, dtype=torch.long)
+        for index, sequence in enumerate(sequences):
+            rest = sequence.prompt[sequence.length :]
+            tokens[index, : len(rest)] = torch.tensor(rest)
+        starts = torch.tensor([s.length for s in sequences])
+        lasts = torch.tensor([len(s.prompt) - s.length - 1 for s in sequences])
+        keep = torch.unique(lasts)  # only each row's last position needs logits
+        logits = self._forward(first, tokens, starts, keep)
+        self.counters.prompt_tokens += sum(len(s.prompt) for s in sequences)
+        for row, length in to_store:
+            if self.prefixes.match(self.active[row].prompt)[0] < length:
+                self.prefixes.add(self.active[row].prompt[:length], *self.cache.read(row, length))
+        for index, sequence in enumerate(sequences):
+            sequence.length = len(sequence.prompt)
+            column = int(torch.searchsorted(keep, lasts[index]))
+            self._choose(sequence, logits[index, column : column + 1], [])
+        return self._retire()
+
+    def _decode(self) -> list[Sequence]:
+        drafts = [self._draft(sequence) for sequence in self.active]
+        width = 1 + max(map(len, drafts))
+        tokens = torch.zeros(len(self.active), width, dtype=torch.long)
+        for index, (sequence, draft) in enumerate(zip(self.active, drafts, strict=True)):
+            assert sequence.pending is not None
+            tokens[index, : 1 + len(draft)] = torch.tensor([sequence.pending, *draft])
+        logits = self._forward(0, tokens, torch.tensor([s.length for s in self.active]), None)
+        for index, (sequence, draft) in enumerate(zip(self.active, drafts, strict=True)):
+            kept = self._choose(sequence, logits[index], draft)
+            sequence.length += kept  # the pending token and the guesses that were kept are in the cache now
+            self.counters.drafted += len(draft)
+            self.counters.kept += kept - 1
+        return self._retire()
+
+    def _forward(
+        self, first: int, tokens: torch.Tensor, starts: torch.Tensor, keep: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Logits ([rows, kept positions, vocab], CPU) of ``tokens`` fed to cache rows ``first ..`` at ``starts``."""
+        positions = starts.unsqueeze(1) + torch.arange(tokens.shape[1]).unsqueeze(0)
+        self.cache.prepare(first, positions)
+        output = self.model(
+            input_ids=tokens.to(self.device),
+            position_ids=positions.to(self.device),
+            attention_mask=self.cache.attention_mask(positions),
+            use_cache=True,
+            **{self._cache_argument: self.cache},
+            logits_to_keep=keep.to(self.device) if keep is not None else 0,
+        )
+        self.counters.forwards += 1
+        logits: torch.Tensor = output.logits.float().cpu()
+        return logits
+
+    def _choose(self, sequence: Sequence, logits: torch.Tensor, draft: list[int]) -> int:
+        """Write greedy tokens from ``logits`` (one row per input position) while they agree with ``draft``.
+
+        Returns how many tokens were written: at least one, at most one more than the guesses kept.
+        """
+        constraint = sequence.constraint
+        for step, scores in enumerate(logits[: len(draft) + 1]):
+            raw = torch.logsumexp(scores, 0)
+            if constraint is not None:
+                constraint.mask(scores)
+            token = int(scores.argmax())
+            sequence.output.append(token)
+            sequence.logprobs.append(float(scores[token] - torch.logsumexp(scores, 0)))
+            sequence.raw_logprobs.append(float(scores[token] - raw))
+            sequence.pending = token
+            self.counters.written += 1
+            if token in self.stop_ids or not sequence.room:
+                sequence.finished = True
+                return step + 1
+            if constraint is not None:
+                constraint.accept(token)
+            if step == len(draft) or token != draft[step]:
+                return step + 1
+        raise AssertionError("unreachable: the last input position always returns")
+
+    def _draft(self, sequence: Sequence) -> list[int]:
+        room = min(self.max_draft, sequence.room - 1)
+        if room <= 0:
+            return []
+        if sequence.constraint is not None:
+            return sequence.constraint.draft()[:room]
+        return lookup(sequence.prompt, sequence.output, room)
+
+    def _retire(self) -> list[Sequence]:
+        """Drop finished sequences, moving the last active row into each freed one."""
+        finished = [sequence for sequence in self.active if sequence.finished]
+        for sequence in finished:
+            row = self.active.index(sequence)
+            last = self.active.pop()
+            if last is not sequence:
+                self.cache.move(len(self.active), row, last.length)
+                self.active[row] = last
+        return finished
+
+
+def lookup(prompt: list[int], output: list[int], limit: int) -> list[int]:
+    """What followed the last place in ``prompt`` where its output's last tokens occur (prompt-lookup drafting)."""
+    tail = output[-LOOKUP_TAIL:]
+    if len(tail) < LOOKUP_TAIL:
+        return []
+    for start in range(len(prompt) - LOOKUP_TAIL, -1, -1):
+        if prompt[start : start + LOOKUP_TAIL] == tail:
+            return prompt[start + LOOKUP_TAIL : start + LOOKUP_TAIL + limit]
+    return []

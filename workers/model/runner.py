@@ -1,0 +1,296 @@
+"""The model runner: one causal LM on one device, batched generation and batched choice scoring."""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    BitsAndBytesConfig,
+    LogitsProcessor,
+    PreTrainedTokenizerBase,
+)
+
+from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
+from slmq.fleet import ModelSpec, Quantization
+from workers.model.engine import NativeEngine
+from workers.model.grammar import Constraint, GrammarCompiler
+from workers.model.nf4 import dequantizing_is_exact, to_served_layers
+from workers.model.spans import SpanCopyConstraint, SpanTable
+
+Messages = list[dict[str, str]]
+# bitsandbytes' int8 matmul warns on every call on the CPU that it casts fp32 inputs to fp16.
+warnings.filterwarnings("ignore", message="MatMul8bitLt: inputs will be cast")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What the model wrote for one prompt; ``truncated`` when it hit ``max_new_tokens`` before its end token.
+
+    ``pieces`` are the bytes of each token written (before its end token) and ``logprobs`` the model's log
+    probability of each under the row's constraint: what per-field confidence is computed from. Engines
+    agree on the tokens, not on the last digits of their probabilities, so those are not compared.
+    """
+
+    text: str
+    new_tokens: int
+    truncated: bool
+    pieces: tuple[bytes, ...] = field(default=(), compare=False)
+    logprobs: tuple[float, ...] = field(default=(), compare=False)
+    raw_logprobs: tuple[float, ...] = field(default=(), compare=False)  # unmasked: bench/confidence.py compares
+
+
+def quantization_config(quantization: Quantization) -> BitsAndBytesConfig | None:
+    if quantization == "nf4":
+        return BitsAndBytesConfig(  # type: ignore[no-untyped-call]
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32
+        )
+    if quantization == "int8":
+        return BitsAndBytesConfig(load_in_8bit=True)  # type: ignore[no-untyped-call]
+    return None
+
+
+class ModelRunner:
+    """Holds one model and its tokenizer; every call takes a batch and answers each item on its own."""
+
+    def __init__(self, spec: ModelSpec, model: Any, tokenizer: PreTrainedTokenizerBase, device: str) -> None:
+        self.spec = spec
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+        self.load_seconds = 0.0
+        self.dequantized = False  # nf4 layers replaced by their dense fp32 weights (spec.dequantize, where exact)
+        self.stop_ids = _stop_token_ids(tokenizer, model)
+        self._grammars: GrammarCompiler | None = None
+        self._spans: SpanTable | None = None
+        self.engine = NativeEngine(model, self.stop_ids, device, spec.max_batch) if spec.engine == "native" else None
+
+    @classmethod
+    def load(cls, spec: ModelSpec, model_dir: Path, device: str, adapter_dir: Path | None = None) -> "ModelRunner":
+        """Load safetensors weights from ``model_dir`` onto ``device``, quantized as the spec says, plus its adapter."""
+        started = time.perf_counter()
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
+            model = AutoModelForCausalLM.from_pretrained(
+                model_dir,
+                quantization_config=quantization_config(spec.quantization),
+                dtype=torch.float32 if device == "cpu" else torch.bfloat16,
+                device_map={"": device},
+                use_safetensors=True,
+                trust_remote_code=False,
+            )
+        except (OSError, ValueError, RuntimeError, ImportError) as exc:
+            raise ModelLoadError(
+                f"Cannot load model {spec.name!r} from {model_dir} on {device} with quantization "
+                f"{spec.quantization}: {exc}"
+            ) from exc
+        # Only where it computes what nf4 computes; elsewhere (a bf16 CPU kernel, a GPU) the nf4 layers stay.
+        # There training's ServedLinear is a plain fp32 Linear holding the dequantized weight.
+        dense = spec.dequantize and dequantizing_is_exact(device)
+        if dense:
+            to_served_layers(model)
+        if adapter_dir is not None:
+            model = with_adapter(model, adapter_dir, merge=spec.quantization == "none" or dense)
+        model.eval()  # type: ignore[no-untyped-call]
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        runner = cls(spec, model, tokenizer, device)
+        runner.dequantized = dense
+        runner.load_seconds = time.perf_counter() - started
+        return runner
+
+    def warm_up(self) -> None:
+        """One short generation, so the first real batch does not pay for lazy initialisation."""
+        self.generate([[{"role": "user", "content": "Hello"}]], max_new_tokens=4)
+
+    def generate(
+        self, conversations: list[Messages], max_new_tokens: int, constraint: Constraint | None = None
+    ) -> list[Generation | SlmqError]:
+        """Greedy generation for every conversation, batched; errors stay in their places.
+
+        With a ``constraint`` every row's output is masked to its JSON schema as it is generated. The spec's
+        engine runs the batch: transformers' ``generate()`` over left-padded rows, or the native engine.
+        """
+        prompts = [self._prompt_ids(messages, max_new_tokens) for messages in conversations]
+        generations: dict[int, Generation] = {}
+        ready = [(i, ids) for i, ids in enumerate(prompts) if not isinstance(ids, SlmqError)]
+        if ready and self.engine is not None:
+            rows = constraint.rows([i for i, _ in ready]) if constraint is not None else None
+            outputs = self.engine.generate([ids for _, ids in ready], max_new_tokens, rows)
+            for (index, _), sequence in zip(ready, outputs, strict=True):
+                generations[index] = self._decode(
+                    sequence.output, max_new_tokens, sequence.logprobs, sequence.raw_logprobs
+                )
+        elif ready:
+            batch = self._pad([ids for _, ids in ready])
+            # Prompts that did not fit are not in the batch: the constraint is told which rows are.
+            processors: list[Any] = [constraint.processor([i for i, _ in ready])] if constraint is not None else []
+            raw, scores = TokenLogprobs(), TokenLogprobs()  # what the model wants, and that under the constraint
+            with torch.inference_mode():
+                output = self.model.generate(
+                    **batch,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    eos_token_id=self.stop_ids,
+                    logits_processor=[raw, *processors, scores],
+                )
+            new_tokens = output[:, batch["input_ids"].shape[1] :]
+            logprobs, raw_logprobs = scores.finish(new_tokens), raw.finish(new_tokens)
+            for row, (index, _) in enumerate(ready):
+                generations[index] = self._decode(
+                    new_tokens[row].tolist(), max_new_tokens, logprobs[row], raw_logprobs[row]
+                )
+        return [ids if isinstance(ids, SlmqError) else generations[i] for i, ids in enumerate(prompts)]
+
+    def json_constraint(self, schema: dict[str, Any], copy_from: list[str] | None = None) -> Constraint:
+        """The constraint for a JSON schema on this model's tokenizer, compiled once and cached.
+
+        With ``copy_from`` (one text per row of the generate call) every string value must also be a
+        verbatim span of its row's text (workers/model/spans.py).
+        """
+        grammar = self._compiler().json(schema)
+        if copy_from is None:
+            return grammar
+        if self._spans is None:
+            self._spans = SpanTable([bytes(token) for token in self._compiler().info.decoded_vocab])
+        return SpanCopyConstraint(grammar, self._spans, copy_from)
+
+    def budget(self, conversations: list[Messages], wanted: int) -> int:
+        """``wanted`` new tokens, or fewer so the longest prompt plus its answer fits the context_limit."""
+        longest = max(len(self._chat_ids(messages)) for messages in conversations)
+        return max(0, min(wanted, self.spec.context_limit - longest))
+
+    def choose(self, conversations: list[Messages], choices: tuple[str, ...]) -> list[dict[str, float] | SlmqError]:
+        """For each conversation, the probability of each choice as the whole answer (normalised over choices)."""
+        choice_ids = [self.tokenizer.encode(choice, add_special_tokens=False) for choice in choices]
+        prompts = [self._prompt_ids(messages, max(map(len, choice_ids))) for messages in conversations]
+        outcomes: list[dict[str, float] | SlmqError] = []
+        ready = [ids for ids in prompts if not isinstance(ids, SlmqError)]
+        scores = iter(self._choice_log_likelihoods(ready, choice_ids).tolist() if ready else [])
+        for ids in prompts:
+            if isinstance(ids, SlmqError):
+                outcomes.append(ids)
+                continue
+            probabilities = torch.softmax(torch.tensor(next(scores)), dim=0).tolist()
+            outcomes.append(dict(zip(choices, probabilities, strict=True)))
+        return outcomes
+
+    def _choice_log_likelihoods(self, prompts: list[list[int]], choice_ids: list[list[int]]) -> torch.Tensor:
+        sequences = [prompt + choice for prompt in prompts for choice in choice_ids]
+        batch = self._pad(sequences)
+        # Left padding shifts positions; give each row its own so a batch scores as its rows would alone.
+        positions = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+        with torch.inference_mode():
+            logits = self.model(**batch, position_ids=positions).logits.float()
+        log_probs = torch.log_softmax(logits[:, :-1], dim=-1)
+        targets = batch["input_ids"][:, 1:]
+        token_scores = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        totals = torch.stack(
+            [token_scores[row, -len(choice_ids[row % len(choice_ids)]) :].sum() for row in range(len(sequences))]
+        )
+        return totals.view(len(prompts), len(choice_ids))
+
+    def _chat_ids(self, messages: Messages) -> list[int]:
+        encoded: Any = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        return [int(token) for token in (encoded["input_ids"] if hasattr(encoded, "keys") else encoded)]
+
+    def _prompt_ids(self, messages: Messages, max_new_tokens: int) -> list[int] | SlmqError:
+        ids = self._chat_ids(messages)
+        if len(ids) + max_new_tokens > self.spec.context_limit:
+            return InvalidPayloadError(
+                f"The prompt is {len(ids)} tokens and the answer may take {max_new_tokens}, over model "
+                f"{self.spec.name!r}'s context_limit of {self.spec.context_limit}; send a shorter text."
+            )
+        return ids
+
+    def _pad(self, sequences: list[list[int]]) -> dict[str, torch.Tensor]:
+        width = max(map(len, sequences))
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(s)) + s for s in sequences], dtype=torch.long)
+        mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in sequences], dtype=torch.long)
+        return {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
+
+    def _decode(
+        self, ids: list[int], max_new_tokens: int, logprobs: list[float], raw_logprobs: list[float]
+    ) -> Generation:
+        ends = [i for i, token in enumerate(ids) if token in self.stop_ids]
+        kept = ids[: ends[0]] if ends else ids
+        text = str(self.tokenizer.decode(kept, skip_special_tokens=True))
+        vocab = self._compiler().info.decoded_vocab
+        return Generation(
+            text=text,
+            new_tokens=len(kept),
+            truncated=not ends and len(ids) >= max_new_tokens,
+            pieces=tuple(bytes(vocab[token]) for token in kept),
+            logprobs=tuple(logprobs[: len(kept)]),
+            raw_logprobs=tuple(raw_logprobs[: len(kept)]),
+        )
+
+    def _compiler(self) -> GrammarCompiler:
+        """The tokenizer's grammar compiler (and its vocabulary as bytes), made on first use."""
+        if self._grammars is None:
+            vocab_size = int(self.model.config.vocab_size)  # the logits' width, padding rows included
+            self._grammars = GrammarCompiler(self.tokenizer, vocab_size, self.stop_ids)
+        return self._grammars
+
+
+class TokenLogprobs(LogitsProcessor):
+    """Records, for ``model.generate``, each row's log-probability of the token it chose at every step.
+
+    Placed after the constraint's processor it sees the masked scores. A step's choice is known only at the
+    next call (or, for the last step, from the output), so it keeps the previous step's log-softmax alone.
+    """
+
+    def __init__(self) -> None:
+        self.previous: torch.Tensor | None = None
+        self.rows: list[list[float]] = []
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        self._take(input_ids[:, -1])
+        self.previous = torch.log_softmax(scores.float(), dim=-1)
+        return scores
+
+    def finish(self, new_tokens: torch.Tensor) -> list[list[float]]:
+        """Each row's log-probabilities of ``new_tokens`` (the tokens generate() wrote after the prompts)."""
+        if new_tokens.shape[1]:
+            self._take(new_tokens[:, -1])
+        return self.rows or [[] for _ in range(new_tokens.shape[0])]
+
+    def _take(self, chosen: torch.Tensor) -> None:
+        if self.previous is None:
+            return
+        values = self.previous.gather(1, chosen.view(-1, 1).to(self.previous.device)).squeeze(1).tolist()
+        if not self.rows:
+            self.rows = [[] for _ in values]
+        for row, value in zip(self.rows, values, strict=True):
+            row.append(value)
+
+
+def with_adapter(model: Any, adapter_dir: Path, merge: bool) -> Any:
+    """``model`` with the LoRA adapter in ``adapter_dir`` (safetensors only); merged into unquantized weights."""
+    from peft import PeftModel
+
+    if not (adapter_dir / "adapter_model.safetensors").is_file():
+        raise ModelLoadError(
+            f"No adapter_model.safetensors in {adapter_dir}; point the model's adapter at a directory written by "
+            "`slmq finetune` (pickled adapter weights are refused)."
+        )
+    try:
+        adapted = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ModelLoadError(f"Cannot load the adapter in {adapter_dir} onto its base model: {exc}") from exc
+    # Merged, an adapter costs nothing at inference; quantized weights keep it beside them instead.
+    return adapted.merge_and_unload() if merge else adapted
+
+
+def _stop_token_ids(tokenizer: PreTrainedTokenizerBase, model: Any) -> list[int]:
+    ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")}
+    configured = getattr(model.generation_config, "eos_token_id", None)
+    ids.update(configured if isinstance(configured, list) else [configured])
+    return sorted(i for i in ids if isinstance(i, int) and i != tokenizer.unk_token_id)

@@ -1,0 +1,201 @@
+"""What every task type does: turn requests into prompts, run them as one batch, parse each output."""
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ValidationError
+
+from slmq.errors import OutputValidationError, SlmqError
+from slmq.schemas import TASK_TYPE_SPECS, TaskTypeSpec
+from workers.model.grammar import Constraint
+from workers.model.runner import Generation, Messages, ModelRunner
+
+Outcome = BaseModel | SlmqError
+DEFAULT_REASKS = 1  # fleet.toml's [tasks.<type>] reasks: further attempts after an invalid or cut-off output
+MAX_ERRORS = 8  # validation errors kept per output (and shown to the model when it is re-asked)
+_RETRIES_ATTR = "_slmq_retries"
+PROMPT_PROBE = "{note}"  # the request text a prompt is rendered with for its fingerprint
+
+
+class TaskType(ABC):
+    """A task type on the worker side; one instance serves every message of that type."""
+
+    name: ClassVar[str]
+
+    @property
+    def spec(self) -> TaskTypeSpec:
+        return TASK_TYPE_SPECS[self.name]
+
+    @abstractmethod
+    def prompt(self) -> dict[str, Any]:
+        """What this task type asks the model, as data: its prompt version is a fingerprint of it and the schema."""
+
+    @abstractmethod
+    def run(
+        self,
+        runner: ModelRunner,
+        requests: list[BaseModel],
+        max_new_tokens: int,
+        *,
+        constrained: bool = True,
+        reasks: int = DEFAULT_REASKS,
+        copy_spans: bool = True,
+    ) -> list[Outcome]:
+        """One outcome per request, in order: a result, or the typed error of that request alone.
+
+        ``constrained`` generates structured outputs against their JSON schema; ``reasks`` bounds the further
+        attempts after an output fails validation (a re-ask showing the errors, or a larger budget if cut off);
+        ``copy_spans`` also holds constrained string values to verbatim spans of the request, where the task
+        type's contract says values are copied.
+        """
+
+
+class GenerativeTaskType(TaskType):
+    """A task type answered by generation, then validated into its output schema, re-asked when invalid."""
+
+    def output_schema(self) -> dict[str, Any] | None:
+        """The JSON schema outputs are generated against (constrained decoding); None for free text."""
+        return None
+
+    def copy_source(self, request: BaseModel) -> str | None:
+        """The text every string value of the output is a verbatim span of, where the contract says so."""
+        return None
+
+    @abstractmethod
+    def messages(self, request: BaseModel) -> Messages:
+        """The chat messages that ask the model for this request's output."""
+
+    def prompt(self) -> dict[str, Any]:
+        probe = self.spec.request.model_validate({"text": PROMPT_PROBE})
+        return {"messages": self.messages(probe), "output_schema": self.output_schema()}
+
+    @abstractmethod
+    def parse(self, text: str, request: BaseModel) -> BaseModel:
+        """The typed result in ``text``; raises ValueError or ValidationError when there is none."""
+
+    def annotate(self, result: BaseModel, generation: Generation) -> BaseModel:
+        """``result`` with what the generation tells beside it (per-field confidence, where the type has it)."""
+        return result
+
+    def run(
+        self,
+        runner: ModelRunner,
+        requests: list[BaseModel],
+        max_new_tokens: int,
+        *,
+        constrained: bool = True,
+        reasks: int = DEFAULT_REASKS,
+        copy_spans: bool = True,
+    ) -> list[Outcome]:
+        schema = self.output_schema() if constrained else None
+        conversations = [self.messages(request) for request in requests]
+        outcomes: list[Outcome] = []
+        cut_off: set[int] = set()
+        constraint = self._constraint(runner, schema, requests, copy_spans)
+        for index, generation in enumerate(runner.generate(list(conversations), max_new_tokens, constraint)):
+            outcomes.append(self._outcome(generation, requests[index], attempt=0))
+            if isinstance(generation, Generation) and generation.truncated:
+                cut_off.add(index)
+        pending, budget = list(range(len(requests))), max_new_tokens
+        for attempt in range(1, reasks + 1):
+            failed = [i for i in pending if isinstance(outcomes[i], OutputValidationError)]
+            pending, budget = self._next_attempt(runner, failed, cut_off, outcomes, conversations, budget)
+            if not pending:
+                break
+            # Every item of the batch that failed runs again, all in one batched call.
+            constraint = self._constraint(runner, schema, [requests[i] for i in pending], copy_spans)
+            generations = runner.generate([conversations[i] for i in pending], budget, constraint)
+            for index, generation in zip(pending, generations, strict=True):
+                if isinstance(generation, Generation):  # else keep the last validation error, not a prompt error
+                    outcomes[index] = self._outcome(generation, requests[index], attempt)
+                    if generation.truncated:
+                        cut_off.add(index)
+                    else:
+                        cut_off.discard(index)
+        return outcomes
+
+    def _constraint(
+        self, runner: ModelRunner, schema: dict[str, Any] | None, requests: list[BaseModel], copy_spans: bool
+    ) -> Constraint | None:
+        """The schema's grammar for these rows, holding their values to spans of their sources where copied."""
+        if schema is None:
+            return None
+        sources = [self.copy_source(request) for request in requests] if copy_spans else []
+        copy_from = [source for source in sources if source is not None]
+        return runner.json_constraint(schema, copy_from if sources and len(copy_from) == len(sources) else None)
+
+    def _next_attempt(
+        self,
+        runner: ModelRunner,
+        failed: list[int],
+        cut_off: set[int],
+        outcomes: list[Outcome],
+        conversations: list[Messages],
+        budget: int,
+    ) -> tuple[list[int], int]:
+        """Which failed items try again, and the budget: larger when an output was cut off, else the same.
+
+        A cut-off output is retried as it was asked, with twice the budget (capped by the context_limit); an
+        invalid one is re-asked: the model sees its own output and what is wrong with it.
+        """
+        wanted = budget * 2 if cut_off.intersection(failed) else budget
+        retry: list[int] = []
+        for index in failed:
+            error = outcomes[index]
+            assert isinstance(error, OutputValidationError)
+            if index in cut_off:
+                if runner.budget([conversations[index]], wanted) > budget:
+                    retry.append(index)
+                continue
+            conversations[index] = conversations[index] + self.reask(error)
+            retry.append(index)
+        retry = [i for i in retry if runner.budget([conversations[i]], wanted) > 0]  # a re-ask may not fit at all
+        if not retry:
+            return [], budget
+        call_budget = runner.budget([conversations[i] for i in retry], wanted)
+        if call_budget <= budget:  # a long re-ask prompt leaves no room to grow: cut-off items cannot gain
+            retry = [i for i in retry if i not in cut_off]
+        return (retry, call_budget) if retry and call_budget > 0 else ([], budget)
+
+    def reask(self, error: OutputValidationError) -> Messages:
+        """The turns that show the model its invalid output and what is wrong with it."""
+        problems = "; ".join(error.errors)
+        return [
+            {"role": "assistant", "content": error.raw_output},
+            {
+                "role": "user",
+                "content": f"That answer is not valid: {problems}. Write the whole answer again, corrected.",
+            },
+        ]
+
+    def _outcome(self, generation: Generation | SlmqError, request: BaseModel, attempt: int = 0) -> Outcome:
+        if isinstance(generation, SlmqError):
+            return generation
+        try:
+            result = self.parse(generation.text, request)
+        except (ValueError, ValidationError) as exc:
+            errors = _error_lines(exc)
+            cause = errors[0]
+            if generation.truncated:
+                cause += f" (generation stopped at max_new_tokens={generation.new_tokens})"
+            tries = f" after {attempt + 1} attempts" if attempt else ""
+            return OutputValidationError(
+                f"The model's output is not a valid {self.name} result{tries}: {cause}.",
+                raw_output=generation.text,
+                errors=[*errors, *([f"cut off at {generation.new_tokens} tokens"] if generation.truncated else [])],
+            )
+        result = self.annotate(result, generation)
+        if attempt:
+            setattr(result, _RETRIES_ATTR, attempt)  # a plain attribute: not a field, never serialized
+        return result
+
+
+def retries(outcome: object) -> int:
+    """How many further attempts (re-asks or larger budgets) a result needed; 0 when the first was valid."""
+    return int(getattr(outcome, _RETRIES_ATTR, 0))
+
+
+def _error_lines(exc: Exception) -> list[str]:
+    if isinstance(exc, ValidationError):
+        return [f"{'.'.join(map(str, e['loc'])) or 'output'}: {e['msg']}" for e in exc.errors()[:MAX_ERRORS]]
+    return [str(exc).splitlines()[0] if str(exc) else type(exc).__name__]

@@ -1,0 +1,79 @@
+"""delivery_note: one free-text delivery note in, the record of contracts/delivery_note.md out."""
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from slmq.schemas import DeliveryNote, DeliveryNoteConfidence, DeliveryNoteRequest
+from workers.model.confidence import span_confidence, value_spans
+from workers.model.grammar import generation_schema
+from workers.model.runner import Generation, Messages
+from workers.model.tasktypes.base import GenerativeTaskType
+
+# The specialist is fine-tuned on exactly this prompt (slmq/training/trainer.py): an instruction and the note,
+# no worked example, so prefill stays short. Changing it changes the prompt version job lines record
+# (workers/recorder.py) and calls for a new adapter.
+INSTRUCTION = (
+    "Extract the delivery note as one JSON record: consignee, address, items, delivery_date, contact_name, "
+    "contact_phone, reference, instructions. Copy values as written; null when the note does not say."
+)
+_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+# The scored field paths a confidence is given for ("consignee", "address.street", ...), items apart.
+SCORED_FIELDS = tuple(f.alias or name for name, f in DeliveryNoteConfidence.model_fields.items() if name != "items")
+
+
+class DeliveryNoteTask(GenerativeTaskType):
+    name = "delivery_note"
+
+    def messages(self, request: BaseModel) -> Messages:
+        assert isinstance(request, DeliveryNoteRequest)
+        return [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": request.text}]
+
+    def output_schema(self) -> dict[str, Any]:
+        return generation_schema(DeliveryNote)
+
+    def copy_source(self, request: BaseModel) -> str:
+        # The contract: every value is a verbatim span of the note (whitespace collapsed); only quantities are not.
+        assert isinstance(request, DeliveryNoteRequest)
+        return request.text
+
+    def parse(self, text: str, request: BaseModel) -> BaseModel:
+        return DeliveryNote.model_validate(json.loads(extract_json_object(text)))
+
+    def annotate(self, result: BaseModel, generation: Generation) -> BaseModel:
+        assert isinstance(result, DeliveryNote)
+        return result.with_confidence(field_confidence(result, generation))
+
+
+def field_confidence(
+    record: DeliveryNote, generation: Generation, combine: Callable[[list[float]], float] = sum
+) -> DeliveryNoteConfidence | None:
+    """How sure the model was of each field and item it wrote; None without its tokens' probabilities.
+
+    ``combine`` makes one log-probability of a value's tokens' (their sum: the value's probability).
+    """
+    if not generation.logprobs or len(generation.logprobs) != len(generation.pieces):
+        return None
+    try:
+        spans = value_spans(b"".join(generation.pieces))
+    except ValueError:
+        return None  # the text parsed, its bytes not: a tokenizer whose pieces are not its text's bytes
+
+    def of(path: tuple[str | int, ...]) -> float:
+        start, end = spans.get(path, (0, 0))
+        return round(span_confidence(generation.pieces, generation.logprobs, start, end, combine), 4) if end else 1.0
+
+    fields: dict[str, object] = {name: of(tuple(name.split("."))) for name in SCORED_FIELDS}
+    fields["items"] = [of(("items", index)) for index in range(len(record.items))]
+    return DeliveryNoteConfidence.model_validate(fields)
+
+
+def extract_json_object(text: str) -> str:
+    """The outermost ``{...}`` in a model's answer, ignoring code fences and chatter around it."""
+    match = _OBJECT.search(text)
+    if match is None:
+        raise ValueError("no JSON object in the output")
+    return match.group(0)

@@ -1,0 +1,53 @@
+"""sentiment: a label among positive/negative/neutral, scored by the model's own probabilities.
+
+The label is not generated but chosen: each label's log-likelihood as the answer, normalised over
+the three. The output is valid by construction and costs one forward pass, not a generation.
+"""
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from slmq.errors import SlmqError
+from slmq.schemas import SentimentRequest, SentimentResult
+from workers.model.runner import ModelRunner
+from workers.model.tasktypes.base import DEFAULT_REASKS, Outcome, TaskType
+
+LABELS = ("positive", "negative", "neutral")
+INSTRUCTION = "Classify the sentiment of the user's text. Answer with one word: positive, negative or neutral."
+
+
+class SentimentTask(TaskType):
+    name = "sentiment"
+
+    def prompt(self) -> dict[str, Any]:
+        return {"instruction": INSTRUCTION, "labels": LABELS}
+
+    def run(
+        self,
+        runner: ModelRunner,
+        requests: list[BaseModel],
+        max_new_tokens: int,
+        *,
+        constrained: bool = True,
+        reasks: int = DEFAULT_REASKS,
+        copy_spans: bool = True,
+    ) -> list[Outcome]:
+        # Valid by construction: no constraint to turn off, nothing to re-ask.
+        conversations = [
+            [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": _text(request)}]
+            for request in requests
+        ]
+        return [_result(scores) for scores in runner.choose(conversations, LABELS)]
+
+
+def _text(request: BaseModel) -> str:
+    assert isinstance(request, SentimentRequest)
+    return request.text
+
+
+def _result(scores: dict[str, float] | SlmqError) -> Outcome:
+    if isinstance(scores, SlmqError):
+        return scores
+    label = max(scores, key=scores.__getitem__)
+    return SentimentResult(label=label, score=round(scores[label], 6))  # type: ignore[arg-type]
