@@ -111,13 +111,14 @@ def test_a_task_of_no_model_runs_at_once_outside_any_batch() -> None:
 
 def test_messages_no_task_may_parse_get_their_errors_and_their_batch_mates_their_answers() -> None:
     consumer = FakeConsumer()
-    batcher = AnsweringBatcher(consumer, max_batch=3)
+    batcher = AnsweringBatcher(consumer, max_batch=4)
     add(batcher, FakeRequest("positional", args=(1,)), FakeRequest("big", kwargs={"payload": {"text": "x" * 2_000}}))
-    add(batcher, "a")
+    add(batcher, FakeRequest("extra", kwargs={"payload": {"text": "x"}, "priority": 1}), "a")
     assert batcher.asked == [["a"]]
-    assert consumer.executed == ["positional", "big", "a"]
-    positional, big = batcher.take("positional"), batcher.take("big")
+    assert consumer.executed == ["positional", "big", "extra", "a"]
+    positional, big, extra = batcher.take("positional"), batcher.take("big"), batcher.take("extra")
     assert isinstance(positional, InvalidPayloadError) and "exactly one keyword argument" in str(positional)
+    assert isinstance(extra, InvalidPayloadError) and "['payload', 'priority']" in str(extra)
     assert isinstance(big, PayloadTooLargeError) and "the limit is 1,000" in str(big)
     assert batcher.take("a") == answer("a")
 
