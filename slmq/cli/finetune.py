@@ -8,6 +8,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import fields
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from slmq.batchfile import ADAPTER_FILES, adapter_dir, json_lines, output_dir, u
 from slmq.errors import ConfigError
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
+from slmq.training.recipe import FinetuneConfig
 
 
 def register(commands: Any) -> None:
@@ -37,19 +39,12 @@ def register(commands: Any) -> None:
         help="go on training this adapter (written by slmq finetune; its rank and alpha, not --rank) "
         "instead of a new one",
     )  # fmt: skip
-    defaults = _config_defaults()
+    defaults = {field.name: field.default for field in fields(FinetuneConfig)}
     for name in ("steps", "batch_size", "learning_rate", "rank", "max_tokens", "seed", "save_every"):
         flag = "--" + name.replace("_", "-")
         default = defaults[name]
         finetune.add_argument(flag, type=type(default), default=default, help=f"(default: {default})")
     finetune.set_defaults(handler=_finetune)
-
-
-def _config_defaults() -> dict[str, Any]:
-    # FinetuneConfig lives with torch; its defaults are repeated here so `slmq --help` stays light.
-    return {
-        "steps": 300, "batch_size": 8, "learning_rate": 5e-4, "rank": 16, "max_tokens": 768, "seed": 7, "save_every": 50
-    }  # fmt: skip
 
 
 def _finetune(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,7 +56,7 @@ def _finetune(args: argparse.Namespace, settings: Settings) -> int:
     from workers.model.device import pin_device
 
     torch_device = pin_device(device)
-    from slmq.training.trainer import FinetuneConfig, finetune
+    from slmq.training.trainer import finetune
     from workers.model.sources import materialize
 
     records, data_meta = _records(args)

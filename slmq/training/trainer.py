@@ -15,7 +15,7 @@ import random
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenize
 from slmq.errors import ConfigError
 from slmq.fleet import Quantization
 from slmq.schemas import TASK_TYPE_SPECS
+from slmq.training.recipe import FinetuneConfig, TrainingReport
 from workers.model.runner import quantization_config
 from workers.model.tasktypes import TASK_TYPES
 from workers.model.tasktypes.base import GenerativeTaskType
@@ -35,33 +36,6 @@ log = logging.getLogger("slmq.finetune")
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 RECIPE = "recipe.json"
 IGNORE = -100  # label of tokens the loss skips: the prompt and the padding
-
-
-@dataclass(frozen=True)
-class FinetuneConfig:
-    """Everything that decides the adapter; written to recipe.json beside it."""
-
-    task_type: str
-    steps: int = 300
-    batch_size: int = 8
-    learning_rate: float = 5e-4
-    warmup_steps: int = 10
-    rank: int = 16
-    alpha: int = 32
-    dropout: float = 0.0  # LoRA dropout keeps a copy of every adapted layer's input: memory the CPU lacks
-    max_tokens: int = 768
-    seed: int = 7
-    save_every: int = 50
-    quantization: Quantization = "none"  # the base weights trained over: as the worker serves them
-
-
-@dataclass
-class TrainingReport:
-    steps: int = 0
-    examples_seen: int = 0
-    skipped_too_long: int = 0
-    seconds: float = 0.0
-    losses: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

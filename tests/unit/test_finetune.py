@@ -13,11 +13,10 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from slmq.cli.finetune import _init_adapter
 from slmq.errors import ConfigError
 from slmq.fleet import ModelSpec
+from slmq.training.recipe import FinetuneConfig, TrainingReport
 from slmq.training.trainer import (
     IGNORE,
     Example,
-    FinetuneConfig,
-    TrainingReport,
     answer_loss,
     answer_text,
     batches,
