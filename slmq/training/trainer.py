@@ -28,7 +28,7 @@ from slmq.errors import ConfigError
 from slmq.fleet import Quantization
 from slmq.schemas import TASK_TYPE_SPECS
 from slmq.training.recipe import FinetuneConfig, TrainingReport
-from workers.model.runner import quantization_config
+from workers.model.runner import END_OF_TURN, chat_ids, end_of_turn_id, quantization_config
 from workers.model.tasktypes import TASK_TYPES
 from workers.model.tasktypes.base import GenerativeTaskType
 
@@ -53,11 +53,12 @@ def answer_text(task_type: str, gold: dict[str, Any]) -> str:
 def encode(task: GenerativeTaskType, tokenizer: PreTrainedTokenizerBase, record: dict[str, Any]) -> Example:
     """Prompt tokens (no loss) followed by answer tokens and the end of turn (loss)."""
     request = task.spec.request.model_validate({"text": record["text"]})
-    encoded: Any = tokenizer.apply_chat_template(task.messages(request), add_generation_prompt=True, tokenize=True)
-    prompt = [int(t) for t in (encoded["input_ids"] if hasattr(encoded, "keys") else encoded)]
+    prompt = chat_ids(tokenizer, task.messages(request))
     answer = tokenizer.encode(answer_text(task.name, record["gold"]), add_special_tokens=False)
-    end_of_turn: Any = tokenizer.convert_tokens_to_ids("<|im_end|>")
-    answer.append(int(end_of_turn))
+    end_of_turn = end_of_turn_id(tokenizer)
+    if end_of_turn is None:
+        raise ConfigError(f"The tokenizer has no {END_OF_TURN} token; slmq fine-tunes models with a ChatML template.")
+    answer.append(end_of_turn)
     return Example(prompt + answer, [IGNORE] * len(prompt) + answer)
 
 

@@ -17,7 +17,7 @@ from slmq.fleet import ModelSpec
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest, GeneralRequest
 from workers.meter import outcome_label
 from workers.model.grammar import generation_schema
-from workers.model.runner import Generation, Messages, ModelRunner
+from workers.model.runner import Generation, Messages, ModelRunner, chat_ids
 from workers.model.tasktypes import TASK_TYPES
 from workers.model.tasktypes.base import GenerativeTaskType, retries
 from workers.model.tasktypes.delivery_note import DeliveryNoteTask
@@ -133,7 +133,7 @@ def test_the_larger_budget_stops_at_the_context_limit_and_the_last_error_keeps_o
 ) -> None:
     # Given a model whose context leaves room for 20 new tokens after the note's prompt
     task = ShortNoteTask()
-    prompt = len(load(tiny_model_dir)._chat_ids(task.messages(requests(NOTES[:1])[0])))
+    prompt = len(chat_ids(load(tiny_model_dir).tokenizer, task.messages(requests(NOTES[:1])[0])))
     runner = load(tiny_model_dir, context_limit=prompt + 20)
     recorder = Recorder(runner)
     # When a note runs with a budget of 12 and two further attempts allowed

@@ -23,6 +23,7 @@ from workers.model.nf4 import dequantizing_is_exact, to_served_layers
 from workers.model.spans import SpanCopyConstraint, SpanTable
 
 Messages = list[dict[str, str]]
+END_OF_TURN = "<|im_end|>"  # ChatML's end of a message: the token that ends an answer of the served models
 # bitsandbytes' int8 matmul warns on every call on the CPU that it casts fp32 inputs to fp16.
 warnings.filterwarnings("ignore", message="MatMul8bitLt: inputs will be cast")
 
@@ -163,7 +164,7 @@ class ModelRunner:
 
     def budget(self, conversations: list[Messages], wanted: int) -> int:
         """``wanted`` new tokens, or fewer so the longest prompt plus its answer fits the context_limit."""
-        longest = max(len(self._chat_ids(messages)) for messages in conversations)
+        longest = max(len(chat_ids(self.tokenizer, messages)) for messages in conversations)
         return max(0, min(wanted, self.spec.context_limit - longest))
 
     def choose(self, conversations: list[Messages], choices: tuple[str, ...]) -> list[dict[str, float] | SlmqError]:
@@ -196,12 +197,8 @@ class ModelRunner:
         )
         return totals.view(len(prompts), len(choice_ids))
 
-    def _chat_ids(self, messages: Messages) -> list[int]:
-        encoded: Any = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-        return [int(token) for token in (encoded["input_ids"] if hasattr(encoded, "keys") else encoded)]
-
     def _prompt_ids(self, messages: Messages, max_new_tokens: int) -> list[int] | SlmqError:
-        ids = self._chat_ids(messages)
+        ids = chat_ids(self.tokenizer, messages)
         if len(ids) + max_new_tokens > self.spec.context_limit:
             return InvalidPayloadError(
                 f"The prompt is {len(ids)} tokens and the answer may take {max_new_tokens}, over model "
@@ -289,8 +286,20 @@ def with_adapter(model: Any, adapter_dir: Path, merge: bool) -> Any:
     return adapted.merge_and_unload() if merge else adapted
 
 
+def chat_ids(tokenizer: PreTrainedTokenizerBase, messages: Messages) -> list[int]:
+    """The prompt's token ids: ``messages`` through the model's chat template, up to the answer's first token."""
+    encoded: Any = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+    return [int(token) for token in (encoded["input_ids"] if hasattr(encoded, "keys") else encoded)]
+
+
+def end_of_turn_id(tokenizer: PreTrainedTokenizerBase) -> int | None:
+    """The token that closes an answer in the ChatML template the served models use, if the tokenizer has it."""
+    found: Any = tokenizer.convert_tokens_to_ids(END_OF_TURN)
+    return found if isinstance(found, int) and found != tokenizer.unk_token_id else None
+
+
 def _stop_token_ids(tokenizer: PreTrainedTokenizerBase, model: Any) -> list[int]:
-    ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")}
+    ids = {tokenizer.eos_token_id, end_of_turn_id(tokenizer)}
     configured = getattr(model.generation_config, "eos_token_id", None)
     ids.update(configured if isinstance(configured, list) else [configured])
     return sorted(i for i in ids if isinstance(i, int) and i != tokenizer.unk_token_id)
