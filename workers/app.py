@@ -1,5 +1,6 @@
 """The worker's Celery app: one task per task type, answered in batches by the model this worker holds."""
 
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, Task
@@ -15,6 +16,7 @@ from slmq.stores.connections import app_client
 from workers import transport
 from workers.batcher import Batcher, batching_step
 from workers.delivery import DeliveryGuard, DeliveryLedger
+from workers.meter import WorkerMeter
 from workers.model.runner import ModelRunner
 from workers.model.tasktypes import TASK_TYPES
 from workers.recorder import JobRecorder
@@ -22,16 +24,26 @@ from workers.watchdog import Watchdog
 
 
 def build_worker_app(
-    settings: Settings, fleet: Fleet, runner: ModelRunner, recorder: JobRecorder | None = None
+    settings: Settings,
+    fleet: Fleet,
+    runner: ModelRunner,
+    recorder: JobRecorder | None = None,
+    meter: WorkerMeter | None = None,
+    waiting: Callable[[], int] | None = None,
 ) -> tuple[Celery, Batcher]:
     """A Celery app whose tasks are batched onto ``runner``; every task type is registered, served or not.
 
-    With a ``recorder``, each job task's outcome is written into its job before its result is stored and acked.
+    With a ``recorder``, each job task's outcome is written into its job before its result is stored and acked;
+    with a ``meter``, each batch and each ``generate()`` is counted; ``waiting`` reads the queue's depth.
     """
     transport.install()  # before the app connects: garbage on the queue must not stop the worker
     app = create_app(settings)
     app.conf.update(worker_celery_config())
-    batcher = Batcher(runner, fleet, settings.max_payload_bytes, delivery_guard(app, settings, runner))
+    guard = delivery_guard(app, settings, runner)
+    runner.hooks.append(guard.watchdog)
+    if meter is not None:
+        runner.hooks.append(meter)
+    batcher = Batcher(runner, fleet, settings.max_payload_bytes, guard, waiting=waiting, meter=meter)
     app.steps["consumer"].add(batching_step(batcher))
     for task_type in TASK_TYPES:
         _register(app, batcher, task_name(task_type), recorder)
@@ -48,9 +60,7 @@ def delivery_guard(app: Celery, settings: Settings, runner: ModelRunner) -> Deli
     """Attempt counting, stored-result reuse, dead letters and time limits for the worker of ``runner``."""
     client = app_client(app)
     ledger = DeliveryLedger(client, app.backend, runner.spec.queue, settings.max_attempts, settings.result_expires_s)
-    watchdog = Watchdog(settings.task_time_limit_s, settings.hard_time_limit_s)
-    watchdog.limit(runner)
-    return DeliveryGuard(ledger, watchdog)
+    return DeliveryGuard(ledger, Watchdog(settings.task_time_limit_s, settings.hard_time_limit_s))
 
 
 def _register(app: Celery, batcher: Batcher, name: str, recorder: JobRecorder | None) -> None:

@@ -16,11 +16,19 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import celery
 from celery.bootsteps import StartStopStep
 from pydantic import BaseModel, ValidationError
 
 from slmq.constants import JOB_HEADERS, task_type_from_name
-from slmq.errors import InferenceError, InvalidPayloadError, PayloadTooLargeError, SlmqError, TaskNotServedError
+from slmq.errors import (
+    ConfigError,
+    InferenceError,
+    InvalidPayloadError,
+    PayloadTooLargeError,
+    SlmqError,
+    TaskNotServedError,
+)
 from slmq.fleet import Fleet
 from workers.delivery import DeliveryGuard, LedgerUnavailableError
 from workers.meter import WorkerMeter
@@ -36,8 +44,17 @@ class Batcher:
     """Buffers task requests and answers them with one batched model call per task type."""
 
     def __init__(
-        self, runner: ModelRunner, fleet: Fleet, max_payload_bytes: int, delivery: DeliveryGuard | None = None
+        self,
+        runner: ModelRunner,
+        fleet: Fleet,
+        max_payload_bytes: int,
+        delivery: DeliveryGuard | None = None,
+        *,
+        waiting: Callable[[], int] | None = None,
+        meter: WorkerMeter | None = None,
     ) -> None:
+        """``waiting`` reads how many messages the broker still holds for this worker's queue (a partial batch
+        waits longer while there are some); ``meter`` counts each batch (None: no metrics)."""
         self.runner = runner
         self.fleet = fleet
         self.max_payload_bytes = max_payload_bytes
@@ -51,12 +68,22 @@ class Batcher:
         self._timer: Any = None
         self._deadline: Any = None
         self._extensions = 0
-        # Messages still waiting in the broker for this worker's queue (set by the worker's start-up).
-        self.waiting: Callable[[], int] | None = None
-        self.meter: WorkerMeter | None = None  # set by the worker's start-up; None in tests that need no metrics
+        self.waiting = waiting
+        self.meter = meter
 
     def install(self, consumer: Any) -> None:
-        """Route the consumer's requests through this batcher (before its task strategies are built)."""
+        """Route the consumer's requests through this batcher (before its task strategies are built).
+
+        Celery has no public hook for this: ``consumer.on_task_request`` is what its task strategies hand each
+        request to (celery/worker/consumer/consumer.py), and pyproject.toml pins the releases it was written
+        against. This is the one place slmq uses a Celery internal; it refuses a consumer that lacks it.
+        """
+        missing = [name for name in ("on_task_request", "timer") if not hasattr(consumer, name)]
+        if missing:
+            raise ConfigError(
+                f"Celery {celery.__version__}'s worker consumer has no {', '.join(missing)}, which slmq's batcher "
+                "replaces; slmq is written against celery 5.7: install the release pyproject.toml asks for."
+            )
         self._execute = consumer.on_task_request
         self._timer = consumer.timer
         consumer.on_task_request = self.add

@@ -57,15 +57,13 @@ def run_worker(
     broker = broker_client(settings)
     recorder = JobRecorder(broker, settings.result_expires_s, spec, device, settings.task_time_limit_s)
     recorder.connect()
-    app, batcher = build_worker_app(settings, fleet, runner, recorder)
+    meter = WorkerMeter(broker, spec.name)  # after warm-up: its generation is not counted
+    app, _ = build_worker_app(settings, fleet, runner, recorder, meter, lambda: queue_depth(broker, spec.queue))
     # Celery's per-task log lines carry results and errors, which quote note text; the batcher logs
     # ids and sizes instead. Failures a caller can see still reach the result backend.
     logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
     redact_message_bodies()  # nor does Celery's report of a message it rejects (unknown task, undecodable)
     node = node_name or DEFAULT_NODE_TEMPLATE.format(model=spec.name, device=device)
-    batcher.waiting = lambda: queue_depth(broker, spec.queue)
-    batcher.meter = meter = WorkerMeter(broker, spec.name)
-    meter.watch(runner)
     meter.start_heartbeat(node, device, torch_device, runner.load_seconds, settings.metrics_heartbeat_s)
     atexit.register(meter.stop)
     liveness = Liveness(broker, settings.worker_dead_after_s)  # before the first pop: what it holds is owned

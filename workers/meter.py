@@ -6,7 +6,6 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -25,7 +24,7 @@ from slmq.stores.metrics import (
     remove_worker,
     write_heartbeat,
 )
-from workers.model.runner import Generation, ModelRunner
+from workers.model.runner import Generation
 from workers.model.tasktypes.base import retries
 
 log = logging.getLogger(__name__)
@@ -76,20 +75,15 @@ class WorkerMeter:
                 self.pending.observe(TASK_LATENCY, {**model, "task_type": task_type}, now - arrived)
         self._write()
 
-    def watch(self, runner: ModelRunner) -> None:
-        """Count the tokens ``runner.generate`` produces and the time it takes (written with the next batch)."""
-        generate: Callable[..., list[Any]] = runner.generate
+    def time_budget(self) -> float | None:
+        """No limit of its own (a ``GenerationHook``)."""
+        return None
 
-        def metered(*args: Any, **kwargs: Any) -> list[Any]:
-            started = time.perf_counter()
-            generations = generate(*args, **kwargs)
-            tokens = sum(g.new_tokens for g in generations if isinstance(g, Generation))
-            self.pending.add(GENERATED_TOKENS, {"model": self.model}, tokens)
-            self.pending.add(GENERATION_SECONDS, {"model": self.model}, time.perf_counter() - started)
-            return generations
-
-        # An instance attribute, so the runner class stays as it is and warm-up ran unmetered.
-        setattr(runner, "generate", metered)  # noqa: B010
+    def generated(self, generations: list[Generation | SlmqError], seconds: float) -> None:
+        """Count the tokens a ``generate()`` produced and the time it took (written with the next batch)."""
+        tokens = sum(g.new_tokens for g in generations if isinstance(g, Generation))
+        self.pending.add(GENERATED_TOKENS, {"model": self.model}, tokens)
+        self.pending.add(GENERATION_SECONDS, {"model": self.model}, seconds)
 
     def start_heartbeat(
         self, node: str, device: str, torch_device: str, load_seconds: float, interval_s: float

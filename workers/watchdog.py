@@ -1,8 +1,9 @@
 """Time limits for the solo pool, which has none of its own: a soft limit per model call, and a hard one.
 
-Soft: every ``generate()`` inside a guarded model call shares one time budget, enforced by
-transformers' ``max_time`` stopping criterion, so a generation that would never end (or a re-ask
-loop) stops at ``SLMQ_TASK_TIME_LIMIT_S`` and its output is judged as it is. Hard: a guarded block
+Soft: every ``generate()`` inside a guarded model call shares one time budget (the watchdog is a
+``GenerationHook`` of the runner, and both engines stop at a call's ``max_time``), so a generation
+that would never end (or a re-ask loop) stops at ``SLMQ_TASK_TIME_LIMIT_S`` and its output is judged
+as it is. Hard: a guarded block
 still running after twice that (a stuck kernel, a tokenizer on a pathological input) ends the worker
 process without acking; its messages are re-delivered and counted by the attempt counter, so a
 message that hangs every time it runs is dead-lettered after ``SLMQ_MAX_ATTEMPTS``.
@@ -13,8 +14,10 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+
+from slmq.errors import SlmqError
+from workers.model.runner import Generation
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +33,12 @@ class Watchdog:
         self.hard_s = hard_s
         self._deadline: float | None = None
 
-    def limit(self, runner: Any) -> None:
-        """Make ``runner.generate`` stop at the budget of the guarded block it runs in."""
-        generate: Callable[..., Any] = runner.generate
+    def time_budget(self) -> float | None:
+        """What is left of the guarded block's budget (a ``GenerationHook``); no limit outside a guarded block."""
+        return None if self._deadline is None else max(MIN_GENERATION_S, self._deadline - time.monotonic())
 
-        def limited(*args: Any, **kwargs: Any) -> Any:
-            budget = None if self._deadline is None else max(MIN_GENERATION_S, self._deadline - time.monotonic())
-            runner.model.generation_config.max_time = budget
-            return generate(*args, **kwargs)
-
-        runner.generate = limited
+    def generated(self, generations: list[Generation | SlmqError], seconds: float) -> None:
+        """Nothing to do after a call: the budget is shared by every call in the block."""
 
     @contextlib.contextmanager
     def guard(self, what: str) -> Iterator[None]:

@@ -2,12 +2,14 @@
 message that no task may parse gets, and how a batch goes back to its queue. The model call is replaced
 (each task answered with its own id); Celery's consumer by the two things the batcher takes from it."""
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import redis
 
-from slmq.errors import InvalidPayloadError, PayloadTooLargeError
+from slmq.errors import ConfigError, InvalidPayloadError, PayloadTooLargeError
 from slmq.schemas import GeneralResult
 from tests.unit.fakes import FakeConsumer, FakeRequest, MemoryLedger
 from workers.batcher import MAX_EXTENSIONS, Batcher
@@ -21,9 +23,15 @@ WAIT_S = 0.125  # max_wait_ms = 125: a binary fraction, so sums of waits are exa
 class AnsweringBatcher(Batcher):
     """The batcher with its model call replaced: each task answered with its own id, each call recorded."""
 
-    def __init__(self, consumer: FakeConsumer, delivery: DeliveryGuard | None = None, max_batch: int = 3) -> None:
+    def __init__(
+        self,
+        consumer: FakeConsumer,
+        delivery: DeliveryGuard | None = None,
+        max_batch: int = 3,
+        waiting: Callable[[], int] | None = None,
+    ) -> None:
         spec = SimpleNamespace(name="smollm2", max_batch=max_batch, max_wait_ms=int(WAIT_S * 1000))
-        super().__init__(SimpleNamespace(spec=spec), None, 1_000, delivery)  # type: ignore[arg-type]
+        super().__init__(SimpleNamespace(spec=spec), None, 1_000, delivery, waiting=waiting)  # type: ignore[arg-type]
         self.asked: list[list[str]] = []
         self.install(consumer)
 
@@ -65,8 +73,8 @@ def test_a_partial_batch_waits_max_wait_ms_from_its_first_message_then_runs() ->
 
 def test_the_wait_is_extended_while_the_broker_holds_more_messages_but_at_most_max_extensions_times() -> None:
     consumer = FakeConsumer()
-    batcher = AnsweringBatcher(consumer, max_batch=16)
-    batcher.waiting = lambda: 5  # messages stay queued (slower to arrive than the timer) the whole time
+    # messages stay queued (slower to arrive than the timer) the whole time
+    batcher = AnsweringBatcher(consumer, max_batch=16, waiting=lambda: 5)
     add(batcher, "a")
     consumer.timer.advance(WAIT_S * (1 + MAX_EXTENSIONS) - 0.001)
     assert batcher.asked == []
@@ -79,9 +87,8 @@ def test_the_wait_is_extended_while_the_broker_holds_more_messages_but_at_most_m
 
 def test_the_wait_ends_at_the_first_deadline_that_finds_the_broker_empty() -> None:
     consumer = FakeConsumer()
-    batcher = AnsweringBatcher(consumer, max_batch=16)
     depths = iter([2, 0])
-    batcher.waiting = lambda: next(depths)
+    batcher = AnsweringBatcher(consumer, max_batch=16, waiting=lambda: next(depths))
     add(batcher, "a")
     consumer.timer.advance(WAIT_S)
     assert batcher.asked == []  # two messages were still queued: one more wait
@@ -91,12 +98,11 @@ def test_the_wait_ends_at_the_first_deadline_that_finds_the_broker_empty() -> No
 
 def test_a_queue_depth_that_cannot_be_read_runs_the_batch_as_it_is() -> None:
     consumer = FakeConsumer()
-    batcher = AnsweringBatcher(consumer, max_batch=16)
 
     def unreachable() -> int:
         raise redis.ConnectionError("Connection refused")
 
-    batcher.waiting = unreachable
+    batcher = AnsweringBatcher(consumer, max_batch=16, waiting=unreachable)
     add(batcher, "a")
     consumer.timer.advance(WAIT_S)
     assert batcher.asked == [["a"]] and consumer.executed == ["a"]
@@ -170,3 +176,10 @@ def test_a_suspect_runs_alone_after_its_fresh_batch_mates_which_are_answered_bef
     assert answered_when_b_ran == [["a", "c"]]  # stored and acked before the suspect could take them down
     assert consumer.executed == ["a", "c", "b"]
     assert ledger.attempts == {"a": 1, "b": 2, "c": 1}
+
+
+def test_a_consumer_without_the_internal_the_batcher_replaces_is_refused_with_the_celery_release_to_install() -> None:
+    consumer = FakeConsumer()
+    del consumer.on_task_request
+    with pytest.raises(ConfigError, match=r"has no on_task_request.*celery 5\.7"):
+        AnsweringBatcher(consumer)

@@ -13,6 +13,7 @@ from bitsandbytes.functional import dequantize_4bit
 from bitsandbytes.nn.modules import Linear4bit
 from pydantic import BaseModel, ValidationError
 
+from slmq.errors import SlmqError
 from slmq.fleet import ModelSpec
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest
 from workers.model.engine.cache import SlotCache
@@ -217,3 +218,42 @@ def test_a_call_that_fails_mid_way_leaves_nothing_behind_for_the_next(pair: tupl
     assert not native.engine.active and not native.engine.waiting
     # And the next call is answered as if the failed one never ran
     assert [sequence.output for sequence in native.engine.generate(prompts, 8)] == before
+
+
+class Budget:
+    """A generation hook with a fixed time budget that records what each call answered."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.calls: list[tuple[int, float]] = []
+
+    def time_budget(self) -> float | None:
+        return self.seconds
+
+    def generated(self, generations: list[Generation | SlmqError], seconds: float) -> None:
+        self.calls.append((len(generations), seconds))
+
+
+@pytest.mark.parametrize("engine", ["transformers", "native"])
+def test_a_hook_s_time_budget_stops_every_row_where_it_is_on_both_engines(
+    pair: tuple[ModelRunner, ModelRunner], engine: str
+) -> None:
+    runner = pair[engine == "native"]
+    conversations = [DeliveryNoteTask().messages(request) for request in requests()]
+    unlimited, spent = Budget(None), Budget(0.0)
+    runner.hooks[:] = [unlimited]
+    try:
+        # Given the notes written with no budget (the tiny random model rarely ends an answer early)
+        full = runner.generate(conversations, BUDGET)
+        # When a hook leaves no time at all
+        runner.hooks.append(spent)
+        stopped = runner.generate(conversations, BUDGET)
+    finally:
+        runner.hooks.clear()
+    # Then every row stopped after the call's first step, where the unlimited one went on
+    lengths = [g.new_tokens for g in stopped if isinstance(g, Generation)]
+    assert len(lengths) == len(conversations) and max(lengths) <= 8
+    assert sum(g.new_tokens for g in full if isinstance(g, Generation)) > 3 * sum(lengths)
+    # And every hook heard of each call once, with all of its answers
+    assert [n for n, _ in unlimited.calls] == [5, 5] and [n for n, _ in spent.calls] == [5]
+    assert all(seconds > 0 for _, seconds in unlimited.calls)

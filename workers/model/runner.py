@@ -4,7 +4,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from transformers import (
@@ -45,6 +45,22 @@ class Generation:
     raw_logprobs: tuple[float, ...] = field(default=(), compare=False)  # unmasked: bench/confidence.py compares
 
 
+class GenerationHook(Protocol):
+    """What the worker process puts around every ``generate()`` of a runner (its time limit, its meter).
+
+    The one seam between the model side and the process that serves it: hooks are called in the order they
+    were added, and nothing else wraps or patches a runner.
+    """
+
+    def time_budget(self) -> float | None:
+        """Seconds this call may take (its rows stop where they are when it runs out); None for no limit."""
+        ...
+
+    def generated(self, generations: "list[Generation | SlmqError]", seconds: float) -> None:
+        """Called after each ``generate()`` with its answers and the seconds it took."""
+        ...
+
+
 def quantization_config(quantization: Quantization) -> BitsAndBytesConfig | None:
     if quantization == "nf4":
         return BitsAndBytesConfig(  # type: ignore[no-untyped-call]
@@ -68,6 +84,7 @@ class ModelRunner:
         self.stop_ids = _stop_token_ids(tokenizer, model)
         self._grammars: GrammarCompiler | None = None
         self._spans: SpanTable | None = None
+        self.hooks: list[GenerationHook] = []
         self.engine = NativeEngine(model, self.stop_ids, device, spec.max_batch) if spec.engine == "native" else None
 
     @classmethod
@@ -115,39 +132,57 @@ class ModelRunner:
         """Greedy generation for every conversation, batched; errors stay in their places.
 
         With a ``constraint`` every row's output is masked to its JSON schema as it is generated. The spec's
-        engine runs the batch: transformers' ``generate()`` over left-padded rows, or the native engine.
+        engine runs the batch: transformers' ``generate()`` over left-padded rows, or the native engine. The
+        hooks' shortest time budget stops every row where it is (its output judged as it stands).
         """
+        started = time.perf_counter()
+        budgets = [budget for hook in self.hooks if (budget := hook.time_budget()) is not None]
+        max_time = min(budgets, default=None)
         prompts = [self._prompt_ids(messages, max_new_tokens) for messages in conversations]
-        generations: dict[int, Generation] = {}
         ready = [(i, ids) for i, ids in enumerate(prompts) if not isinstance(ids, SlmqError)]
-        if ready and self.engine is not None:
-            rows = constraint.rows([i for i, _ in ready]) if constraint is not None else None
-            outputs = self.engine.generate([ids for _, ids in ready], max_new_tokens, rows)
-            for (index, _), sequence in zip(ready, outputs, strict=True):
-                generations[index] = self._decode(
-                    sequence.output, max_new_tokens, sequence.logprobs, sequence.raw_logprobs
-                )
-        elif ready:
-            batch = self._pad([ids for _, ids in ready])
-            # Prompts that did not fit are not in the batch: the constraint is told which rows are.
-            processors: list[Any] = [constraint.processor([i for i, _ in ready])] if constraint is not None else []
-            raw, scores = TokenLogprobs(), TokenLogprobs()  # what the model wants, and that under the constraint
-            with torch.inference_mode():
-                output = self.model.generate(
-                    **batch,
-                    max_new_tokens=max_new_tokens,
-                    do_sample=False,
-                    pad_token_id=self.tokenizer.pad_token_id,
-                    eos_token_id=self.stop_ids,
-                    logits_processor=[raw, *processors, scores],
-                )
-            new_tokens = output[:, batch["input_ids"].shape[1] :]
-            logprobs, raw_logprobs = scores.finish(new_tokens), raw.finish(new_tokens)
-            for row, (index, _) in enumerate(ready):
-                generations[index] = self._decode(
-                    new_tokens[row].tolist(), max_new_tokens, logprobs[row], raw_logprobs[row]
-                )
-        return [ids if isinstance(ids, SlmqError) else generations[i] for i, ids in enumerate(prompts)]
+        run = self._generate_native if self.engine is not None else self._generate_transformers
+        generations = run(ready, max_new_tokens, constraint, max_time) if ready else {}
+        answers = [ids if isinstance(ids, SlmqError) else generations[i] for i, ids in enumerate(prompts)]
+        for hook in self.hooks:
+            hook.generated(answers, time.perf_counter() - started)
+        return answers
+
+    def _generate_native(
+        self, ready: list[tuple[int, list[int]]], max_new_tokens: int, constraint: Constraint | None,
+        max_time: float | None,
+    ) -> dict[int, Generation]:  # fmt: skip
+        assert self.engine is not None
+        rows = constraint.rows([i for i, _ in ready]) if constraint is not None else None
+        outputs = self.engine.generate([ids for _, ids in ready], max_new_tokens, rows, max_time)
+        return {
+            index: self._decode(sequence.output, max_new_tokens, sequence.logprobs, sequence.raw_logprobs)
+            for (index, _), sequence in zip(ready, outputs, strict=True)
+        }
+
+    def _generate_transformers(
+        self, ready: list[tuple[int, list[int]]], max_new_tokens: int, constraint: Constraint | None,
+        max_time: float | None,
+    ) -> dict[int, Generation]:  # fmt: skip
+        batch = self._pad([ids for _, ids in ready])
+        # Prompts that did not fit are not in the batch: the constraint is told which rows are.
+        processors: list[Any] = [constraint.processor([i for i, _ in ready])] if constraint is not None else []
+        raw, scores = TokenLogprobs(), TokenLogprobs()  # what the model wants, and that under the constraint
+        with torch.inference_mode():
+            output = self.model.generate(
+                **batch,
+                max_new_tokens=max_new_tokens,
+                max_time=max_time,
+                do_sample=False,
+                pad_token_id=self.tokenizer.pad_token_id,
+                eos_token_id=self.stop_ids,
+                logits_processor=[raw, *processors, scores],
+            )
+        new_tokens = output[:, batch["input_ids"].shape[1] :]
+        logprobs, raw_logprobs = scores.finish(new_tokens), raw.finish(new_tokens)
+        return {
+            index: self._decode(new_tokens[row].tolist(), max_new_tokens, logprobs[row], raw_logprobs[row])
+            for row, (index, _) in enumerate(ready)
+        }
 
     def json_constraint(self, schema: dict[str, Any], copy_from: list[str] | None = None) -> Constraint:
         """The constraint for a JSON schema on this model's tokenizer, compiled once and cached.

@@ -14,6 +14,7 @@ and any transformers causal LM whose attention writes through ``cache.update`` k
 
 import inspect
 import os
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -69,21 +70,28 @@ class NativeEngine:
         self._cache_argument = "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
 
     def generate(
-        self, prompts: list[list[int]], max_new_tokens: int, constraints: list[RowConstraint] | None = None
+        self,
+        prompts: list[list[int]],
+        max_new_tokens: int,
+        constraints: list[RowConstraint] | None = None,
+        max_time: float | None = None,
     ) -> list[Sequence]:
         """Each prompt's sequence, in order: the tokens written (up to and including its stop token) and
-        their log-probabilities under the row's mask."""
+        their log-probabilities under the row's mask. After ``max_time`` seconds every sequence stops where
+        it is (as transformers' ``max_time`` does)."""
         rows = constraints if constraints is not None else [None] * len(prompts)
         sequences = [Sequence(prompt, max_new_tokens, row) for prompt, row in zip(prompts, rows, strict=True)]
+        deadline = None if max_time is None else time.monotonic() + max_time
         for sequence in sequences:
             self.add(sequence)
         try:
             while self.waiting or self.active:
                 self.step()
-        except BaseException:
-            self.waiting.clear()  # a failed call leaves nothing behind for the next one
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+        finally:
+            self.waiting.clear()  # a stopped or failed call leaves nothing behind for the next one
             self.active.clear()
-            raise
         return sequences
 
     def add(self, sequence: Sequence) -> None:
