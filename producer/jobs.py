@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from producer.tasks import TaskClient, TaskHandle
 from slmq.batchfile import Line, detect_format, job_id, output_record, read_lines
 from slmq.constants import JOB_HEADER, JOB_LINE_HEADER, JOB_LINE_ID_HEADER, job_feeder_key
@@ -20,10 +22,8 @@ from slmq.schemas import TASK_TYPE_SPECS
 from slmq.settings import Settings
 from slmq.stores.connections import broker_client
 from slmq.stores.jobstore import (
-    CANCELLED,
     CHUNK,
-    FINISHED,
-    RUNNING,
+    JobState,
     JobStatus,
     JobStore,
     chunks,
@@ -61,9 +61,9 @@ class Job:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             status = self.status()
-            if status.state == FINISHED:
+            if status.state == JobState.FINISHED:
                 return status
-            if status.state == CANCELLED:
+            if status.state == JobState.CANCELLED:
                 raise JobStateError(f"Job {self.id} was cancelled; `slmq job resume {self.id}` runs the rest.")
             if self.feeder is not None and self.feeder.error is not None:
                 raise self.feeder.error
@@ -78,7 +78,7 @@ class Job:
     def results(self, *, partial: bool = False) -> Iterator[dict[str, Any]]:
         """One record per input line, in input order (OpenAI batch output lines for an OpenAI input)."""
         status = self.status()
-        if status.state != FINISHED and not partial:
+        if status.state != JobState.FINISHED and not partial:
             raise JobStateError(
                 f"Job {self.id} is {status.state} ({status.done + status.failed} of {status.total} lines have a "
                 "record); wait for it (`slmq job watch`), or ask for the partial results."
@@ -91,7 +91,7 @@ class Job:
         """Feed the job's lines that have no record, in a thread when ``background``; reopens its input if needed."""
         if self._lines is None or self.run is None:
             status = self.status()
-            if status.state == FINISHED:
+            if status.state == JobState.FINISHED:
                 return self
             opened = open_job(self.client, Path(status.source), status.task, status.format, expected_id=self.id)
             self._lines, self.run = opened._lines, opened.run
@@ -180,11 +180,11 @@ class Feeder:
         """Feed until every line is sent and settled, or the job is cancelled or finished by another feeder."""
         lease = Lease(self.store.client, job_feeder_key(self.job_id), FEEDER_LEASE_S)
         while not lease.acquire():
-            if self.store.state(self.job_id) != RUNNING:
+            if self.store.state(self.job_id) != JobState.RUNNING:
                 return
             time.sleep(POLL_S)  # another process feeds this job; take over if it dies
         with lease:
-            if self.store.state(self.job_id) != RUNNING:
+            if self.store.state(self.job_id) != JobState.RUNNING:
                 return
             self.store.started(self.job_id)
             # A client of its own: Celery's result consumer is not shared safely between threads.
@@ -192,7 +192,7 @@ class Feeder:
             handles = (self._submit(client, line) for line in self._unrecorded())
             results = client.in_order(handles, self.window, timeout=self.timeout, return_errors=True)
             for settled, _ in enumerate(results, start=1):  # outcomes are recorded by the workers
-                if settled % self.window == 0 and self.store.state(self.job_id) == CANCELLED:
+                if settled % self.window == 0 and self.store.state(self.job_id) == JobState.CANCELLED:
                     return
 
     def _unrecorded(self) -> Iterator[Line]:
@@ -206,7 +206,7 @@ class Feeder:
                 else:
                     yield line
 
-    def _submit(self, client: TaskClient, line: Line) -> TaskHandle | SlmqError:
+    def _submit(self, client: TaskClient, line: Line) -> TaskHandle[BaseModel] | SlmqError:
         assert isinstance(line.payload, dict)
         headers = {JOB_HEADER: self.job_id, JOB_LINE_HEADER: line.index, JOB_LINE_ID_HEADER: line.id}
         try:

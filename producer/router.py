@@ -19,7 +19,7 @@ Payload = str | bytes | Mapping[str, Any] | BaseModel
 class RoutedTask:
     """A validated payload and where it goes."""
 
-    spec: TaskTypeSpec
+    spec: TaskTypeSpec[Any, Any]
     task_name: str
     model: str
     queue: str

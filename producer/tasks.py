@@ -3,7 +3,7 @@
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Generic, overload
 
 from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeoutError
@@ -22,17 +22,18 @@ from slmq.errors import (
     TaskFailedError,
 )
 from slmq.fleet import Fleet, load_fleet
-from slmq.schemas import result_from_wire
+from slmq.schemas import ResultT, TaskTypeSpec, result_from_wire
 from slmq.settings import Settings, load_settings
 from slmq.stores.broker import broker_hint, create_app
 
 
-class TaskHandle:
+class TaskHandle(Generic[ResultT]):
     """One submitted task. ``get()`` returns its typed result or raises its typed error."""
 
     def __init__(self, async_result: AsyncResult, routed: RoutedTask) -> None:
         self.async_result = async_result
         self.routed = routed
+        self.result_type: type[ResultT] = routed.spec.result
 
     @property
     def id(self) -> str:
@@ -49,7 +50,7 @@ class TaskHandle:
     def ready(self) -> bool:
         return bool(self.async_result.ready())
 
-    def get(self, timeout: float | None = None) -> BaseModel:
+    def get(self, timeout: float | None = None) -> ResultT:
         """Wait for the result; raise the worker's typed error, or ``ResultTimeoutError``."""
         try:
             value = self.async_result.get(timeout=timeout, propagate=True)
@@ -71,7 +72,7 @@ class TaskHandle:
                 f"The worker failed {self.task_type} task {self.id}: {type(exc).__name__}: {exc}"
             ) from None
         try:
-            return result_from_wire(self.routed.spec.result, value)
+            return result_from_wire(self.result_type, value)
         except ValidationError as exc:
             raise OutputValidationError(
                 f"The result of task {self.id} does not match the {self.task_type} schema: {exc.errors()[0]['msg']}. "
@@ -91,10 +92,34 @@ class TaskClient:
         self.app = app or create_app(self.settings)
         self.router = Router(self.fleet, self.settings.max_payload_bytes)
 
+    @overload
+    def submit(
+        self,
+        task_type: TaskTypeSpec[Any, ResultT],
+        payload: Payload,
+        *,
+        task_id: str | None = None,
+        headers: dict[str, Any] | None = None,
+    ) -> TaskHandle[ResultT]: ...
+
+    @overload
     def submit(
         self, task_type: str, payload: Payload, *, task_id: str | None = None, headers: dict[str, Any] | None = None
-    ) -> TaskHandle:
-        """Validate, route and enqueue one task; nothing is enqueued when the payload is refused."""
+    ) -> TaskHandle[BaseModel]: ...
+
+    def submit(
+        self,
+        task_type: str | TaskTypeSpec[Any, Any],
+        payload: Payload,
+        *,
+        task_id: str | None = None,
+        headers: dict[str, Any] | None = None,
+    ) -> TaskHandle[Any]:
+        """Validate, route and enqueue one task; nothing is enqueued when the payload is refused.
+
+        ``task_type`` is a name (``"delivery_note"``) or its spec (``slmq.schemas.DELIVERY_NOTE``), which also
+        types the handle's result for a type checker."""
+        task_type = task_type if isinstance(task_type, str) else task_type.name
         routed = self.router.route(task_type, payload)
         task_id = task_id or str(uuid.uuid4())
         try:
@@ -117,6 +142,18 @@ class TaskClient:
             ) from None
         return TaskHandle(async_result, routed)
 
+    @overload
+    def map(
+        self,
+        task_type: TaskTypeSpec[Any, ResultT],
+        payloads: Iterable[Payload | SlmqError],
+        *,
+        timeout: float | None = None,
+        window: int | None = None,
+        return_errors: bool = False,
+    ) -> Iterator[ResultT | SlmqError]: ...
+
+    @overload
     def map(
         self,
         task_type: str,
@@ -125,12 +162,24 @@ class TaskClient:
         timeout: float | None = None,
         window: int | None = None,
         return_errors: bool = False,
-    ) -> Iterator[BaseModel | SlmqError]:
+    ) -> Iterator[BaseModel | SlmqError]: ...
+
+    def map(
+        self,
+        task_type: str | TaskTypeSpec[Any, Any],
+        payloads: Iterable[Payload | SlmqError],
+        *,
+        timeout: float | None = None,
+        window: int | None = None,
+        return_errors: bool = False,
+    ) -> Iterator[Any]:
         """Results of ``payloads`` in input order, keeping ``window`` tasks in flight.
 
         With ``return_errors`` a failed or refused item yields its typed error instead of raising it.
         An ``SlmqError`` among the payloads (an item the caller refused itself) is yielded in its place.
+        ``task_type`` is a name or its spec, as for ``submit``.
         """
+        task_type = task_type if isinstance(task_type, str) else task_type.name
         in_flight = window or self.default_window(task_type)
         handles = (self._submit_or_error(task_type, payload, return_errors) for payload in payloads)
         yield from self.in_order(handles, in_flight, timeout=timeout, return_errors=return_errors)
@@ -141,14 +190,14 @@ class TaskClient:
 
     def in_order(
         self,
-        handles: Iterable[TaskHandle | SlmqError],
+        handles: Iterable[TaskHandle[ResultT] | SlmqError],
         window: int,
         *,
         timeout: float | None = None,
         return_errors: bool = False,
-    ) -> Iterator[BaseModel | SlmqError]:
+    ) -> Iterator[ResultT | SlmqError]:
         """Results of lazily submitted ``handles`` in order, drawing at most ``window`` ahead of the oldest."""
-        pending: deque[TaskHandle | SlmqError] = deque()
+        pending: deque[TaskHandle[ResultT] | SlmqError] = deque()
         for handle in handles:
             pending.append(handle)
             if len(pending) >= window:
@@ -158,7 +207,7 @@ class TaskClient:
 
     def _submit_or_error(
         self, task_type: str, payload: Payload | SlmqError, return_errors: bool
-    ) -> "TaskHandle | SlmqError":
+    ) -> TaskHandle[BaseModel] | SlmqError:
         if isinstance(payload, SlmqError):
             return payload
         try:
@@ -169,7 +218,9 @@ class TaskClient:
             return exc
 
     @staticmethod
-    def _settle(item: "TaskHandle | SlmqError", timeout: float | None, return_errors: bool) -> Any:
+    def _settle(
+        item: TaskHandle[ResultT] | SlmqError, timeout: float | None, return_errors: bool
+    ) -> ResultT | SlmqError:
         if isinstance(item, SlmqError):
             return item
         try:

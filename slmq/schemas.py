@@ -6,7 +6,7 @@ types alike; extra fields are task-specific. The ``delivery_note`` output follow
 """
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -124,25 +124,30 @@ class GeneralResult(_Schema):
     answer: str = Field(min_length=1)
 
 
+RequestT = TypeVar("RequestT", bound=BaseModel)
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
+
 @dataclass(frozen=True)
-class TaskTypeSpec:
-    """A task type's name and its schemas; ``schema_version`` changes when the output shape does."""
+class TaskTypeSpec(Generic[RequestT, ResultT]):
+    """A task type's name and its schemas; ``schema_version`` changes when the output shape does.
+
+    Passed to ``FleetClient.submit`` instead of the name, it types the result: ``submit(DELIVERY_NOTE, ...).get()``
+    is a ``DeliveryNote``."""
 
     name: str
-    request: type[BaseModel]
-    result: type[BaseModel]
+    request: type[RequestT]
+    result: type[ResultT]
     schema_version: int = 1
 
 
-TASK_TYPE_SPECS: dict[str, TaskTypeSpec] = {
-    spec.name: spec
-    for spec in (
-        TaskTypeSpec("delivery_note", DeliveryNoteRequest, DeliveryNote),
-        TaskTypeSpec("sentiment", SentimentRequest, SentimentResult),
-        TaskTypeSpec("summarize", SummarizeRequest, SummaryResult),
-        TaskTypeSpec("refactor_python", RefactorRequest, RefactorResult),
-        TaskTypeSpec("general", GeneralRequest, GeneralResult),
-    )
+DELIVERY_NOTE = TaskTypeSpec("delivery_note", DeliveryNoteRequest, DeliveryNote)
+SENTIMENT = TaskTypeSpec("sentiment", SentimentRequest, SentimentResult)
+SUMMARIZE = TaskTypeSpec("summarize", SummarizeRequest, SummaryResult)
+REFACTOR_PYTHON = TaskTypeSpec("refactor_python", RefactorRequest, RefactorResult)
+GENERAL = TaskTypeSpec("general", GeneralRequest, GeneralResult)
+TASK_TYPE_SPECS: dict[str, TaskTypeSpec[Any, Any]] = {
+    spec.name: spec for spec in (DELIVERY_NOTE, SENTIMENT, SUMMARIZE, REFACTOR_PYTHON, GENERAL)
 }
 
 
@@ -157,7 +162,7 @@ def result_to_wire(result: BaseModel) -> dict[str, Any]:
     return {**data, CONFIDENCE_KEY: confidence} if confidence is not None else data
 
 
-def result_from_wire(model: type[BaseModel], value: Any) -> BaseModel:
+def result_from_wire(model: type[ResultT], value: Any) -> ResultT:
     """The typed result of ``model`` stored as ``value``; raises ValidationError when it does not match."""
     fields = dict(value) if isinstance(value, dict) else value
     confidence = fields.pop(CONFIDENCE_KEY, None) if isinstance(fields, dict) else None

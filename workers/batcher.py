@@ -251,7 +251,8 @@ class Batcher:
                 "send it through FleetClient so it is routed by fleet.toml."
             )
         try:
-            return TASK_TYPES[task_type].spec.request.model_validate(kwargs.get("payload"))
+            request: BaseModel = TASK_TYPES[task_type].spec.request.model_validate(kwargs.get("payload"))
+            return request
         except ValidationError as exc:
             return InvalidPayloadError(f"Invalid {task_type} payload: {exc.errors()[0]['msg']}.")
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from slmq.batchfile import FORMATS, OutputLines, input_source, output_file
 from slmq.settings import Settings
-from slmq.stores.jobstore import CANCELLED, FINISHED, JobStatus
+from slmq.stores.jobstore import JobState, JobStatus
 
 if TYPE_CHECKING:
     from producer.jobs import Job
@@ -117,7 +117,7 @@ def _retry(args: argparse.Namespace, settings: Settings) -> int:
 def _feed(job: "Job", args: argparse.Namespace, client: Any) -> int:
     """Feed ``job`` here with --wait, else in a detached ``slmq job resume --wait`` that outlives this command."""
     status = job.status()
-    if status.state == FINISHED:
+    if status.state == JobState.FINISHED:
         print(status.summary(), file=sys.stderr)
         return 0
     if not args.wait:
@@ -154,7 +154,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 def _watch(args: argparse.Namespace, settings: Settings) -> int:
     status = _watch_job(_client(settings).job(args.job))
     print(status.summary(), file=sys.stderr)
-    return 0 if status.state == FINISHED else 1
+    return 0 if status.state == JobState.FINISHED else 1
 
 
 def _watch_job(job: "Job") -> JobStatus:
@@ -165,10 +165,10 @@ def _watch_job(job: "Job") -> JobStatus:
     with tqdm(total=status.total, initial=initial, unit="line", file=sys.stderr, dynamic_ncols=True) as bar:
         while True:
             # A running job with nobody feeding it waits for `slmq job resume` (its feeder died, or none started).
-            state = status.state if status.feeder or status.state != "running" else "running, no feeder"
+            state = status.state if status.feeder or status.state != JobState.RUNNING else "running, no feeder"
             bar.set_postfix(failed=status.failed, state=state, refresh=False)
             bar.update(status.done + status.failed - bar.n)
-            if status.state in (FINISHED, CANCELLED):
+            if status.state in (JobState.FINISHED, JobState.CANCELLED):
                 return status
             if job.feeder is not None and job.feeder.error is not None:
                 raise job.feeder.error

@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import redis
@@ -19,7 +20,15 @@ from slmq.errors import JobNotFoundError, SlmqError
 from slmq.fleet import ModelSpec
 from slmq.schemas import CONFIDENCE_KEY
 
-RUNNING, FINISHED, CANCELLED = "running", "finished", "cancelled"
+
+class JobState(StrEnum):
+    """Where a job stands (the ``state`` field of its hash, which the Lua scripts below also write)."""
+
+    RUNNING = "running"  # lines are being fed or answered
+    FINISHED = "finished"  # every line has its record (a result or a typed error)
+    CANCELLED = "cancelled"  # stopped by `slmq job cancel`; `slmq job resume` runs it again
+
+
 CHUNK = 256  # lines per round trip when reading records
 
 _OPEN = """
@@ -92,7 +101,7 @@ class JobStatus:
     total: int
     done: int
     failed: int
-    state: str
+    state: JobState
     created: float
     started: float | None
     finished: float | None
@@ -158,7 +167,7 @@ class JobStore:
         failures = {key[7:]: int(value) for key, value in job.items() if key.startswith("failed.") and int(value) > 0}
         return JobStatus(
             id=job_id, task=job["task"], model=job["model"], format=job["format"], source=job["source"],
-            total=int(job["total"]), done=int(job["done"]), failed=int(job["failed"]), state=job["state"],
+            total=int(job["total"]), done=int(job["done"]), failed=int(job["failed"]), state=JobState(job["state"]),
             created=float(job["created"]), started=_time(job.get("started")), finished=_time(job.get("finished")),
             runs=int(job["runs"]), failures_by_type=failures, feeder=feeder.decode() if feeder else None,
         )  # fmt: skip
@@ -202,9 +211,9 @@ class JobStore:
         """Note where the job's input went (a pipeline moves it to done/), for ``retry``."""
         self.client.hset(job_key(job_id), "source", source)
 
-    def state(self, job_id: str) -> str | None:
+    def state(self, job_id: str) -> JobState | None:
         value = self.client.hget(job_key(job_id), "state")
-        return value.decode() if isinstance(value, bytes) else None
+        return JobState(value.decode()) if isinstance(value, bytes) else None
 
 
 def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

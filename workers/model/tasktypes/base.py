@@ -23,7 +23,7 @@ class TaskType(ABC):
     name: ClassVar[str]
 
     @property
-    def spec(self) -> TaskTypeSpec:
+    def spec(self) -> TaskTypeSpec[Any, Any]:
         return TASK_TYPE_SPECS[self.name]
 
     @abstractmethod
