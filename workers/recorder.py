@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 RETRY_FIRST_S, RETRY_MAX_S = 0.1, 2.0  # waits between attempts to record a line while Redis refuses
 
 
-def prompt_version(task: TaskType) -> str:
+def prompt_version(task: TaskType[Any, Any]) -> str:
     """A short fingerprint of what the task type asks the model (its prompt) and of its result schema."""
     asked = {
         "prompt": task.prompt(),

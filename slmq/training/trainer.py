@@ -50,7 +50,7 @@ def answer_text(task_type: str, gold: dict[str, Any]) -> str:
     return json.dumps(record.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
 
 
-def encode(task: GenerativeTaskType, tokenizer: PreTrainedTokenizerBase, record: dict[str, Any]) -> Example:
+def encode(task: GenerativeTaskType[Any, Any], tokenizer: PreTrainedTokenizerBase, record: dict[str, Any]) -> Example:
     """Prompt tokens (no loss) followed by answer tokens and the end of turn (loss)."""
     request = task.spec.request.model_validate({"text": record["text"]})
     prompt = chat_ids(tokenizer, task.messages(request))

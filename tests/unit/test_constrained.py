@@ -7,14 +7,14 @@ grammar's doing. Every call goes through the real runner; a recorder only notes 
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel
 
 from slmq.errors import OutputValidationError
 from slmq.fleet import ModelSpec
-from slmq.schemas import DeliveryNote, DeliveryNoteRequest, GeneralRequest
+from slmq.schemas import GENERAL, DeliveryNote, DeliveryNoteRequest, GeneralRequest
 from workers.meter import outcome_label
 from workers.model.grammar import generation_schema
 from workers.model.runner import Generation, Messages, ModelRunner, chat_ids
@@ -155,19 +155,18 @@ class Yes(BaseModel):
     word: Literal["yes"]
 
 
-class YesTask(GenerativeTaskType):
+class YesTask(GenerativeTaskType[GeneralRequest, Any]):
     """Asks for a word and accepts only "yes": schema-valid output the model check rejects."""
 
-    name: ClassVar[str] = "general"
+    spec = GENERAL
 
     def output_schema(self) -> dict[str, Any]:
         return generation_schema(Word, max_string=6)
 
-    def messages(self, request: BaseModel) -> Messages:
-        assert isinstance(request, GeneralRequest)
+    def messages(self, request: GeneralRequest) -> Messages:
         return [{"role": "user", "content": request.text}]
 
-    def parse(self, text: str, request: BaseModel) -> BaseModel:
+    def parse(self, text: str, request: GeneralRequest) -> Yes:
         return Yes.model_validate_json(text)
 
 

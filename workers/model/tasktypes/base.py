@@ -1,12 +1,12 @@
 """What every task type does: turn requests into prompts, run them as one batch, parse each output."""
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import Any, Generic
 
 from pydantic import BaseModel, ValidationError
 
 from slmq.errors import OutputValidationError, SlmqError
-from slmq.schemas import TASK_TYPE_SPECS, TaskTypeSpec
+from slmq.schemas import RequestT, ResultT, TaskTypeSpec
 from workers.model.grammar import Constraint
 from workers.model.runner import Generation, Messages, ModelRunner
 
@@ -17,14 +17,15 @@ _RETRIES_ATTR = "_slmq_retries"
 PROMPT_PROBE = "{note}"  # the request text a prompt is rendered with for its fingerprint
 
 
-class TaskType(ABC):
-    """A task type on the worker side; one instance serves every message of that type."""
+class TaskType(ABC, Generic[RequestT, ResultT]):
+    """A task type on the worker side, over its request and result models; one instance serves every message
+    of that type. ``spec`` is the contract's (``slmq.schemas``): the one registry both sides share."""
 
-    name: ClassVar[str]
+    spec: TaskTypeSpec[RequestT, ResultT]
 
     @property
-    def spec(self) -> TaskTypeSpec[Any, Any]:
-        return TASK_TYPE_SPECS[self.name]
+    def name(self) -> str:
+        return self.spec.name
 
     @abstractmethod
     def prompt(self) -> dict[str, Any]:
@@ -34,7 +35,7 @@ class TaskType(ABC):
     def run(
         self,
         runner: ModelRunner,
-        requests: list[BaseModel],
+        requests: list[RequestT],
         max_new_tokens: int,
         *,
         constrained: bool = True,
@@ -50,19 +51,19 @@ class TaskType(ABC):
         """
 
 
-class GenerativeTaskType(TaskType):
+class GenerativeTaskType(TaskType[RequestT, ResultT]):
     """A task type answered by generation, then validated into its output schema, re-asked when invalid."""
 
     def output_schema(self) -> dict[str, Any] | None:
         """The JSON schema outputs are generated against (constrained decoding); None for free text."""
         return None
 
-    def copy_source(self, request: BaseModel) -> str | None:
+    def copy_source(self, request: RequestT) -> str | None:
         """The text every string value of the output is a verbatim span of, where the contract says so."""
         return None
 
     @abstractmethod
-    def messages(self, request: BaseModel) -> Messages:
+    def messages(self, request: RequestT) -> Messages:
         """The chat messages that ask the model for this request's output."""
 
     def prompt(self) -> dict[str, Any]:
@@ -70,17 +71,17 @@ class GenerativeTaskType(TaskType):
         return {"messages": self.messages(probe), "output_schema": self.output_schema()}
 
     @abstractmethod
-    def parse(self, text: str, request: BaseModel) -> BaseModel:
+    def parse(self, text: str, request: RequestT) -> ResultT:
         """The typed result in ``text``; raises ValueError or ValidationError when there is none."""
 
-    def annotate(self, result: BaseModel, generation: Generation) -> BaseModel:
+    def annotate(self, result: ResultT, generation: Generation) -> ResultT:
         """``result`` with what the generation tells beside it (per-field confidence, where the type has it)."""
         return result
 
     def run(
         self,
         runner: ModelRunner,
-        requests: list[BaseModel],
+        requests: list[RequestT],
         max_new_tokens: int,
         *,
         constrained: bool = True,
@@ -115,7 +116,7 @@ class GenerativeTaskType(TaskType):
         return outcomes
 
     def _constraint(
-        self, runner: ModelRunner, schema: dict[str, Any] | None, requests: list[BaseModel], copy_spans: bool
+        self, runner: ModelRunner, schema: dict[str, Any] | None, requests: list[RequestT], copy_spans: bool
     ) -> Constraint | None:
         """The schema's grammar for these rows, holding their values to spans of their sources where copied."""
         if schema is None:
@@ -168,7 +169,7 @@ class GenerativeTaskType(TaskType):
             },
         ]
 
-    def _outcome(self, generation: Generation | SlmqError, request: BaseModel, attempt: int = 0) -> Outcome:
+    def _outcome(self, generation: Generation | SlmqError, request: RequestT, attempt: int = 0) -> Outcome:
         if isinstance(generation, SlmqError):
             return generation
         try:

@@ -5,9 +5,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
-
-from slmq.schemas import DeliveryNote, DeliveryNoteConfidence, DeliveryNoteRequest
+from slmq.schemas import DELIVERY_NOTE, DeliveryNote, DeliveryNoteConfidence, DeliveryNoteRequest
 from workers.model.confidence import span_confidence, value_spans
 from workers.model.grammar import generation_schema
 from workers.model.runner import Generation, Messages
@@ -25,26 +23,23 @@ _OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 SCORED_FIELDS = tuple(f.alias or name for name, f in DeliveryNoteConfidence.model_fields.items() if name != "items")
 
 
-class DeliveryNoteTask(GenerativeTaskType):
-    name = "delivery_note"
+class DeliveryNoteTask(GenerativeTaskType[DeliveryNoteRequest, DeliveryNote]):
+    spec = DELIVERY_NOTE
 
-    def messages(self, request: BaseModel) -> Messages:
-        assert isinstance(request, DeliveryNoteRequest)
+    def messages(self, request: DeliveryNoteRequest) -> Messages:
         return [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": request.text}]
 
     def output_schema(self) -> dict[str, Any]:
         return generation_schema(DeliveryNote)
 
-    def copy_source(self, request: BaseModel) -> str:
+    def copy_source(self, request: DeliveryNoteRequest) -> str:
         # The contract: every value is a verbatim span of the note (whitespace collapsed); only quantities are not.
-        assert isinstance(request, DeliveryNoteRequest)
         return request.text
 
-    def parse(self, text: str, request: BaseModel) -> BaseModel:
+    def parse(self, text: str, request: DeliveryNoteRequest) -> DeliveryNote:
         return DeliveryNote.model_validate(json.loads(extract_json_object(text)))
 
-    def annotate(self, result: BaseModel, generation: Generation) -> BaseModel:
-        assert isinstance(result, DeliveryNote)
+    def annotate(self, result: DeliveryNote, generation: Generation) -> DeliveryNote:
         return result.with_confidence(field_confidence(result, generation))
 
 

@@ -2,9 +2,7 @@
 
 import re
 
-from pydantic import BaseModel
-
-from slmq.schemas import RefactorRequest, RefactorResult
+from slmq.schemas import REFACTOR_PYTHON, RefactorRequest, RefactorResult
 from workers.model.runner import Messages
 from workers.model.tasktypes.base import GenerativeTaskType
 
@@ -16,18 +14,17 @@ _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)(?:```|$)", re.DOTALL)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
-class RefactorPythonTask(GenerativeTaskType):
-    name = "refactor_python"
+class RefactorPythonTask(GenerativeTaskType[RefactorRequest, RefactorResult]):
+    spec = REFACTOR_PYTHON
 
-    def messages(self, request: BaseModel) -> Messages:
-        assert isinstance(request, RefactorRequest)
+    def messages(self, request: RefactorRequest) -> Messages:
         ask = f"{request.instructions}\n\n" if request.instructions else ""
         return [
             {"role": "system", "content": INSTRUCTION},
             {"role": "user", "content": f"{ask}```python\n{request.text}\n```"},
         ]
 
-    def parse(self, text: str, request: BaseModel) -> BaseModel:
+    def parse(self, text: str, request: RefactorRequest) -> RefactorResult:
         fence = _FENCE.search(text)
         revised = fence.group(1).strip() if fence else None
         prose = _FENCE.sub("", text)

@@ -6,10 +6,8 @@ the three. The output is valid by construction and costs one forward pass, not a
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from slmq.errors import SlmqError
-from slmq.schemas import SentimentRequest, SentimentResult
+from slmq.schemas import SENTIMENT, SentimentRequest, SentimentResult
 from workers.model.runner import ModelRunner
 from workers.model.tasktypes.base import DEFAULT_REASKS, Outcome, TaskType
 
@@ -17,8 +15,8 @@ LABELS = ("positive", "negative", "neutral")
 INSTRUCTION = "Classify the sentiment of the user's text. Answer with one word: positive, negative or neutral."
 
 
-class SentimentTask(TaskType):
-    name = "sentiment"
+class SentimentTask(TaskType[SentimentRequest, SentimentResult]):
+    spec = SENTIMENT
 
     def prompt(self) -> dict[str, Any]:
         return {"instruction": INSTRUCTION, "labels": LABELS}
@@ -26,7 +24,7 @@ class SentimentTask(TaskType):
     def run(
         self,
         runner: ModelRunner,
-        requests: list[BaseModel],
+        requests: list[SentimentRequest],
         max_new_tokens: int,
         *,
         constrained: bool = True,
@@ -35,15 +33,10 @@ class SentimentTask(TaskType):
     ) -> list[Outcome]:
         # Valid by construction: no constraint to turn off, nothing to re-ask.
         conversations = [
-            [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": _text(request)}]
+            [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": request.text}]
             for request in requests
         ]
         return [_result(scores) for scores in runner.choose(conversations, LABELS)]
-
-
-def _text(request: BaseModel) -> str:
-    assert isinstance(request, SentimentRequest)
-    return request.text
 
 
 def _result(scores: dict[str, float] | SlmqError) -> Outcome:
