@@ -11,7 +11,7 @@ from slmq.schemas import GeneralResult
 from tests.unit.fakes import MemoryLedger
 from workers.delivery import Calls, DeliveryGuard, LedgerUnavailableError
 from workers.model.tasktypes import Outcome
-from workers.watchdog import Watchdog
+from workers.watchdog import MIN_GENERATION_S, Watchdog
 
 NAME = "slmq.general"
 
@@ -129,3 +129,16 @@ def test_an_output_still_invalid_at_the_time_limit_is_a_generation_timeout() -> 
     (outcome,) = timed.answer(calls("a"), slow_invalid, ignore).values()
     assert isinstance(outcome, GenerationTimeoutError) and "SLMQ_TASK_TIME_LIMIT_S" in outcome.message
     assert isinstance(ledger.letters["a"][1], GenerationTimeoutError)
+
+
+def test_the_watchdog_s_budget_is_shared_by_every_generation_of_a_guarded_call_and_none_outside_one() -> None:
+    watchdog = Watchdog(0.2, 60)
+    assert watchdog.time_budget() is None  # warm-up, or a call outside the delivery guard: no limit
+    with watchdog.guard("a batch"):
+        first = watchdog.time_budget()
+        time.sleep(0.05)
+        second = watchdog.time_budget()
+        assert first is not None and second is not None and 0.2 >= first > second >= 0.1
+        time.sleep(0.2)
+        assert watchdog.time_budget() == MIN_GENERATION_S  # spent: a generation started now still gets a step
+    assert watchdog.time_budget() is None
