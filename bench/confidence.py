@@ -85,6 +85,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from workers.model.runner import Generation, ModelRunner
     from workers.model.sources import materialize
+    from workers.model.tasktypes import Answered
     from workers.model.tasktypes.delivery_note import DeliveryNoteTask, field_confidence
 
     generations: dict[int, Generation] = {}
@@ -123,11 +124,11 @@ def main() -> None:
             batch = records[start : start + spec.max_batch]
             outcomes = task.run(runner, [DeliveryNoteRequest(text=r["text"]) for r in batch], budget, **options)
             for record, outcome in zip(batch, outcomes, strict=True):
-                valid = isinstance(outcome, DeliveryNote)
-                predicted = outcome.model_dump(mode="json") if valid else None
-                generation = generations.pop(id(outcome), None) if valid else None
+                note = outcome.result if isinstance(outcome, Answered) else None
+                predicted = note.model_dump(mode="json") if note is not None else None
+                generation = generations.pop(id(note), None) if note is not None else None
                 for name in VARIANTS:
-                    confidence = variant(outcome, generation, name) if valid and generation else None
+                    confidence = variant(note, generation, name) if note is not None and generation else None
                     rows[name].append((record, predicted, confidence))
             print(f"{path.name}: {start + len(batch)} notes", file=sys.stderr)
         summary: dict[str, Any] = {"notes": len(records)}

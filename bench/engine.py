@@ -53,6 +53,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from workers.model.runner import ModelRunner
     from workers.model.sources import materialize
+    from workers.model.tasktypes import Answered
     from workers.model.tasktypes.delivery_note import DeliveryNoteTask
 
     fleet = load_fleet(REPO / "fleet.toml")
@@ -81,7 +82,7 @@ def main() -> None:
             began = time.perf_counter()
             outcomes = task.run(runner, requests, budget, **options)
             seconds[name] += time.perf_counter() - began
-            outputs[name] += [o.model_dump(mode="json") if hasattr(o, "model_dump") else None for o in outcomes]
+            outputs[name] += [o.result.model_dump(mode="json") if isinstance(o, Answered) else None for o in outcomes]
         print(f"{start + len(requests)} notes: {seconds}", file=sys.stderr)
 
     identical = sum(a == b for a, b in zip(outputs["transformers"], outputs["native"], strict=True))

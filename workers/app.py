@@ -73,7 +73,7 @@ def _register(app: Celery, batcher: Batcher, name: str, recorder: JobRecorder | 
         outcome = batcher.take(task_id)
         if outcome is None:  # executed outside the batcher, e.g. eagerly
             outcome = batcher.answer({task_id: (name, kwargs)})[task_id]
-        answer = outcome if isinstance(outcome, SlmqError) else result_to_wire(outcome)
+        answer = outcome if isinstance(outcome, SlmqError) else result_to_wire(outcome.result)
         if recorder is not None:  # on the task's own path: a failure here keeps the message unacked
             recorder.record(self.request, name, answer)
         if isinstance(answer, SlmqError):

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from slmq.constants import attempts_key, dead_letter_key, task_type_from_name
 from slmq.errors import DeadLetteredError, GenerationTimeoutError, InferenceError, OutputValidationError, SlmqError
 from slmq.schemas import result_from_wire
-from workers.model.tasktypes import TASK_TYPES, Outcome
+from workers.model.tasktypes import TASK_TYPES, Answered, Outcome
 from workers.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class DeliveryLedger:
             result: BaseModel = result_from_wire(task_type.spec.result, meta.get("result"))
         except ValidationError:
             return None  # stored by another slmq version: compute it again
-        return result
+        return Answered(result)
 
     def exhausted(self, delivery: Delivery, attempts: int) -> DeadLetteredError:
         """Dead-letter a message that reached the model ``attempts`` times without an answer."""

@@ -6,7 +6,6 @@ import logging
 import math
 import threading
 import time
-from typing import Any
 
 import redis
 
@@ -25,7 +24,7 @@ from slmq.stores.metrics import (
     write_heartbeat,
 )
 from workers.model.runner import Generation
-from workers.model.tasktypes.base import retries
+from workers.model.tasktypes import Answered, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +37,10 @@ OUTCOMES: tuple[tuple[type[SlmqError], str], ...] = (
 )
 
 
-def outcome_label(outcome: object) -> str:
+def outcome_label(outcome: Outcome) -> str:
     """``ok`` for a result (``re-asked`` if it took further attempts), else its error class's label (or ``error``)."""
-    if not isinstance(outcome, BaseException):
-        return "re-asked" if retries(outcome) else "ok"
+    if isinstance(outcome, Answered):
+        return "re-asked" if outcome.retries else "ok"
     return next((label for cls, label in OUTCOMES if isinstance(outcome, cls)), "error")
 
 
@@ -60,7 +59,7 @@ class WorkerMeter:
     def arrived(self, task_id: str) -> None:
         self.arrivals[task_id] = time.monotonic()
 
-    def batch(self, names: dict[str, str], outcomes: dict[str, Any], seconds: float) -> None:
+    def batch(self, names: dict[str, str], outcomes: dict[str, Outcome], seconds: float) -> None:
         """Record one answered batch: ``names`` is ``{task id: task name}``, ``outcomes`` by task id."""
         now = time.monotonic()
         model = {"model": self.model}

@@ -92,6 +92,6 @@ def test_the_specialist_as_shipped_writes_the_records_generate_writes_over_nf4()
     task = DeliveryNoteTask()
     # When each parses them: generate() over nf4, and the fleet as shipped (native engine, dequantized on CPUs
     # where bitsandbytes dequantizes nf4 anyway; tests/unit/test_engine.py compares the engines alone)
-    records = [[o.model_dump() for o in task.run(r, requests, 384)] for r in (reference, served)]
+    records = [[o.result.model_dump() for o in task.run(r, requests, 384)] for r in (reference, served)]
     # Then they agree record for record
     assert records[1] == records[0]

@@ -14,7 +14,7 @@ from slmq.schemas import GeneralResult
 from tests.unit.fakes import FakeConsumer, FakeRequest, MemoryLedger
 from workers.batcher import MAX_EXTENSIONS, Batcher
 from workers.delivery import Calls, DeliveryGuard
-from workers.model.tasktypes import Outcome
+from workers.model.tasktypes import Answered, Outcome
 from workers.watchdog import Watchdog
 
 WAIT_S = 0.125  # max_wait_ms = 125: a binary fraction, so sums of waits are exact
@@ -40,8 +40,8 @@ class AnsweringBatcher(Batcher):
         return {task_id: answer(task_id) for task_id in calls}
 
 
-def answer(task_id: str) -> GeneralResult:
-    return GeneralResult(answer=f"model: {task_id}")
+def answer(task_id: str) -> Answered[GeneralResult]:
+    return Answered(GeneralResult(answer=f"model: {task_id}"))
 
 
 def add(batcher: Batcher, *requests: Any) -> None:

@@ -19,7 +19,7 @@ from workers.meter import outcome_label
 from workers.model.grammar import generation_schema
 from workers.model.runner import Generation, Messages, ModelRunner, chat_ids
 from workers.model.tasktypes import TASK_TYPES
-from workers.model.tasktypes.base import GenerativeTaskType, retries
+from workers.model.tasktypes.base import Answered, GenerativeTaskType
 from workers.model.tasktypes.delivery_note import DeliveryNoteTask
 
 NOTES = [
@@ -94,8 +94,8 @@ def test_every_json_output_task_type_gives_a_valid_record_for_every_note_of_a_mi
         outcomes = Tight().run(model, requests(NOTES), BUDGET, constrained=True, reasks=0)
         # Then every note has a record of the output schema, valid on the first attempt
         for outcome in outcomes:
-            assert isinstance(outcome, task.spec.result), outcome
-            assert retries(outcome) == 0
+            assert isinstance(outcome, Answered) and isinstance(outcome.result, task.spec.result), outcome
+            assert outcome.retries == 0
 
 
 class ShortNoteTask(DeliveryNoteTask):
@@ -121,8 +121,8 @@ def test_a_cut_off_output_is_retried_with_twice_the_budget_and_the_result_counts
     # Then the first output was cut off, the same conversation ran again with twice the budget, and it is valid
     assert [b for _, b in recorder.calls] == [budget, 2 * budget]
     assert recorder.calls[1][0] == recorder.calls[0][0]
-    assert isinstance(outcome, DeliveryNote)
-    assert retries(outcome) == 1
+    assert isinstance(outcome, Answered) and isinstance(outcome.result, DeliveryNote)
+    assert outcome.retries == 1
     assert outcome_label(outcome) == "re-asked"
     # And the schema was compiled once: asking for it again gives the cached constraint
     assert model.json_constraint(task.output_schema()) is model.json_constraint(task.output_schema())

@@ -10,7 +10,7 @@ from slmq.errors import DeadLetteredError, GenerationTimeoutError, OutputValidat
 from slmq.schemas import GeneralResult
 from tests.unit.fakes import MemoryLedger
 from workers.delivery import Calls, DeliveryGuard, LedgerUnavailableError
-from workers.model.tasktypes import Outcome
+from workers.model.tasktypes import Answered, Outcome
 from workers.watchdog import MIN_GENERATION_S, Watchdog
 
 NAME = "slmq.general"
@@ -28,7 +28,11 @@ class Model:
 
     def __call__(self, batch: Calls) -> dict[str, Outcome]:
         self.asked.append(list(batch))
-        return {task_id: GeneralResult(answer=f"model: {task_id}") for task_id in batch}
+        return {task_id: Answered(GeneralResult(answer=f"model: {task_id}")) for task_id in batch}
+
+
+def answered(text: str) -> Answered[GeneralResult]:
+    return Answered(GeneralResult(answer=text))
 
 
 def guard(ledger: MemoryLedger, sleeps: list[float]) -> DeliveryGuard:
@@ -51,7 +55,7 @@ def test_a_ledger_that_cannot_be_read_puts_the_batch_back_without_running_the_mo
 def test_a_ledger_read_that_fails_once_is_tried_again_and_the_batch_runs_counted() -> None:
     ledger, sleeps, model = MemoryLedger(failed_reads=1), [], Model()
     outcomes = guard(ledger, sleeps).answer(calls("a", "b"), model, ignore)
-    assert outcomes == {"a": GeneralResult(answer="model: a"), "b": GeneralResult(answer="model: b")}
+    assert outcomes == {"a": answered("model: a"), "b": answered("model: b")}
     assert model.asked == [["a", "b"]] and ledger.attempts == {"a": 1, "b": 1} and sleeps == [0.5]
 
 
@@ -65,7 +69,7 @@ def test_attempts_that_cannot_be_counted_put_the_batch_back_without_running_the_
 def test_an_answer_stored_by_another_worker_meanwhile_stands_over_this_workers_own() -> None:
     # Given a batch whose task "a" another worker answers and stores while this one computes it
     ledger = MemoryLedger()
-    other = GeneralResult(answer="the other worker's")
+    other = Answered(GeneralResult(answer="the other worker's"))
 
     def model(batch: Calls) -> dict[str, Outcome]:
         ledger.results["a"] = other
@@ -73,7 +77,7 @@ def test_an_answer_stored_by_another_worker_meanwhile_stands_over_this_workers_o
 
     # When the batch is answered, then "a" keeps the stored answer and "b" gets this worker's
     outcomes = guard(ledger, []).answer(calls("a", "b"), model, ignore)
-    assert outcomes == {"a": other, "b": GeneralResult(answer="model: b")}
+    assert outcomes == {"a": other, "b": Answered(GeneralResult(answer="model: b"))}
 
 
 def test_a_dead_letter_keeps_the_job_headers_of_its_message() -> None:
@@ -90,9 +94,9 @@ def test_a_dead_letter_keeps_the_job_headers_of_its_message() -> None:
 
 def test_a_stored_result_is_the_answer_and_the_model_does_not_run_it() -> None:
     ledger, model = MemoryLedger(), Model()
-    ledger.results["a"] = GeneralResult(answer="stored before")
+    ledger.results["a"] = Answered(GeneralResult(answer="stored before"))
     outcomes = guard(ledger, []).answer(calls("a", "b"), model, ignore)
-    assert outcomes["a"] == GeneralResult(answer="stored before") and model.asked == [["b"]]
+    assert outcomes["a"] == Answered(GeneralResult(answer="stored before")) and model.asked == [["b"]]
     assert ledger.attempts == {"b": 1}
 
 

@@ -11,9 +11,11 @@ from slmq.cli.exporter import families
 from slmq.cli.flower import flower_argv, is_loopback
 from slmq.errors import ConfigError, InferenceError, OutputValidationError, PayloadTooLargeError, TaskFailedError
 from slmq.fleet import load_fleet
+from slmq.schemas import GeneralResult
 from slmq.settings import Settings
 from slmq.stores.metrics import BATCH_SIZE, TASKS, MetricsBatch, Snapshot, WorkerGauges, bucket_bound, parse_samples
 from workers.meter import outcome_label
+from workers.model.tasktypes import Answered
 
 FLEET = """
 [models.tiny]
@@ -87,7 +89,8 @@ def test_a_metric_refuses_labels_it_does_not_declare() -> None:
 
 
 def test_outcomes_are_labelled_by_error_class() -> None:
-    assert outcome_label(object()) == "ok"
+    assert outcome_label(Answered(GeneralResult(answer="yes"))) == "ok"
+    assert outcome_label(Answered(GeneralResult(answer="yes"), retries=1)) == "re-asked"
     assert outcome_label(OutputValidationError("bad", "raw")) == "invalid_output"
     assert outcome_label(PayloadTooLargeError("big")) == "invalid_payload"
     assert outcome_label(InferenceError("oom")) == "inference_error"

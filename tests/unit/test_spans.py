@@ -15,7 +15,7 @@ from slmq.fleet import ModelSpec
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest
 from workers.model.runner import Generation, ModelRunner
 from workers.model.spans import JsonPosition, SpanTable, span_source
-from workers.model.tasktypes import TASK_TYPES
+from workers.model.tasktypes import TASK_TYPES, Answered
 from workers.model.tasktypes.base import GenerativeTaskType
 
 NOTES = [
@@ -101,10 +101,11 @@ def test_a_task_run_copies_by_default_and_not_when_the_fleet_turns_it_off(model:
     requests = [DeliveryNoteRequest(text=note) for note in NOTES]
     copied = task.run(model, list(requests), 640, reasks=0)
     free = task.run(model, list(requests), 640, reasks=0, copy_spans=False)
-    for note, record in zip(NOTES, copied, strict=True):
-        assert isinstance(record, DeliveryNote)
-        assert all(text.encode() in span_source(note) for text in strings(record.model_dump()))
-    free_texts = [text for record in free if isinstance(record, DeliveryNote) for text in strings(record.model_dump())]
+    for note, outcome in zip(NOTES, copied, strict=True):
+        assert isinstance(outcome, Answered) and isinstance(outcome.result, DeliveryNote)
+        assert all(text.encode() in span_source(note) for text in strings(outcome.result.model_dump()))
+    records = [outcome.result for outcome in free if isinstance(outcome, Answered)]
+    free_texts = [text for record in records for text in strings(record.model_dump())]
     assert any(text.encode() not in span_source(" ".join(NOTES)) for text in free_texts)
 
 

@@ -6,7 +6,7 @@ from slmq.errors import OutputValidationError
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest, RefactorRequest, RefactorResult, SummarizeRequest
 from tests.conftest import SHARED
 from workers.model.runner import Generation
-from workers.model.tasktypes import TASK_TYPES
+from workers.model.tasktypes import TASK_TYPES, Answered
 
 NOTE = DeliveryNoteRequest(text="12 pallets of paper to Acme Ltd")
 
@@ -19,7 +19,7 @@ def test_a_record_in_a_code_fence_with_chatter_is_parsed() -> None:
     gold = json.loads((SHARED / "data" / "delivery_notes_dev.jsonl").read_text().splitlines()[0])["gold"]
     text = f"Here you go:\n```json\n{json.dumps(gold)}\n```\nAnything else?"
     outcome = TASK_TYPES["delivery_note"]._outcome(Generation(text, 200, False), NOTE)  # type: ignore[attr-defined]
-    assert outcome == DeliveryNote.model_validate(gold)
+    assert outcome == Answered(DeliveryNote.model_validate(gold))
 
 
 def test_invalid_json_becomes_a_typed_error_with_the_raw_output() -> None:

@@ -1,19 +1,28 @@
 """What every task type does: turn requests into prompts, run them as one batch, parse each output."""
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any, Generic
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from slmq.errors import OutputValidationError, SlmqError
 from slmq.schemas import RequestT, ResultT, TaskTypeSpec
 from workers.model.grammar import Constraint
 from workers.model.runner import Generation, Messages, ModelRunner
 
-Outcome = BaseModel | SlmqError
+
+@dataclass(frozen=True)
+class Answered(Generic[ResultT]):
+    """A task's valid result, and how many further attempts it took (re-asks or larger budgets; 0: the first)."""
+
+    result: ResultT
+    retries: int = 0
+
+
+Outcome = Answered[Any] | SlmqError  # what the model side answers one request with
 DEFAULT_REASKS = 1  # fleet.toml's [tasks.<type>] reasks: further attempts after an invalid or cut-off output
 MAX_ERRORS = 8  # validation errors kept per output (and shown to the model when it is re-asked)
-_RETRIES_ATTR = "_slmq_retries"
 PROMPT_PROBE = "{note}"  # the request text a prompt is rendered with for its fingerprint
 
 
@@ -185,15 +194,7 @@ class GenerativeTaskType(TaskType[RequestT, ResultT]):
                 raw_output=generation.text,
                 errors=[*errors, *([f"cut off at {generation.new_tokens} tokens"] if generation.truncated else [])],
             )
-        result = self.annotate(result, generation)
-        if attempt:
-            setattr(result, _RETRIES_ATTR, attempt)  # a plain attribute: not a field, never serialized
-        return result
-
-
-def retries(outcome: object) -> int:
-    """How many further attempts (re-asks or larger budgets) a result needed; 0 when the first was valid."""
-    return int(getattr(outcome, _RETRIES_ATTR, 0))
+        return Answered(self.annotate(result, generation), attempt)
 
 
 def _error_lines(exc: Exception) -> list[str]:

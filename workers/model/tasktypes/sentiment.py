@@ -9,7 +9,7 @@ from typing import Any
 from slmq.errors import SlmqError
 from slmq.schemas import SENTIMENT, SentimentRequest, SentimentResult
 from workers.model.runner import ModelRunner
-from workers.model.tasktypes.base import DEFAULT_REASKS, Outcome, TaskType
+from workers.model.tasktypes.base import DEFAULT_REASKS, Answered, Outcome, TaskType
 
 LABELS = ("positive", "negative", "neutral")
 INSTRUCTION = "Classify the sentiment of the user's text. Answer with one word: positive, negative or neutral."
@@ -43,4 +43,4 @@ def _result(scores: dict[str, float] | SlmqError) -> Outcome:
     if isinstance(scores, SlmqError):
         return scores
     label = max(scores, key=scores.__getitem__)
-    return SentimentResult(label=label, score=round(scores[label], 6))  # type: ignore[arg-type]
+    return Answered(SentimentResult(label=label, score=round(scores[label], 6)))  # type: ignore[arg-type]
