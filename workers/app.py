@@ -70,12 +70,13 @@ def _register(app: Celery, batcher: Batcher, name: str, recorder: JobRecorder | 
     def run(self: Task, *args: Any, **kwargs: Any) -> dict[str, Any]:
         # Any arguments: a malformed message reaches the batcher, which answers it with InvalidPayloadError.
         task_id = str(self.request.id)
+        waited = batcher.waited(task_id)
         outcome = batcher.take(task_id)
         if outcome is None:  # executed outside the batcher, e.g. eagerly
             outcome = batcher.answer({task_id: (name, kwargs)})[task_id]
         answer = outcome if isinstance(outcome, SlmqError) else result_to_wire(outcome.result)
         if recorder is not None:  # on the task's own path: a failure here keeps the message unacked
-            recorder.record(self.request, name, answer)
+            recorder.record(self.request, name, answer, waited)
         if isinstance(answer, SlmqError):
             raise answer
         return answer

@@ -70,6 +70,7 @@ class Batcher:
         self._extensions = 0
         self.waiting = waiting
         self.meter = meter
+        self.arrivals: dict[str, float] = {}  # task id -> when its message reached the batcher (monotonic)
 
     def install(self, consumer: Any) -> None:
         """Route the consumer's requests through this batcher (before its task strategies are built).
@@ -93,8 +94,7 @@ class Batcher:
             self._run(request)  # not a model task (e.g. slmq.ping): nothing to batch
             return
         self.buffer.append(request)
-        if self.meter is not None:
-            self.meter.arrived(request.id)
+        self.arrivals.setdefault(request.id, time.monotonic())
         if len(self.buffer) >= self.max_batch:
             self.flush()
         elif len(self.buffer) == 1:
@@ -152,7 +152,7 @@ class Batcher:
         seconds = time.perf_counter() - started
         log.info("Answered a batch of %d (%d failed) in %.2fs", len(requests), failed, seconds)
         if self.meter is not None:  # before the results are stored, so a caller that has its result sees it counted
-            self.meter.batch({request.id: request.name for request in requests}, outcomes, seconds)
+            self.meter.batch({request.id: request.name for request in requests}, outcomes, seconds, self.arrivals)
         self._finish(requests, outcomes, done)
 
     def _finish(self, requests: list[Request], outcomes: dict[str, Outcome], done: set[int]) -> None:
@@ -168,7 +168,13 @@ class Batcher:
         """Put ``requests`` back on their queue unanswered; if Redis refuses that too, they return when it is back."""
         log.warning("Putting %d tasks back on the queue unanswered: %s", len(requests), why)
         for request in requests:
+            self.arrivals.pop(request.id, None)
             request.reject(requeue=True)
+
+    def waited(self, task_id: str) -> float:
+        """Seconds since ``task_id``'s message reached the batcher (0.0 for one that ran outside a batch)."""
+        arrived = self.arrivals.get(task_id)
+        return time.monotonic() - arrived if arrived is not None else 0.0
 
     def take(self, task_id: str) -> Outcome | None:
         """The outcome computed for ``task_id`` in its batch (None when it ran outside a batch)."""
@@ -176,6 +182,7 @@ class Batcher:
         if self._takers[task_id] > 0:
             return self.outcomes.get(task_id)  # the same id is in this batch again: it gets the same answer
         del self._takers[task_id]
+        self.arrivals.pop(task_id, None)
         return self.outcomes.pop(task_id, None)
 
     def reset(self) -> None:
@@ -185,6 +192,8 @@ class Batcher:
             self._deadline = None
         if self.buffer:
             log.warning("Consumer stopped with %d buffered messages; Redis re-delivers them", len(self.buffer))
+        for request in self.buffer:
+            self.arrivals.pop(request.id, None)
         self.buffer = []
         self._extensions = 0
 

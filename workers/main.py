@@ -56,7 +56,6 @@ def run_worker(
     )  # fmt: skip
     broker = broker_client(settings)
     recorder = JobRecorder(broker, settings.result_expires_s, spec, device, settings.task_time_limit_s)
-    recorder.connect()
     meter = WorkerMeter(broker, spec.name)  # after warm-up: its generation is not counted
     app, _ = build_worker_app(settings, fleet, runner, recorder, meter, lambda: queue_depth(broker, spec.queue))
     # Celery's per-task log lines carry results and errors, which quote note text; the batcher logs

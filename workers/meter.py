@@ -51,16 +51,15 @@ class WorkerMeter:
         self.client = client
         self.model = model
         self.pending = MetricsBatch()
-        self.arrivals: dict[str, float] = {}
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
         self._node: str | None = None
 
-    def arrived(self, task_id: str) -> None:
-        self.arrivals[task_id] = time.monotonic()
-
-    def batch(self, names: dict[str, str], outcomes: dict[str, Outcome], seconds: float) -> None:
-        """Record one answered batch: ``names`` is ``{task id: task name}``, ``outcomes`` by task id."""
+    def batch(
+        self, names: dict[str, str], outcomes: dict[str, Outcome], seconds: float, arrivals: dict[str, float]
+    ) -> None:
+        """Record one answered batch: ``names`` is ``{task id: task name}``, ``outcomes`` by task id and ``arrivals``
+        when each message reached the worker (``time.monotonic()``), for its latency."""
         now = time.monotonic()
         model = {"model": self.model}
         self.pending.observe(BATCH_SIZE, model, len(names))
@@ -69,7 +68,7 @@ class WorkerMeter:
             task_type = str(task_type_from_name(name))
             outcome = outcome_label(outcomes[task_id]) if task_id in outcomes else "error"
             self.pending.add(TASKS, {**model, "task_type": task_type, "outcome": outcome})
-            arrived = self.arrivals.pop(task_id, None)
+            arrived = arrivals.get(task_id)
             if arrived is not None:
                 self.pending.observe(TASK_LATENCY, {**model, "task_type": task_type}, now - arrived)
         self._write()

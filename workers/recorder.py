@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
-from celery import signals
 from celery.exceptions import Reject
 
 from slmq.constants import JOB_HEADER, JOB_LINE_HEADER, JOB_LINE_ID_HEADER, task_type_from_name
@@ -53,18 +52,12 @@ class JobRecorder:
         self.give_up_s = give_up_s
         self.sleep = sleep
         self.prompt_versions = {name: prompt_version(task) for name, task in TASK_TYPES.items()}
-        self.arrivals: dict[str, float] = {}
 
-    def connect(self) -> None:
-        """Note when each job message reaches this worker (for the line's duration; nothing depends on it)."""
-        signals.task_received.connect(self._received, weak=False)
-
-    def _received(self, sender: Any = None, request: Any = None, **_: Any) -> None:
-        if request is not None and request.request_dict.get(JOB_HEADER):
-            self.arrivals[request.id] = time.monotonic()
-
-    def record(self, request: Any, task_name: str, outcome: dict[str, Any] | BaseException) -> None:
-        """Record a job task's final outcome (no-op for a task of no job).
+    def record(
+        self, request: Any, task_name: str, outcome: dict[str, Any] | BaseException, duration: float = 0.0
+    ) -> None:
+        """Record a job task's final outcome (no-op for a task of no job); ``duration`` is the seconds since its
+        message reached this worker (the provenance's).
 
         While Redis refuses, it tries again; after ``give_up_s`` it raises Celery's ``Reject(requeue=True)``: the
         message goes back on its queue unanswered, never acked without its record.
@@ -73,8 +66,6 @@ class JobRecorder:
         if not job:
             return
         task_type = str(task_type_from_name(task_name))
-        arrived = self.arrivals.pop(request.id, None)
-        duration = time.monotonic() - arrived if arrived is not None else 0.0
         schema_version = TASK_TYPES[task_type].spec.schema_version if task_type in TASK_TYPES else 0
         prov = provenance(
             self.spec, schema_version, self.prompt_versions.get(task_type), request.hostname, self.device, duration

@@ -56,7 +56,9 @@ def test_a_full_batch_runs_at_once_in_one_model_call_and_each_message_is_answere
     assert batcher.asked == [["a", "b", "c"]]
     assert consumer.executed == ["a", "b", "c"]
     assert consumer.timer.pending == 0  # the partial batch's deadline was cancelled
+    assert all(batcher.waited(task_id) > 0 for task_id in "abc")  # what a job line's provenance records
     assert [batcher.take(task_id) for task_id in "abc"] == [answer("a"), answer("b"), answer("c")]
+    assert batcher.arrivals == {} and batcher.waited("a") == 0.0  # answered: nothing of them is kept
 
 
 def test_a_partial_batch_waits_max_wait_ms_from_its_first_message_then_runs() -> None:
@@ -144,7 +146,7 @@ def test_reset_drops_the_buffer_and_its_deadline_so_nothing_runs_later() -> None
     add(batcher, "a", "b")
     batcher.reset()  # the consumer stopped: Redis re-delivers the unacked messages
     consumer.timer.advance(WAIT_S * 20)
-    assert batcher.asked == [] and consumer.executed == [] and batcher.buffer == []
+    assert batcher.asked == [] and consumer.executed == [] and batcher.buffer == [] and batcher.arrivals == {}
 
 
 def test_a_batch_whose_ledger_cannot_be_read_goes_back_to_the_queue_unanswered() -> None:
@@ -154,7 +156,7 @@ def test_a_batch_whose_ledger_cannot_be_read_goes_back_to_the_queue_unanswered()
     requests = [FakeRequest("a"), FakeRequest("b")]
     add(batcher, *requests)
     assert batcher.asked == [] and consumer.executed == []
-    assert all(request.rejected for request in requests)
+    assert all(request.rejected for request in requests) and batcher.arrivals == {}
 
 
 def test_a_suspect_runs_alone_after_its_fresh_batch_mates_which_are_answered_before_it_starts() -> None:
