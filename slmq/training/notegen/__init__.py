@@ -10,6 +10,7 @@ phrasings, written apart, with held-out values.
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from slmq.training.notegen import disjoint
 from slmq.training.notegen.note import make_note, unspanned
 from slmq.training.notegen.picker import Split
 
@@ -21,8 +22,6 @@ __all__ = ["DATA_VERSION", "Split", "generate", "unspanned"]
 def generate(count: int, seed: int, split: Split | Literal["disjoint"]) -> Iterator[dict[str, Any]]:
     """``count`` notes of ``split``, deterministic for (seed, split); note i is the same whatever ``count`` is."""
     if split == "disjoint":
-        from slmq.training.notegen import disjoint
-
         yield from disjoint.generate(count, seed)
         return
     if split not in ("train", "heldout"):

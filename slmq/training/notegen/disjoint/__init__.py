@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from slmq.training.notegen.disjoint import documents, streams
+from slmq.training.notegen.disjoint.common import digits, spoken
 from slmq.training.notegen.disjoint.facts import Facts, draw
 from slmq.training.notegen.note import collapse, unspanned
 from slmq.training.notegen.picker import Picker
@@ -75,6 +76,4 @@ def gold_of(f: Facts, text: str) -> dict[str, Any]:
 
 
 def _quantity_written(line: Any, flat: str) -> bool:
-    from slmq.training.notegen.disjoint.common import digits, spoken
-
     return digits(line) in flat or spoken(line) in flat
