@@ -131,6 +131,8 @@ class Batcher:
         if not requests:
             return
         started = time.perf_counter()
+        # A suspect's batch mates are answered (and forget their arrival) before the batch is counted.
+        arrivals = {request.id: self.arrivals[request.id] for request in requests if request.id in self.arrivals}
         log.info("Batch started: %d tasks %s", len(requests), " ".join(request.id for request in requests))
         outcomes: dict[str, Outcome] = {r.id: error for r in requests if (error := self._refuse(r)) is not None}
         calls = {request.id: (request.name, request.kwargs) for request in requests if request.id not in outcomes}
@@ -152,7 +154,7 @@ class Batcher:
         seconds = time.perf_counter() - started
         log.info("Answered a batch of %d (%d failed) in %.2fs", len(requests), failed, seconds)
         if self.meter is not None:  # before the results are stored, so a caller that has its result sees it counted
-            self.meter.batch({request.id: request.name for request in requests}, outcomes, seconds, self.arrivals)
+            self.meter.batch({request.id: request.name for request in requests}, outcomes, seconds, arrivals)
         self._finish(requests, outcomes, done)
 
     def _finish(self, requests: list[Request], outcomes: dict[str, Outcome], done: set[int]) -> None:

@@ -29,9 +29,11 @@ class AnsweringBatcher(Batcher):
         delivery: DeliveryGuard | None = None,
         max_batch: int = 3,
         waiting: Callable[[], int] | None = None,
+        meter: Any = None,
     ) -> None:
         spec = SimpleNamespace(name="smollm2", max_batch=max_batch, max_wait_ms=int(WAIT_S * 1000))
-        super().__init__(SimpleNamespace(spec=spec), None, 1_000, delivery, waiting=waiting)  # type: ignore[arg-type]
+        runner: Any = SimpleNamespace(spec=spec)
+        super().__init__(runner, None, 1_000, delivery, waiting=waiting, meter=meter)  # type: ignore[arg-type]
         self.asked: list[list[str]] = []
         self.install(consumer)
 
@@ -159,11 +161,23 @@ def test_a_batch_whose_ledger_cannot_be_read_goes_back_to_the_queue_unanswered()
     assert all(request.rejected for request in requests) and batcher.arrivals == {}
 
 
+class CountingMeter:
+    """The meter's batch call, recorded: which tasks were counted and which had an arrival time for latency."""
+
+    def __init__(self) -> None:
+        self.counted: list[tuple[list[str], list[str]]] = []
+
+    def batch(self, names: dict[str, str], outcomes: dict[str, Outcome], seconds: float, arrivals: Any) -> None:
+        self.counted.append((sorted(names), sorted(arrivals)))
+
+
 def test_a_suspect_runs_alone_after_its_fresh_batch_mates_which_are_answered_before_it_starts() -> None:
     consumer = FakeConsumer()
+    consumer.on_task_request = lambda request: (consumer.executed.append(request.id), batcher.take(request.id))
     ledger = MemoryLedger()
     ledger.attempts = {"b": 1}  # started once before, by a worker lost with it in hand
-    batcher = AnsweringBatcher(consumer, DeliveryGuard(ledger, Watchdog(60, 120)), max_batch=3)
+    meter = CountingMeter()
+    batcher = AnsweringBatcher(consumer, DeliveryGuard(ledger, Watchdog(60, 120)), max_batch=3, meter=meter)
     answered_when_b_ran: list[list[str]] = []
     model_answer = batcher.answer
 
@@ -178,6 +192,8 @@ def test_a_suspect_runs_alone_after_its_fresh_batch_mates_which_are_answered_bef
     assert answered_when_b_ran == [["a", "c"]]  # stored and acked before the suspect could take them down
     assert consumer.executed == ["a", "c", "b"]
     assert ledger.attempts == {"a": 1, "b": 2, "c": 1}
+    # And the batch was counted once, every task with its latency, though a and c were answered before it ended
+    assert meter.counted == [(["a", "b", "c"], ["a", "b", "c"])] and batcher.arrivals == {}
 
 
 def test_a_consumer_without_the_internal_the_batcher_replaces_is_refused_with_the_celery_release_to_install() -> None:
