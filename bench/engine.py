@@ -97,7 +97,7 @@ def main() -> None:
         "torch": torch.__version__,
         "threads": args.threads,
         "model": f"{spec.name} ({spec.source}, {spec.quantization}, adapter {spec.adapter})",
-        "native_dequantized": native.dequantized,  # asked for, and exact on this CPU (else nf4 layers stay)
+        "native_dequantized": str(native.model.dtype).removeprefix("torch.") if native.dequantized else False,
         "data": str(args.data.relative_to(REPO)) if args.data.is_relative_to(REPO) else str(args.data),
         "notes": len(records),
         "max_batch": spec.max_batch,

@@ -59,9 +59,10 @@ class ModelSpec(BaseModel):
     context_limit: Annotated[int, Field(ge=64, le=131_072)] = 2048
     dequantize: bool = Field(
         default=False,
-        description="Serve nf4 weights dequantized to fp32 with the adapter merged in: the same weights in 8x "
-        "the memory of nf4, computed by a dense matmul instead of bitsandbytes' dequantize-on-every-call. Only "
-        "where that is what bitsandbytes computes (a CPU without AVX-512 bf16); elsewhere the nf4 layers stay.",
+        description="Serve nf4 weights dense on a CPU, with the adapter merged in: fp32 on a CPU without AVX-512 "
+        "bf16 (exactly what bitsandbytes computes there, without its dequantize-on-every-call), bf16 on one with it "
+        "(as its fused kernel rounds to bf16; dense bf16 runs on the CPU's bf16 units). 8x (fp32) or 4x (bf16) the "
+        "memory of nf4. On a GPU the nf4 layers stay.",
     )
     engine: Engine = Field(
         default="transformers",

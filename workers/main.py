@@ -49,9 +49,10 @@ def run_worker(
     runner = ModelRunner.load(spec, model_dir, torch_device, adapter_dir)
     runner.warm_up()
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    dense = f" dequantized to {runner.model.dtype}" if runner.dequantized else ""
     log.info(
         "Model %s (%s, %s%s, %s engine) loaded on %s in %.1fs; peak RSS %.0f MiB; %d torch threads; consuming %s",
-        spec.name, spec.source, spec.quantization, " dequantized" if runner.dequantized else "", spec.engine, device,
+        spec.name, spec.source, spec.quantization, dense, spec.engine, device,
         runner.load_seconds, rss_mib, torch_threads, spec.queue,
     )  # fmt: skip
     broker = broker_client(settings)

@@ -20,7 +20,7 @@ from workers.model.engine.cache import SlotCache
 from workers.model.engine.engine import lookup
 from workers.model.engine.prefixes import MIN_SHARED, PrefixStore
 from workers.model.grammar import generation_schema
-from workers.model.nf4 import to_served_layers
+from workers.model.nf4 import dense_dtype, to_dense_layers, to_served_layers
 from workers.model.runner import Generation, ModelRunner
 from workers.model.tasktypes import Answered, Outcome
 from workers.model.tasktypes.delivery_note import DeliveryNoteTask
@@ -140,18 +140,43 @@ def test_quantized_layers_serve_through_the_engine(tiny_model_dir: Path) -> None
     assert native.generate(conversations, 48, constraint) == reference.generate(conversations, 48, constraint)
 
 
-def test_dequantized_layers_hold_exactly_the_nf4_weights(tiny_model_dir: Path) -> None:
+@pytest.mark.parametrize("dequantize", [to_dense_layers, to_served_layers], ids=["serving", "training"])
+def test_dequantized_layers_hold_exactly_the_nf4_weights(tiny_model_dir: Path, dequantize: Any) -> None:
     reference, _ = runners(tiny_model_dir, "nf4")
     quantized = reference.model.model.layers[0].mlp.up_proj
     assert isinstance(quantized, Linear4bit)
     expected = dequantize_4bit(quantized.weight.data, quantized.weight.quant_state).float()
-    # When the model's nf4 layers are dequantized
-    to_served_layers(reference.model)
+    # When the model's nf4 layers are dequantized, for serving (plain Linear) or training (ServedLinear)
+    dequantize(reference.model)
     # Then none is left, and each plain Linear holds the values the nf4 layer computed with
     layers = [m for m in reference.model.modules() if isinstance(m, Linear4bit)]
     assert layers == []
     dense = reference.model.model.layers[0].mlp.up_proj
     assert isinstance(dense, torch.nn.Linear) and torch.equal(dense.weight, expected)
+
+
+def test_nf4_is_served_dense_in_what_bitsandbytes_computes_in_on_the_cpu_and_stays_nf4_on_a_gpu() -> None:
+    assert dense_dtype("cpu", bf16_kernel=False) == torch.float32  # it dequantizes to fp32 on every call
+    assert dense_dtype("cpu", bf16_kernel=True) == torch.bfloat16  # its fused kernel rounds inputs to bf16
+    assert dense_dtype("cuda:0") is None
+
+
+def test_dequantized_bf16_weights_serve_through_the_engine(tiny_model_dir: Path) -> None:
+    # Given the tiny model's nf4 weights dequantized and served in bf16, as on a CPU with AVX-512 bf16
+    reference, _ = runners(tiny_model_dir, "nf4")
+    to_dense_layers(reference.model)
+    model = reference.model.to(torch.bfloat16)
+    spec = reference.spec.model_copy(update={"engine": "native", "max_batch": 2})
+    native = ModelRunner(spec, model, reference.tokenizer, "cpu")
+    task = DeliveryNoteTask()
+    conversations = [task.messages(request) for request in requests()]
+    # When the engine writes the notes under the grammar (two rows, so rows join mid-way)
+    written = native.generate(conversations, 32, native.json_constraint(task.output_schema()))
+    # Then every row was written in bf16, with a probability for every token
+    assert native.engine is not None and native.engine.cache.dtype == torch.bfloat16
+    for generation in written:
+        assert isinstance(generation, Generation) and generation.new_tokens > 0
+        assert len(generation.logprobs) == generation.new_tokens and all(lp <= 1e-6 for lp in generation.logprobs)
 
 
 def test_dequantize_is_refused_for_weights_that_are_not_nf4(tiny_model_dir: Path) -> None:

@@ -75,6 +75,30 @@ def to_served_layers(model: Any) -> None:
     model.is_loaded_in_4bit = False
 
 
-def dequantizing_is_exact(device: str) -> bool:
-    """Whether bitsandbytes computes nf4 on ``device`` by dequantizing to fp32 (a CPU without AVX-512 bf16)."""
-    return device == "cpu" and not has_avx512bf16()  # type: ignore[no-untyped-call]
+def dense_dtype(device: str, bf16_kernel: bool | None = None) -> torch.dtype | None:
+    """The dtype a worker serves nf4 weights in with ``dequantize = true`` on ``device``; None where they stay nf4.
+
+    On a CPU without AVX-512 bf16, fp32: exactly what bitsandbytes computes there, dequantizing every layer on
+    every call. On a CPU with it (``bf16_kernel``, read off the CPU when None), bf16: bitsandbytes' fused kernel
+    rounds its inputs to bf16 too, and dense bf16 layers run on the CPU's bf16 units (AMX where there is one). On
+    a GPU, None.
+    """
+    if device != "cpu":
+        return None
+    fused = has_avx512bf16() if bf16_kernel is None else bf16_kernel  # type: ignore[no-untyped-call]
+    return torch.bfloat16 if fused else torch.float32
+
+
+def to_dense_layers(model: Any) -> None:
+    """Replace each ``Linear4bit`` of ``model`` by a plain fp32 ``Linear`` holding its dequantized weight (serving)."""
+    for name, module in list(model.named_modules()):
+        if isinstance(module, Linear4bit):
+            packed: Any = module.weight
+            dense = torch.nn.Linear(module.in_features, module.out_features, bias=module.bias is not None)
+            dense.weight = torch.nn.Parameter(dequantize_4bit(packed.data, packed.quant_state).float(), False)
+            if module.bias is not None:
+                dense.bias = torch.nn.Parameter(module.bias.data.float(), requires_grad=False)
+            parent, _, child = name.rpartition(".")
+            setattr(model.get_submodule(parent), child, dense)
+    model.hf_quantizer.remove_quantization_config(model)  # dense now: PEFT must not treat it as 4-bit
+    model.is_loaded_in_4bit = False

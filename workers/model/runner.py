@@ -19,7 +19,7 @@ from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
 from slmq.fleet import ModelSpec, Quantization
 from workers.model.engine import NativeEngine
 from workers.model.grammar import Constraint, GrammarCompiler
-from workers.model.nf4 import dequantizing_is_exact, to_served_layers
+from workers.model.nf4 import dense_dtype, to_dense_layers
 from workers.model.spans import SpanCopyConstraint, SpanTable
 
 Messages = list[dict[str, str]]
@@ -80,7 +80,7 @@ class ModelRunner:
         self.tokenizer = tokenizer
         self.device = device
         self.load_seconds = 0.0
-        self.dequantized = False  # nf4 layers replaced by their dense fp32 weights (spec.dequantize, where exact)
+        self.dequantized = False  # nf4 layers replaced by their dense weights (spec.dequantize, on a CPU)
         self.stop_ids = _stop_token_ids(tokenizer, model)
         self._grammars: GrammarCompiler | None = None
         self._spans: SpanTable | None = None
@@ -88,12 +88,21 @@ class ModelRunner:
         self.engine = NativeEngine(model, self.stop_ids, device, spec.max_batch) if spec.engine == "native" else None
 
     @classmethod
-    def load(cls, spec: ModelSpec, model_dir: Path, device: str, adapter_dir: Path | None = None) -> "ModelRunner":
-        """Load safetensors weights from ``model_dir`` onto ``device``, quantized as the spec says, plus its adapter."""
+    def load(
+        cls,
+        spec: ModelSpec,
+        model_dir: Path,
+        device: str,
+        adapter_dir: Path | None = None,
+        dense: torch.dtype | None = None,
+    ) -> "ModelRunner":
+        """Load safetensors weights from ``model_dir`` onto ``device``, quantized as the spec says, plus its adapter.
+
+        ``dense`` overrides the dtype ``dequantize = true`` serves in (bench/numerics.py compares them)."""
         started = time.perf_counter()
         try:
             tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
-            model = AutoModelForCausalLM.from_pretrained(
+            model: Any = AutoModelForCausalLM.from_pretrained(
                 model_dir,
                 quantization_config=quantization_config(spec.quantization),
                 dtype=torch.float32 if device == "cpu" else torch.bfloat16,
@@ -106,19 +115,20 @@ class ModelRunner:
                 f"Cannot load model {spec.name!r} from {model_dir} on {device} with quantization "
                 f"{spec.quantization}: {exc}"
             ) from exc
-        # Only where it computes what nf4 computes; elsewhere (a bf16 CPU kernel, a GPU) the nf4 layers stay.
-        # There training's ServedLinear is a plain fp32 Linear holding the dequantized weight.
-        dense = spec.dequantize and dequantizing_is_exact(device)
-        if dense:
-            to_served_layers(model)
+        # On a CPU: fp32 where bitsandbytes computes nf4 in fp32, bf16 where its kernel is bf16; on a GPU nf4 stays.
+        dtype = (dense or dense_dtype(device)) if spec.dequantize else None
+        if dtype is not None:
+            to_dense_layers(model)
         if adapter_dir is not None:
-            model = with_adapter(model, adapter_dir, merge=spec.quantization == "none" or dense)
-        model.eval()  # type: ignore[no-untyped-call]
+            model = with_adapter(model, adapter_dir, merge=spec.quantization == "none" or dtype is not None)
+        if dtype is not None:
+            model = model.to(dtype)  # after the merge: the adapter is added to the fp32 weights
+        model.eval()
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         runner = cls(spec, model, tokenizer, device)
-        runner.dequantized = dense
+        runner.dequantized = dtype is not None
         runner.load_seconds = time.perf_counter() - started
         return runner
 
