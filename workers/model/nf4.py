@@ -1,4 +1,4 @@
-"""nf4 layers for training that compute exactly what a worker's nf4 layers serve, on every CPU.
+"""nf4 layers made dense: for serving (``to_dense_layers``, ``dense_dtype``) and for training (``ServedLinear``).
 
 What bitsandbytes computes for an nf4 ``Linear4bit`` at inference depends on the CPU. Where the CPU has
 AVX-512 bf16 (Intel Sapphire Rapids and later, AMD Zen 4 and later), a layer in eval mode whose input needs
