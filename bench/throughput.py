@@ -12,6 +12,12 @@ budget (greedy, --new-tokens), so the ratios compare the paths, not the workload
 
     python bench/throughput.py [--notes 64] [--new-tokens 64] [--quantization none] [--redis-url URL]
 
+With ``--served`` the workload is the one served: the delivery-note specialist as fleet.toml ships it (nf4 +
+its adapter, dequantized, the native engine, grammar + copy spans, one re-ask, its 384-token budget) on
+held-out notes (data/delivery_note/heldout-v2.jsonl), and one more path runs beside the others:
+
+  queue_bulk_transformers  `slmq parse` through a worker on transformers' generate() over nf4 (the reference)
+
 Writes bench/throughput.json and prints a table. The Redis database given is emptied first.
 """
 
@@ -52,6 +58,24 @@ context_limit = 2048
 [tasks.delivery_note]
 model = "bench"
 """
+SERVED = """
+[models.bench]
+source = "path:{model_dir}"
+adapter = "{adapter}"
+quantization = "nf4"
+dequantize = {dequantize}
+engine = "{engine}"
+max_batch = {max_batch}
+max_wait_ms = {max_wait_ms}
+max_new_tokens = {new_tokens}
+context_limit = 2048
+
+[tasks.delivery_note]
+model = "bench"
+constrained = true
+copy_spans = true
+reasks = 1
+"""
 NOOP_APP = """
 from celery import Celery
 app = Celery("plain", broker="{url}", backend="{url}")
@@ -62,7 +86,11 @@ def noop():
 """
 
 
-def load_notes(count: int) -> list[str]:
+def load_notes(count: int, served: bool = False) -> list[str]:
+    if served:  # held-out notes: what the specialist is measured on
+        lines = (REPO / "data" / "delivery_note" / "heldout-v2.jsonl").read_text().splitlines()
+        held_out = [json.loads(line)["text"] for line in lines if line.strip()]
+        return [held_out[i % len(held_out)] for i in range(count)]
     sources = [REPO.parent / "shared" / "data" / "delivery_notes_dev.jsonl", REPO / "examples" / "delivery_notes.jsonl"]
     texts = [json.loads(line)["text"] for path in sources if path.exists() for line in path.read_text().splitlines()]
     return [texts[i % len(texts)] for i in range(count)]
@@ -74,20 +102,22 @@ class Bench:
         self.workdir = workdir
         self.batched = self.write_fleet("fleet.toml", args.max_batch, args.max_wait_ms)
         self.unbatched = self.write_fleet("fleet-unbatched.toml", 1, 0)
-        self.notes = load_notes(args.notes)
+        self.reference = self.write_fleet("fleet-transformers.toml", args.max_batch, args.max_wait_ms, "transformers")
+        self.notes = load_notes(args.notes, args.served)
         self.figures: dict[str, float] = {}
 
-    def write_fleet(self, name: str, max_batch: int, max_wait_ms: int) -> Path:
+    def write_fleet(self, name: str, max_batch: int, max_wait_ms: int, engine: str = "native") -> Path:
         path = self.workdir / name
-        path.write_text(
-            FLEET.format(
-                model_dir=self.args.model_dir,
-                quantization=self.args.quantization,
-                max_batch=max_batch,
-                max_wait_ms=max_wait_ms,
+        common = {"model_dir": self.args.model_dir, "max_batch": max_batch, "max_wait_ms": max_wait_ms}
+        if self.args.served:
+            native = engine == "native"
+            text = SERVED.format(
+                **common, adapter=REPO / "adapters" / "delivery_note", dequantize=str(native).lower(), engine=engine,
                 new_tokens=self.args.new_tokens,
-            )
-        )
+            )  # fmt: skip
+        else:
+            text = FLEET.format(**common, quantization=self.args.quantization, new_tokens=self.args.new_tokens)
+        path.write_text(text)
         return path
 
     def settings(self, fleet: Path) -> Settings:
@@ -107,8 +137,10 @@ class Bench:
         from workers.model.runner import ModelRunner
         from workers.model.tasktypes import TASK_TYPES
 
-        spec = load_fleet(self.batched).model("bench")
-        runner = ModelRunner.load(spec, self.args.model_dir, "cpu")
+        fleet = load_fleet(self.batched)
+        spec = fleet.model("bench")
+        adapter = fleet.resolve(spec.adapter) if spec.adapter else None
+        runner = ModelRunner.load(spec, self.args.model_dir, "cpu", adapter)
         runner.warm_up()
         requests = [DeliveryNoteRequest(text=text) for text in self.notes]
         task = TASK_TYPES["delivery_note"]
@@ -118,14 +150,14 @@ class Bench:
         self.figures["in_process_notes_per_s"] = len(requests) / (time.perf_counter() - started)
         del runner
 
-    def queue_bulk(self) -> None:
+    def queue_bulk(self, fleet: Path, path: str = "queue_bulk") -> None:
         source = self.workdir / "notes.jsonl"
         source.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(self.notes)))
-        with self.worker(self.batched, "queue_bulk"):
+        with self.worker(fleet, path):
             started = time.perf_counter()
-            command = [sys.executable, "-m", "slmq", "parse", str(source), "-o", str(self.workdir / "out.jsonl")]
-            subprocess.run([*command, "--no-spawn"], env=self.env(self.batched), check=True, capture_output=True)
-            self.figures["queue_bulk_notes_per_s"] = len(self.notes) / (time.perf_counter() - started)
+            command = [sys.executable, "-m", "slmq", "parse", str(source), "-o", str(self.workdir / f"{path}.jsonl")]
+            subprocess.run([*command, "--no-spawn"], env=self.env(fleet), check=True, capture_output=True)
+            self.figures[f"{path}_notes_per_s"] = len(self.notes) / (time.perf_counter() - started)
 
     def queue_concurrent(self, fleet: Path, prefix: str, notes: list[str]) -> None:
         with self.worker(fleet, prefix):
@@ -253,6 +285,7 @@ def ratios(figures: dict[str, float]) -> dict[str, float]:
         "queue_concurrent / in_process": ("queue_concurrent_notes_per_s", "in_process_notes_per_s"),
         "queue_concurrent / unbatched": ("queue_concurrent_notes_per_s", "unbatched_notes_per_s"),
         "queue_bulk / llamacpp": ("queue_bulk_notes_per_s", "llamacpp_notes_per_s"),
+        "queue_bulk: native / transformers": ("queue_bulk_notes_per_s", "queue_bulk_transformers_notes_per_s"),
         "noop p50: slmq / celery": ("noop_roundtrip_p50_ms", "celery_noop_roundtrip_p50_ms"),
         "noop tasks/s: slmq / celery": ("noop_tasks_per_s", "celery_noop_tasks_per_s"),
     }
@@ -271,6 +304,7 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--skip", nargs="*", default=[], help="paths to leave out")
+    parser.add_argument("--served", action="store_true", help="the specialist as shipped, on held-out notes")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "throughput.json")
     args = parser.parse_args()
     redis.Redis.from_url(args.redis_url).flushdb()
@@ -278,7 +312,12 @@ def main() -> None:
         bench = Bench(args, Path(scratch))
         steps: dict[str, Callable[[], None]] = {
             "in_process": bench.in_process,
-            "queue_bulk": bench.queue_bulk,
+            "queue_bulk": lambda: bench.queue_bulk(bench.batched),
+            **(
+                {"queue_bulk_transformers": lambda: bench.queue_bulk(bench.reference, "queue_bulk_transformers")}
+                if args.served
+                else {}
+            ),
             "queue_concurrent": lambda: bench.queue_concurrent(bench.batched, "queue_concurrent", bench.notes),
             "unbatched": lambda: bench.queue_concurrent(
                 bench.unbatched, "unbatched", bench.notes[: args.sequential_notes]
