@@ -8,8 +8,9 @@ types alike; extra fields are task-specific. The ``delivery_note`` output follow
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, PrivateAttr
 
+JsonObject = dict[str, JsonValue]  # a JSON object as the wire, files and output lines carry it
 MAX_NOTE_CHARS = 4_000
 MAX_TEXT_CHARS = 16_000
 
@@ -155,14 +156,14 @@ TASK_TYPE_SPECS: dict[str, TaskTypeSpec[Any, Any]] = {
 CONFIDENCE_KEY = "_confidence"
 
 
-def result_to_wire(result: BaseModel) -> dict[str, Any]:
+def result_to_wire(result: BaseModel) -> JsonObject:
     """A task's result as the worker stores it: its fields, and beside them its confidence, if any."""
     data = result.model_dump(mode="json")
     confidence = confidence_of(result)
     return {**data, CONFIDENCE_KEY: confidence} if confidence is not None else data
 
 
-def result_from_wire(model: type[ResultT], value: Any) -> ResultT:
+def result_from_wire(model: type[ResultT], value: JsonValue) -> ResultT:
     """The typed result of ``model`` stored as ``value``; raises ValidationError when it does not match."""
     fields = dict(value) if isinstance(value, dict) else value
     confidence = fields.pop(CONFIDENCE_KEY, None) if isinstance(fields, dict) else None
@@ -172,7 +173,7 @@ def result_from_wire(model: type[ResultT], value: Any) -> ResultT:
     return result
 
 
-def confidence_of(result: BaseModel) -> dict[str, Any] | None:
+def confidence_of(result: BaseModel) -> JsonObject | None:
     """A result's confidence as output lines show it (``None`` where it has none)."""
     confidence = result.confidence if isinstance(result, DeliveryNote) else None
     return confidence.model_dump(mode="json") if confidence is not None else None
