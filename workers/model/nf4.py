@@ -12,6 +12,7 @@ dequantized fp32 weight for the backward pass and, where the served kernel diffe
 through the worker's own kernel, so training sees the served outputs bit for bit on both kinds of CPU.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -44,8 +45,7 @@ class ServedLinear(torch.nn.Linear):
     """A frozen nf4 layer as a plain fp32 ``Linear`` whose outputs are the served ``Linear4bit``'s."""
 
     def __init__(self, layer: Linear4bit) -> None:
-        packed: Any = layer.weight
-        weight = dequantize_4bit(packed.data, packed.quant_state).to(torch.float32)
+        weight = dequantized_weight(layer)
         super().__init__(layer.in_features, layer.out_features, bias=layer.bias is not None, device=weight.device)
         self.weight = torch.nn.Parameter(weight, requires_grad=False)
         if layer.bias is not None:
@@ -65,12 +65,37 @@ class ServedLinear(torch.nn.Linear):
             super().__setattr__(name, value)
 
 
+def dequantized_weight(layer: Linear4bit) -> torch.Tensor:
+    """The fp32 weight ``layer``'s nf4 values stand for."""
+    packed: Any = layer.weight
+    return dequantize_4bit(packed.data, packed.quant_state).to(torch.float32)
+
+
+def dense_linear(layer: Linear4bit) -> torch.nn.Linear:
+    """A plain fp32 ``Linear`` holding ``layer``'s dequantized weight and its bias (serving)."""
+    # On the meta device: no random initialisation of weights that are replaced at once.
+    dense = torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None, device="meta")
+    dense.weight = torch.nn.Parameter(dequantized_weight(layer), requires_grad=False)
+    if layer.bias is not None:
+        dense.bias = torch.nn.Parameter(layer.bias.data.to(torch.float32), requires_grad=False)
+    return dense
+
+
 def to_served_layers(model: Any) -> None:
-    """Replace each ``Linear4bit`` of ``model`` by a :class:`ServedLinear`, and make the model dense for PEFT."""
+    """Replace each ``Linear4bit`` of ``model`` by a :class:`ServedLinear` (training), and make it dense for PEFT."""
+    _replace_nf4_layers(model, ServedLinear)
+
+
+def to_dense_layers(model: Any) -> None:
+    """Replace each ``Linear4bit`` of ``model`` by a plain fp32 ``Linear`` of its dequantized weight (serving)."""
+    _replace_nf4_layers(model, dense_linear)
+
+
+def _replace_nf4_layers(model: Any, dense: Callable[[Linear4bit], torch.nn.Linear]) -> None:
     for name, module in list(model.named_modules()):
         if isinstance(module, Linear4bit):
             parent, _, child = name.rpartition(".")
-            setattr(model.get_submodule(parent), child, ServedLinear(module))
+            setattr(model.get_submodule(parent), child, dense(module))
     model.hf_quantizer.remove_quantization_config(model)  # dense now: PEFT must not treat it as 4-bit
     model.is_loaded_in_4bit = False
 
@@ -87,18 +112,3 @@ def dense_dtype(device: str, bf16_kernel: bool | None = None) -> torch.dtype | N
         return None
     fused = has_avx512bf16() if bf16_kernel is None else bf16_kernel  # type: ignore[no-untyped-call]
     return torch.bfloat16 if fused else torch.float32
-
-
-def to_dense_layers(model: Any) -> None:
-    """Replace each ``Linear4bit`` of ``model`` by a plain fp32 ``Linear`` holding its dequantized weight (serving)."""
-    for name, module in list(model.named_modules()):
-        if isinstance(module, Linear4bit):
-            packed: Any = module.weight
-            dense = torch.nn.Linear(module.in_features, module.out_features, bias=module.bias is not None)
-            dense.weight = torch.nn.Parameter(dequantize_4bit(packed.data, packed.quant_state).float(), False)
-            if module.bias is not None:
-                dense.bias = torch.nn.Parameter(module.bias.data.float(), requires_grad=False)
-            parent, _, child = name.rpartition(".")
-            setattr(model.get_submodule(parent), child, dense)
-    model.hf_quantizer.remove_quantization_config(model)  # dense now: PEFT must not treat it as 4-bit
-    model.is_loaded_in_4bit = False
