@@ -1,0 +1,89 @@
+"""The span formulation's pure half: gold records to spans of their notes, and scored spans back to records."""
+
+import pytest
+
+from slmq.training import notegen
+from slmq.training.scoring import Report, score_record
+from slmq.training.tagging import Scored, Span, gold_spans, occurrences, parse_quantity, record_from_spans, span_text
+
+
+def _texts(text: str, spans: list[Span]) -> list[str]:
+    return [span_text(text, span) for span in spans]
+
+
+def test_occurrences_collapse_whitespace_and_prefer_whole_words() -> None:
+    text = "Leither Road\nLeith   Docks, Leith"
+    assert [text[s.start : s.end] for s in occurrences(text, "Leith Docks")] == ["Leith   Docks"]
+    assert [s.start for s in occurrences(text, "Leith")] == [13, 28]  # not the "Leith" of "Leither"
+    assert _texts("浙江省杭州市西湖区", occurrences("浙江省杭州市西湖区", "杭州市")) == [
+        "杭州市"
+    ]  # no spaces, no word edges
+
+
+@pytest.mark.parametrize(
+    ("written", "number"),
+    [("12", 12), ("twelve", 12), ("Twenty-four", 24), ("1,500", 1500), ("1.250", 1250), ("2,5", 2.5), ("20.2", 20.2),
+     ("1.234,5", 1234.5), ("1,234.5", 1234.5), ("x", None), ("1.2.3", None)],
+)  # fmt: skip
+def test_parse_quantity(written: str, number: float | None) -> None:
+    assert parse_quantity(written) == number
+
+
+def test_the_delivery_address_is_the_one_whose_parts_stand_together() -> None:
+    text = (
+        "From: Nordwind GmbH, Speicherstadt 3, 20457 Hamburg\n"
+        "Please deliver to Kaffee Rösterei, Elbchaussee 12, 22763 Hamburg, Germany"
+    )
+    address = {"street": "Elbchaussee 12", "city": "Hamburg", "postcode": "22763", "region": None, "country": "Germany"}
+    gold = {"consignee": "Kaffee Rösterei", "address": address, "items": []}
+    spans = gold_spans(text, gold)
+    assert spans["address.city"] == [Span(text.rindex("Hamburg"), text.rindex("Hamburg") + len("Hamburg"))]
+    assert "address.region" not in spans
+
+
+def test_items_take_the_quantity_and_unit_written_with_them() -> None:
+    text = "Goods: tape x9 packs + A3 paper x95 reams + 2 boxes of envelopes C5"
+    gold = {"items": [{"quantity": 9, "unit": "packs", "description": "tape"},
+                      {"quantity": 95, "unit": "reams", "description": "A3 paper"},
+                      {"quantity": 2, "unit": "boxes", "description": "envelopes C5"}]}  # fmt: skip
+    spans = gold_spans(text, gold)
+    assert _texts(text, spans["item.quantity"]) == ["9", "95", "2"]
+    assert _texts(text, spans["item.unit"]) == ["packs", "reams", "boxes"]
+    record, confidence = record_from_spans(
+        text, {kind: [Scored(span, 0.9) for span in found] for kind, found in spans.items()}, {}
+    )
+    assert record["items"] == gold["items"]
+    assert confidence["items"] == [0.9, 0.9, 0.9]
+
+
+def test_measures_written_before_their_goods_pair_in_order() -> None:
+    text = "Bring 300 rolls, those are the bin liners, then seven tins, that is the wax."
+    gold = {"items": [{"quantity": 300, "unit": "rolls", "description": "bin liners"},
+                      {"quantity": 7, "unit": "tins", "description": "wax"}]}  # fmt: skip
+    found = {kind: [Scored(span, 1.0) for span in spans] for kind, spans in gold_spans(text, gold).items()}
+    assert record_from_spans(text, found, {})[0]["items"] == gold["items"]
+
+
+def test_the_best_scored_span_wins_and_an_absent_field_keeps_its_confidence() -> None:
+    text = "To: Acme Ltd. From: Widget Co."
+    found = {"consignee": [Scored(Span(4, 12), 0.8), Scored(Span(20, 29), 0.3)]}
+    record, confidence = record_from_spans(text, found, {"reference": 0.97})
+    assert record["consignee"] == "Acme Ltd"  # the trailing full stop is the token's, kept; scoring drops it
+    assert confidence["consignee"] == 0.8
+    assert record["reference"] is None and confidence["reference"] == 0.97
+    assert record["items"] == [] and record["address"]["city"] is None
+
+
+def test_gold_spans_make_their_record_again_on_generated_notes() -> None:
+    """The formulation loses almost nothing: spans found from the gold give back records that score as the gold."""
+    records = list(notegen.generate(200, 3, "train"))
+    scores = []
+    for record in records:
+        found = {
+            kind: [Scored(span, 1.0) for span in spans]
+            for kind, spans in gold_spans(record["text"], record["gold"]).items()
+        }
+        scores.append(score_record(record["gold"], record_from_spans(record["text"], found, {})[0]))
+    report = Report(scores)
+    assert report.micro.f1 is not None and report.micro.f1 >= 0.99
+    assert report.exact_rate is not None and report.exact_rate >= 0.95
