@@ -34,7 +34,7 @@ from slmq.settings import Settings
 from slmq.training import notegen
 from slmq.training.evaluation import format_report, load_labelled
 from slmq.training.scoring import Report, score_record
-from slmq.training.tagging import KINDS, Scored, Span, gold_spans, record_from_spans
+from slmq.training.tagging import KINDS, SCALARS, Scored, Span, gold_spans, record_from_spans
 from workers.model.runner import ModelRunner
 from workers.model.sources import materialize
 
@@ -260,6 +260,19 @@ def predict(
             yield record_from_spans(text, found, absent)
 
 
+def field_auroc(report: Report, confidences: Sequence[dict[str, Any]]) -> float | None:
+    """The chance that a right scalar field's confidence is above a wrong one's, over every note's scalars."""
+    right, wrong = [], []
+    for record, confidence in zip(report.records, confidences, strict=True):
+        for kind in SCALARS:
+            ok = not any(mistake.field == kind for mistake in record.mistakes)
+            (right if ok else wrong).append(float(confidence[kind]))
+    if not right or not wrong:
+        return None
+    above = sum((r > w) + 0.5 * (r == w) for r in right for w in wrong)
+    return round(above / (len(right) * len(wrong)), 4)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m slmq.training.tagger")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -288,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         format_report(report, f"{args.labelled} ({args.tagger}, {seconds:.1f} s, {len(records) / seconds:.2f} notes/s)")
     )
+    print(f"field confidence AUROC for 'this field is right': {field_auroc(report, [c for _, c in answers])}")
     if args.output:
         with args.output.open("w", encoding="utf-8") as out:
             for record, (answer, confidence) in zip(records, answers, strict=True):

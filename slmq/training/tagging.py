@@ -11,8 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from slmq.training.notegen.items import NUMBER_WORDS
-
 SCALARS = (
     "consignee", "address.street", "address.city", "address.region", "address.postcode", "address.country",
     "delivery_date", "contact_name", "contact_phone", "reference", "instructions",
@@ -22,14 +20,19 @@ KINDS = SCALARS + ITEM_PARTS
 ADDRESS = tuple(kind for kind in SCALARS if kind.startswith("address."))
 OFF_LINE = 1000  # a span on another line counts as this many characters further away
 UNPAIRED = 1500  # the cost of a description without a measure: a measure on the next line is better than none
-NUMBER = re.compile(
-    r"\d+(?:[.,]\d+)*|" + "|".join(sorted(map(re.escape, NUMBER_WORDS.values()), key=len, reverse=True))
-)
-WORD_VALUES = {word: number for number, word in NUMBER_WORDS.items()}
+ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen"
+).split()
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+SCALES = {"hundred": 100, "thousand": 1000}
+NUMBER_WORD = "|".join(sorted([*ONES, *TENS, *SCALES], key=len, reverse=True))
+WORDS = re.compile(rf"\b(?:{NUMBER_WORD})(?:(?:[\s-]+|\s+and\s+)(?:{NUMBER_WORD}))*\b", re.IGNORECASE)
+DIGITS = (re.compile(r"\d+(?:[.,]\d+)*"), re.compile(r"\d+"))  # "1,500" whole, and each run of digits alone
 EDGE = " \t\r\n,;:"  # stripped from a decoded span's ends: a token's leading space, a list's separator
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Span:
     start: int
     end: int
@@ -73,8 +76,8 @@ def occurrences(text: str, value: str) -> list[Span]:
 def parse_quantity(written: str) -> float | int | None:
     """A quantity as a number: "twelve" -> 12, "1,500" -> 1500, "2,5" -> 2.5, "1.250" -> 1250; None if not one."""
     word = written.strip().casefold()
-    if word in WORD_VALUES:
-        return WORD_VALUES[word]
+    if WORDS.fullmatch(word):
+        return _number_words(word)
     if not re.fullmatch(r"\d+(?:[.,]\d+)*", word):
         return None
     if "," in word and "." in word:  # the later separator is the decimal one
@@ -88,6 +91,19 @@ def parse_quantity(written: str) -> float | int | None:
         return None
     number = float(word)
     return int(number) if number.is_integer() else number
+
+
+def _number_words(words: str) -> int:
+    """English number words as a number: "fifty-four" -> 54, "two hundred and ten" -> 210."""
+    total = current = 0
+    for word in re.split(r"[\s-]+", words):
+        if word in SCALES:
+            current = max(current, 1) * SCALES[word]
+            if word == "thousand":
+                total, current = total + current, 0
+        elif word != "and":
+            current += TENS.get(word) or ONES.index(word)
+    return total + current
 
 
 def _nearest(candidates: Sequence[Span], anchor: Span, text: str) -> Span | None:
@@ -122,7 +138,8 @@ def _address_spans(text: str, gold: Mapping[str, Any]) -> dict[str, list[Span]]:
 def _item_spans(text: str, items: Sequence[Mapping[str, Any]]) -> dict[str, list[Span]]:
     """Each item's description (the first at or after the previous item's), and its quantity and unit nearest it."""
     spans: dict[str, list[Span]] = {kind: [] for kind in ITEM_PARTS}
-    numbers = [Span(m.start(), m.end()) for m in NUMBER.finditer(text) if not _inside_word(text, m.start(), m.end())]
+    found = {Span(m.start(), m.end()) for pattern in (*DIGITS, WORDS) for m in pattern.finditer(text)}
+    numbers = sorted(span for span in found if not _inside_word(text, span.start, span.end))
     cursor = 0
     for item in items:
         found = occurrences(text, str(item.get("description") or ""))

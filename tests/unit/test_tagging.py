@@ -23,7 +23,7 @@ def test_occurrences_collapse_whitespace_and_prefer_whole_words() -> None:
 @pytest.mark.parametrize(
     ("written", "number"),
     [("12", 12), ("twelve", 12), ("Twenty-four", 24), ("1,500", 1500), ("1.250", 1250), ("2,5", 2.5), ("20.2", 20.2),
-     ("1.234,5", 1234.5), ("1,234.5", 1234.5), ("x", None), ("1.2.3", None)],
+     ("1.234,5", 1234.5), ("fifty-four", 54), ("two hundred and ten", 210), ("1,234.5", 1234.5), ("x", None), ("1.2.3", None)],
 )  # fmt: skip
 def test_parse_quantity(written: str, number: float | None) -> None:
     assert parse_quantity(written) == number
@@ -54,6 +54,12 @@ def test_items_take_the_quantity_and_unit_written_with_them() -> None:
     )
     assert record["items"] == gold["items"]
     assert confidence["items"] == [0.9, 0.9, 0.9]
+
+
+def test_a_quantity_between_commas_of_a_csv_line_is_found() -> None:
+    text = "OrderNo,Qty,UoM,ItemText\nBK393108,38,EA,folding tables"
+    gold = {"items": [{"quantity": 38, "unit": "EA", "description": "folding tables"}]}
+    assert _texts(text, gold_spans(text, gold)["item.quantity"]) == ["38"]
 
 
 def test_measures_written_before_their_goods_pair_in_order() -> None:
