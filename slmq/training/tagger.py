@@ -262,7 +262,8 @@ def predict(
 
 def field_auroc(report: Report, confidences: Sequence[dict[str, Any]]) -> float | None:
     """The chance that a right scalar field's confidence is above a wrong one's, over every note's scalars."""
-    right, wrong = [], []
+    right: list[float] = []
+    wrong: list[float] = []
     for record, confidence in zip(report.records, confidences, strict=True):
         for kind in SCALARS:
             ok = not any(mistake.field == kind for mistake in record.mistakes)

@@ -138,8 +138,8 @@ def _address_spans(text: str, gold: Mapping[str, Any]) -> dict[str, list[Span]]:
 def _item_spans(text: str, items: Sequence[Mapping[str, Any]]) -> dict[str, list[Span]]:
     """Each item's description (the first at or after the previous item's), and its quantity and unit nearest it."""
     spans: dict[str, list[Span]] = {kind: [] for kind in ITEM_PARTS}
-    found = {Span(m.start(), m.end()) for pattern in (*DIGITS, WORDS) for m in pattern.finditer(text)}
-    numbers = sorted(span for span in found if not _inside_word(text, span.start, span.end))
+    written = {Span(m.start(), m.end()) for pattern in (*DIGITS, WORDS) for m in pattern.finditer(text)}
+    numbers = sorted(span for span in written if not _inside_word(text, span.start, span.end))
     cursor = 0
     for item in items:
         found = occurrences(text, str(item.get("description") or ""))
