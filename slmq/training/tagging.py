@@ -20,7 +20,10 @@ KINDS = SCALARS + ITEM_PARTS
 ADDRESS = tuple(kind for kind in SCALARS if kind.startswith("address."))
 OFF_LINE = 1000  # a span on another line counts as this many characters further away
 UNPAIRED = 1500  # the cost of a description without a measure: a measure on the next line is better than none
-ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+ONES = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)  # fmt: skip
 TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 SCALES = {"hundred": 100, "thousand": 1000}
 NUMBER_WORD = "|".join(sorted([*ONES, *TENS, *SCALES], key=len, reverse=True))
