@@ -16,7 +16,6 @@ An experiment: it runs in one process, not through the queue.
 import argparse
 import json
 import math
-import os
 import random
 import sys
 import time
@@ -44,7 +43,7 @@ IGNORE = -100
 HEAD = "head.safetensors"
 LORA = "lora.safetensors"
 CONFIG = "tagger.json"
-IN_SPAN = float(os.environ.get("SLMQ_TAG_IN_SPAN", "0.5"))  # a token is in a span when P(not outside) is this or more
+IN_SPAN = 0.5  # by default a token is in a span when P(not outside) is this or more
 PREFIX, SEPARATOR = "Delivery note:\n", "\n\nThe same note again:\n"
 
 
@@ -218,12 +217,15 @@ def load(directory: Path) -> tuple[SpanTagger, PreTrainedTokenizerBase]:
     return tagger, tokenizer
 
 
-def spans_of(text: str, encoded: Encoded, probs: torch.Tensor) -> tuple[dict[str, list[Scored]], dict[str, float]]:
-    """The spans the tags make per kind, each scored by its tokens' mean in-span probability; and per kind the
-    probability that it is absent (one minus the highest begin probability)."""
+def spans_of(
+    text: str, encoded: Encoded, probs: torch.Tensor, in_span: float = IN_SPAN
+) -> tuple[dict[str, list[Scored]], dict[str, float]]:
+    """The spans per kind: runs of tokens whose P(in a span) is at least ``in_span``, a new one wherever a token
+    is likelier to begin a span than to go on with one; each scored by its tokens' mean P(in a span). And per
+    kind the probability that it is absent (one minus the highest begin probability)."""
     found: dict[str, list[Scored]] = {}
     absent: dict[str, float] = {}
-    inside = (1 - probs[..., OUTSIDE]) >= IN_SPAN
+    inside = (1 - probs[..., OUTSIDE]) >= in_span
     begins = probs[..., BEGIN] > probs[..., INSIDE]
     for column, kind in enumerate(KINDS):
         spans: list[list[int]] = []
@@ -245,7 +247,11 @@ def spans_of(text: str, encoded: Encoded, probs: torch.Tensor) -> tuple[dict[str
 
 @torch.inference_mode()
 def predict(
-    tagger: SpanTagger, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], batch_size: int = 8
+    tagger: SpanTagger,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    batch_size: int = 8,
+    in_span: float = IN_SPAN,
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     pad_id = tokenizer.pad_token_id or 0
     for start in range(0, len(texts), batch_size):
@@ -255,7 +261,7 @@ def predict(
         probs = tagger(batch["input_ids"], batch["attention_mask"]).softmax(-1)
         for row, (text, enc) in enumerate(zip(chunk, encoded, strict=True)):
             note = probs[row, enc.first : enc.first + len(enc.offsets)]
-            found, absent = spans_of(text, enc, note)
+            found, absent = spans_of(text, enc, note, in_span)
             yield record_from_spans(text, found, absent)
 
 
@@ -285,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluation.add_argument("labelled", type=Path)
     evaluation.add_argument("-o", "--output", type=Path)
     evaluation.add_argument("--limit", type=int)
+    evaluation.add_argument("--in-span", type=float, default=IN_SPAN, help=f"(default: {IN_SPAN})")
     args = parser.parse_args(argv)
     if args.command == "train":
         names = asdict(TaggerConfig())
@@ -293,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     records = load_labelled(args.labelled)[: args.limit]
     tagger, tokenizer = load(args.tagger)
     started = time.perf_counter()
-    answers = list(predict(tagger, tokenizer, [r["text"] for r in records]))
+    answers = list(predict(tagger, tokenizer, [r["text"] for r in records], in_span=args.in_span))
     seconds = time.perf_counter() - started
     report = Report(
         [score_record(r["gold"], answer, str(r["id"])) for r, (answer, _) in zip(records, answers, strict=True)]
