@@ -34,7 +34,7 @@ from slmq.settings import Settings
 from slmq.training import notegen
 from slmq.training.evaluation import format_report, load_labelled
 from slmq.training.scoring import Report, score_record
-from slmq.training.tagging import KINDS, SCALARS, Scored, Span, gold_spans, record_from_spans
+from slmq.training.tagging import KINDS, SCALARS, Scored, Span, gold_spans, record_from_spans, snap
 from workers.model.runner import ModelRunner
 from workers.model.sources import materialize
 
@@ -237,7 +237,7 @@ def spans_of(
             else:
                 spans.append([index])
         found[kind] = [
-            Scored(Span(encoded.offsets[s[0]][0], encoded.offsets[s[-1]][1]),
+            Scored(snap(text, Span(encoded.offsets[s[0]][0], encoded.offsets[s[-1]][1])),
                    float(1 - probs[s, column, OUTSIDE].mean()))
             for s in spans
         ]  # fmt: skip

@@ -185,6 +185,25 @@ def gold_spans(text: str, gold: Mapping[str, Any]) -> dict[str, list[Span]]:
     return {kind: found for kind, found in spans.items() if found}
 
 
+def _wordish(char: str) -> bool:
+    return char.isalnum() and ord(char) < 0x2E80  # letters and digits of scripts written with spaces (not CJK)
+
+
+def snap(text: str, span: Span) -> Span:
+    """``span`` grown to whole words: a tagger that tags "ilet rolls" of "toilet rolls", or "42-823-" of
+    "42-823-CXB", meant the word it cut. Words join across a hyphen or slash between letters and digits."""
+    start, end = span.start, span.end
+    while start > 0 and _wordish(text[start - 1]) and _wordish(text[start]):
+        start -= 1
+    while end < len(text) and _wordish(text[end]) and (_wordish(text[end - 1]) or _joins(text, end - 1)):
+        end += 1
+    return Span(start, end)
+
+
+def _joins(text: str, index: int) -> bool:
+    return text[index] in "-/" and index > 0 and _wordish(text[index - 1])
+
+
 def span_text(text: str, span: Span) -> str:
     """A span's value: whitespace collapsed, edge spaces and separators stripped."""
     return " ".join(text[span.start : span.end].strip(EDGE).split())

@@ -14,6 +14,7 @@ from slmq.training.tagging import (
     occurrences,
     parse_quantity,
     record_from_spans,
+    snap,
     span_text,
 )
 
@@ -136,3 +137,15 @@ def test_tags_of_the_second_copy_cover_each_value_whole_and_read_back_as_the_rec
     found, absent = spans_of(text, encoded, probs)
     record, _ = record_from_spans(text, found, absent)
     assert score_record(gold, record).exact
+
+
+@pytest.mark.parametrize(
+    ("text", "cut", "whole"),
+    [("4 toilet rolls", "ilet rolls", "toilet rolls"), ("ref 42-823-CXB.", "42-823-", "42-823-CXB"),
+     ("6 cartons juice", "cart", "cartons"), ("浙江省杭州市西湖区", "杭州市", "杭州市"),
+     ("Hamburg, DE", "Hamburg", "Hamburg")],
+)  # fmt: skip
+def test_a_span_cut_inside_a_word_grows_to_the_whole_word(text: str, cut: str, whole: str) -> None:
+    start = text.index(cut)
+    grown = snap(text, Span(start, start + len(cut)))
+    assert text[grown.start : grown.end] == whole
