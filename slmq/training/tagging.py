@@ -165,6 +165,10 @@ def _inside_word(text: str, start: int, end: int) -> bool:
     return start > 0 and text[start - 1].isalpha() and end < len(text) and text[end].isalpha()
 
 
+def _within(inner: Span, outer: Span) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end
+
+
 def _overlaps(a: Span, b: Span) -> bool:
     return a.start < b.end and b.start < a.end
 
@@ -216,7 +220,8 @@ def record_from_spans(
 
     A scalar takes its best-scored span; a field with none is null, with ``absent[kind]`` (how sure the tagger
     is that no token is in one) as its confidence. Items are the description spans in the note's order, each
-    with the quantity and unit spans nearest it (a quantity that does not parse, or none, is 1).
+    with the quantity and unit spans paired with it (``_measures``); a description with no quantity is not an
+    item (every line of goods states one), and a quantity that does not parse as a number is 1.
     """
     record: dict[str, Any] = {"address": {}}
     confidence: dict[str, Any] = {}
@@ -229,10 +234,16 @@ def record_from_spans(
             record[kind] = value or None
         confidence[kind] = best.score if best else absent.get(kind, 0.0)
     record["items"], confidence["items"] = [], []
-    descriptions = sorted(found.get("item.description", ()), key=lambda scored: scored.span.start)
+    measures = [scored.span for kind in ITEM_PARTS[:2] for scored in found.get(kind, ())]
+    descriptions = sorted(
+        (d for d in found.get("item.description", ()) if not any(_within(d.span, m) for m in measures)),
+        key=lambda scored: scored.span.start,
+    )  # a description that is only a quantity or unit ("Kisten" tagged as both) is the measure, not goods
     for description, measure in zip(descriptions, _measures(text, found, descriptions), strict=True):
-        quantity, unit = measure or (None, None)
-        number = parse_quantity(span_text(text, quantity.span)) if quantity else None
+        if measure is None:
+            continue
+        quantity, unit = measure
+        number = parse_quantity(span_text(text, quantity.span))
         record["items"].append({
             "quantity": 1 if number is None else number,
             "unit": (span_text(text, unit.span) or None) if unit else None,
