@@ -29,6 +29,8 @@ from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft
 from safetensors.torch import load_file, save_file
 from transformers import PreTrainedTokenizerBase
 
+from slmq.batchfile import utf8_file
+from slmq.errors import SlmqError
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
 from slmq.training import notegen
@@ -289,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         training.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
     evaluation = commands.add_parser("eval")
     evaluation.add_argument("tagger", type=Path)
-    evaluation.add_argument("labelled", type=Path)
+    evaluation.add_argument("labelled", type=utf8_file)
     evaluation.add_argument("-o", "--output", type=Path)
     evaluation.add_argument("--limit", type=int)
     evaluation.add_argument("--in-span", type=float, default=IN_SPAN, help=f"(default: {IN_SPAN})")
@@ -298,6 +300,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         names = asdict(TaggerConfig())
         train(args.output, TaggerConfig(**{name: getattr(args, name) for name in names}))
         return 0
+    if not (args.tagger / CONFIG).is_file():
+        print(f"slmq: {args.tagger} holds no tagger ({CONFIG}); give the -o directory of a train run.", file=sys.stderr)
+        return 2
     records = load_labelled(args.labelled)[: args.limit]
     tagger, tokenizer = load(args.tagger)
     started = time.perf_counter()
@@ -323,5 +328,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _cli() -> int:
+    try:
+        return main()
+    except SlmqError as exc:  # a missing or unreadable file: one line, not a traceback
+        print(f"slmq: {exc.message}", file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_cli())
