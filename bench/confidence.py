@@ -31,7 +31,7 @@ from slmq.fleet import load_fleet  # noqa: E402
 from slmq.schemas import DeliveryNote, DeliveryNoteConfidence, DeliveryNoteRequest  # noqa: E402
 from slmq.settings import Settings  # noqa: E402
 from slmq.training.evaluation import load_labelled  # noqa: E402
-from slmq.training.scoring import RecordScore, score, score_record  # noqa: E402
+from slmq.training.scoring import RecordScore, auroc, score, score_record  # noqa: E402
 
 DATA = tuple(f"data/delivery_note/{name}.jsonl" for name in ("heldout-v2", "disjoint-v1", "real-v1"))
 # The served one first: the product of the tokens' probabilities under the constraint; then the least probable
@@ -39,16 +39,6 @@ DATA = tuple(f"data/delivery_note/{name}.jsonl" for name in ("heldout-v2", "disj
 VARIANTS = ("product", "min", "product-unmasked", "min-unmasked")
 THRESHOLDS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95)
 SCALARS = tuple(f.alias or n for n, f in DeliveryNoteConfidence.model_fields.items() if n != "items")
-
-
-def auroc(scored: list[tuple[float, bool]]) -> float | None:
-    """The chance that a right field's confidence is above a wrong one's (ties count half)."""
-    right = [c for c, ok in scored if ok]
-    wrong = [c for c, ok in scored if not ok]
-    if not right or not wrong:
-        return None
-    above = sum((r > w) + 0.5 * (r == w) for r in right for w in wrong)
-    return round(above / (len(right) * len(wrong)), 4)
 
 
 def field_right(record: RecordScore, name: str) -> bool:

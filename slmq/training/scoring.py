@@ -348,3 +348,13 @@ def score_record(gold: Mapping[str, Any], predicted: Any, record_id: str = "") -
 def score(pairs: Iterable[tuple[str, Mapping[str, Any], Any]]) -> Report:
     """A report over ``(id, gold, prediction)`` triples; a prediction of None is a typed error."""
     return Report([score_record(gold, predicted, record_id) for record_id, gold, predicted in pairs])
+
+
+def auroc(scored: list[tuple[float, bool]]) -> float | None:
+    """The chance that a right field's confidence is above a wrong one's (ties count half)."""
+    right = [c for c, ok in scored if ok]
+    wrong = [c for c, ok in scored if not ok]
+    if not right or not wrong:
+        return None
+    above = sum((r > w) + 0.5 * (r == w) for r in right for w in wrong)
+    return round(above / (len(right) * len(wrong)), 4)

@@ -15,8 +15,6 @@ An experiment: it runs in one process, not through the queue.
 
 import argparse
 import json
-import math
-import random
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -35,8 +33,9 @@ from slmq.fleet import load_fleet
 from slmq.settings import Settings
 from slmq.training import notegen
 from slmq.training.evaluation import format_report, load_labelled
-from slmq.training.scoring import Report, score_record
+from slmq.training.scoring import Report, auroc, score_record
 from slmq.training.tagging import KINDS, SCALARS, Scored, Span, gold_spans, record_from_spans, snap
+from slmq.training.trainer import batches, learning_rate
 from workers.model.runner import ModelRunner
 from workers.model.sources import materialize
 
@@ -152,10 +151,10 @@ def train(output: Path, config: TaggerConfig) -> None:
     weights = torch.tensor([1.0, config.begin_weight, config.inside_weight])
     tagger.train()
     started, losses = time.perf_counter(), []
-    stream = _batches(examples, config)
+    stream = batches(examples, config)
     print(f"tagger: {len(examples)} notes, {config.steps} steps of {config.batch_size}", file=sys.stderr, flush=True)
     for step in range(config.steps):
-        scale = _schedule(step, config)
+        scale = learning_rate(step, config) / config.learning_rate
         for group, peak in zip(optimizer.param_groups, (config.learning_rate, config.head_learning_rate), strict=True):
             group["lr"] = peak * scale
         batch = collate(next(stream), pad_id)
@@ -174,27 +173,6 @@ def train(output: Path, config: TaggerConfig) -> None:
         print(f"step {step + 1}/{config.steps}  loss {recent:.5f}  {per_step:.1f} s/step", file=sys.stderr, flush=True)
         if (step + 1) % config.save_every == 0 or step + 1 == config.steps:
             _save(tagger, output, config, step + 1, losses, elapsed)
-
-
-def _batches(examples: list[Encoded], config: TaggerConfig) -> Iterator[list[Encoded]]:
-    """Endless shuffled batches, each pool of 16 batches grouped by length."""
-    rng = random.Random(config.seed)
-    pool = config.batch_size * 16
-    while True:
-        order = examples[:]
-        rng.shuffle(order)
-        for start in range(0, len(order), pool):
-            chunk = sorted(order[start : start + pool], key=lambda e: len(e.input_ids))
-            groups = [chunk[i : i + config.batch_size] for i in range(0, len(chunk), config.batch_size)]
-            rng.shuffle(groups)
-            yield from (g for g in groups if len(g) == config.batch_size)
-
-
-def _schedule(step: int, config: TaggerConfig) -> float:
-    if step < config.warmup_steps:
-        return (step + 1) / config.warmup_steps
-    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 def _save(
@@ -269,17 +247,13 @@ def predict(
 
 
 def field_auroc(report: Report, confidences: Sequence[dict[str, Any]]) -> float | None:
-    """The chance that a right scalar field's confidence is above a wrong one's, over every note's scalars."""
-    right: list[float] = []
-    wrong: list[float] = []
-    for record, confidence in zip(report.records, confidences, strict=True):
-        for kind in SCALARS:
-            ok = not any(mistake.field == kind for mistake in record.mistakes)
-            (right if ok else wrong).append(float(confidence[kind]))
-    if not right or not wrong:
-        return None
-    above = sum((r > w) + 0.5 * (r == w) for r in right for w in wrong)
-    return round(above / (len(right) * len(wrong)), 4)
+    """``auroc`` of every note's scalar fields: their confidence against "this field is right"."""
+    scored = [
+        (float(confidence[kind]), not any(mistake.field == kind for mistake in record.mistakes))
+        for record, confidence in zip(report.records, confidences, strict=True)
+        for kind in SCALARS
+    ]
+    return auroc(scored)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import torch
 from pydantic import BaseModel
@@ -62,7 +62,31 @@ def encode(task: GenerativeTaskType[Any, Any], tokenizer: PreTrainedTokenizerBas
     return Example(prompt + answer, [IGNORE] * len(prompt) + answer)
 
 
-def batches(examples: list[Example], config: FinetuneConfig) -> Iterator[list[Example]]:
+class Tokens(Protocol):
+    @property
+    def input_ids(self) -> list[int]: ...
+
+
+class Batching(Protocol):
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+
+
+class Schedule(Protocol):
+    @property
+    def learning_rate(self) -> float: ...
+    @property
+    def warmup_steps(self) -> int: ...
+    @property
+    def steps(self) -> int: ...
+
+
+TokensT = TypeVar("TokensT", bound=Tokens)
+
+
+def batches(examples: list[TokensT], config: Batching) -> Iterator[list[TokensT]]:
     """Endless shuffled batches; each pool of 16 batches is grouped by length, so padding stays small."""
     rng = random.Random(config.seed)
     pool_size = config.batch_size * 16
@@ -107,7 +131,7 @@ def answer_loss(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     )
 
 
-def learning_rate(step: int, config: FinetuneConfig) -> float:
+def learning_rate(step: int, config: Schedule) -> float:
     """Linear warm-up, then cosine decay to a tenth of the peak."""
     if step < config.warmup_steps:
         return config.learning_rate * (step + 1) / config.warmup_steps

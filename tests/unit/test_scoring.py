@@ -257,3 +257,12 @@ def test_counts_on_the_heldout_notes_are_those_scored_before_errors_had_kinds_an
     fields = report.as_dict()["fields"]
     assert fields["address.region"] == {"tp": 45, "fp": 36, "fn": 18, "precision": 45 / 81, "recall": 45 / 63,
                                         "f1": 90 / 144, **errors["address.region"].as_dict()}  # fmt: skip
+
+
+def test_auroc_is_the_chance_a_right_field_is_more_confident_than_a_wrong_one() -> None:
+    from slmq.training.scoring import auroc
+
+    assert auroc([(0.9, True), (0.8, True), (0.1, False)]) == 1.0
+    assert auroc([(0.1, True), (0.9, False)]) == 0.0
+    assert auroc([(0.5, True), (0.5, False), (0.7, True)]) == 0.75  # a tie counts half
+    assert auroc([(0.5, True)]) is None  # no wrong field to compare with
