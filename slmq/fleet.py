@@ -64,6 +64,11 @@ class ModelSpec(BaseModel):
         "(as its fused kernel rounds to bf16; dense bf16 runs on the CPU's bf16 units). 8x (fp32) or 4x (bf16) the "
         "memory of nf4. On a GPU the nf4 layers stay.",
     )
+    tagger: Path | None = Field(
+        default=None,
+        description="A span tagger directory (python -m slmq.training.tagger train): delivery_note is then answered "
+        "by one forward pass per batch over this model and its adapter, not by generation.",
+    )
     engine: Engine = Field(
         default="transformers",
         description="The decode loop: transformers' generate(), or slmq's own (workers/model/engine/: its own KV "

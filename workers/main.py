@@ -46,13 +46,15 @@ def run_worker(
 
     model_dir = materialize(spec, fleet, settings.models_dir)
     adapter_dir = fleet.resolve(spec.adapter) if spec.adapter else None
-    runner = ModelRunner.load(spec, model_dir, torch_device, adapter_dir)
+    tagger_dir = fleet.resolve(spec.tagger) if spec.tagger else None
+    runner = ModelRunner.load(spec, model_dir, torch_device, adapter_dir, tagger_dir=tagger_dir)
     runner.warm_up()
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     dense = f" dequantized to {runner.model.dtype}" if runner.dequantized else ""
     log.info(
         "Model %s (%s, %s%s, %s engine) loaded on %s in %.1fs; peak RSS %.0f MiB; %d torch threads; consuming %s",
-        spec.name, spec.source, spec.quantization, dense, spec.engine, device,
+        spec.name, spec.source, spec.quantization, dense,
+        "span tagger" if runner.tagger else spec.engine, device,
         runner.load_seconds, rss_mib, torch_threads, spec.queue,
     )  # fmt: skip
     broker = broker_client(settings)

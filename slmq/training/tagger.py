@@ -1,16 +1,14 @@
-"""A span tagger over the specialist's backbone: one forward pass per note, no decoding (issue 13, item 3).
+"""Training and evaluating the span tagger (issue 13, item 3; the model is ``workers.model.tagger``).
 
-The note is written twice in one sequence ("echo"): the tags are read off the second copy, whose every token
-has seen the whole note through the first, so a causal backbone tags a token knowing what comes after it
-(the "Deliver to:" below a letterhead). Per token and per kind (``tagging.KINDS``) a head says outside, begins
-or inside a span; kinds may overlap (the instructions may hold the contact's number). The backbone is the
-shipped specialist as the worker serves it (nf4 weights made dense, its adapter merged), with a new LoRA
-adapter trained together with the head.
+The backbone is the shipped specialist as the worker serves it (nf4 weights made dense, its adapter merged),
+with a new LoRA adapter trained together with the head, on generated notes whose gold records
+``slmq.training.tagging.gold_spans`` aligns to tagged tokens.
 
     python -m slmq.training.tagger train -o runs/tagger --steps 600
     python -m slmq.training.tagger eval runs/tagger data/delivery_note/real-v1.jsonl [-o answers.jsonl]
 
-An experiment: it runs in one process, not through the queue.
+``eval`` runs in this process; through the queue, point fleet.toml's ``tagger`` at the directory and use
+``slmq eval``.
 """
 
 import argparse
@@ -23,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
+from peft import get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import load_file, save_file
 from transformers import PreTrainedTokenizerBase
 
@@ -34,18 +32,30 @@ from slmq.settings import Settings
 from slmq.training import notegen
 from slmq.training.evaluation import format_report, load_labelled
 from slmq.training.scoring import Report, auroc, score_record
-from slmq.training.tagging import KINDS, SCALARS, Scored, Span, gold_spans, record_from_spans, snap
+from slmq.training.tagging import gold_spans
 from slmq.training.trainer import batches, learning_rate
 from workers.model.runner import ModelRunner
 from workers.model.sources import materialize
+from workers.model.tagger import (
+    BEGIN,
+    CONFIG,
+    HEAD,
+    IN_SPAN,
+    INSIDE,
+    LORA,
+    OUTSIDE,
+    Encoded,
+    SpanTagger,
+    Tagged,
+    encode,
+    load_tagger,
+    lora_config,
+    pad,
+)  # fmt: skip
+from workers.model.tagging import KINDS, SCALARS
 
-OUTSIDE, BEGIN, INSIDE = 0, 1, 2
 IGNORE = -100
-HEAD = "head.safetensors"
-LORA = "lora.safetensors"
-CONFIG = "tagger.json"
-IN_SPAN = 0.3  # a token is in a span when P(not outside) is this or more (the best of 0.2-0.7 on generated notes)
-PREFIX, SEPARATOR = "Delivery note:\n", "\n\nThe same note again:\n"
+OPTIMIZER = "optimizer.pt"  # written beside a checkpoint so that a resumed run goes on exactly; not shipped
 
 
 @dataclass(frozen=True)
@@ -67,79 +77,64 @@ class TaggerConfig:
 
 
 @dataclass(frozen=True)
-class Encoded:
-    input_ids: list[int]
-    first: int  # where the second copy of the note begins
-    offsets: list[tuple[int, int]]  # each second-copy token's characters in the note
-    labels: list[list[int]] | None  # per second-copy token, per kind: OUTSIDE, BEGIN or INSIDE
+class Labelled:
+    encoded: Encoded
+    labels: list[list[int]]  # per second-copy token, per kind: OUTSIDE, BEGIN or INSIDE
+
+    @property
+    def input_ids(self) -> list[int]:  # what the trainer's batching sorts by
+        return self.encoded.input_ids
 
 
-def encode(tokenizer: PreTrainedTokenizerBase, text: str, gold: dict[str, Any] | None = None) -> Encoded:
-    """The note twice, and (with ``gold``) the tags of the second copy's tokens."""
-    note = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    ids, offsets = list(note["input_ids"]), [tuple(o) for o in note["offset_mapping"]]
-    head = tokenizer.encode(PREFIX, add_special_tokens=False)
-    middle = tokenizer.encode(SEPARATOR, add_special_tokens=False)
-    input_ids = head + ids + middle + ids
-    labels = None
-    if gold is not None:
-        labels = [[OUTSIDE] * len(KINDS) for _ in ids]
-        for kind, spans in gold_spans(text, gold).items():
-            column = KINDS.index(kind)
-            for span in spans:
-                # every token it touches, the spaces between its words too (digits and spaces are tokens each)
-                inside = [i for i, (s, e) in enumerate(offsets) if s < span.end and span.start < e]
-                for n, i in enumerate(inside):
-                    labels[i][column] = BEGIN if n == 0 else INSIDE
-    return Encoded(input_ids, len(head) + len(ids) + len(middle), offsets, labels)
-
-
-class SpanTagger(torch.nn.Module):
-    """The backbone's last hidden states, then a linear head of 3 classes per kind."""
-
-    def __init__(self, model: Any) -> None:
-        super().__init__()
-        self.model = model  # a PeftModel over a causal LM; only its inner transformer runs (no lm_head)
-        hidden = model.get_base_model().config.hidden_size
-        self.head = torch.nn.Linear(hidden, len(KINDS) * 3)
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        inner = self.model.get_base_model().model
-        hidden = inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        logits: torch.Tensor = self.head(hidden.float())
-        return logits.view(*hidden.shape[:2], len(KINDS), 3)
+def labelled(tokenizer: PreTrainedTokenizerBase, text: str, gold: dict[str, Any]) -> Labelled:
+    """The note encoded as the worker tags it, with the tags of its second copy's tokens for ``gold``."""
+    encoded = encode(tokenizer, text)
+    labels = [[OUTSIDE] * len(KINDS) for _ in encoded.offsets]
+    for kind, spans in gold_spans(text, gold).items():
+        column = KINDS.index(kind)
+        for span in spans:
+            # every token it touches, the spaces between its words too (digits and spaces are tokens each)
+            inside = [i for i, (s, e) in enumerate(encoded.offsets) if s < span.end and span.start < e]
+            for n, i in enumerate(inside):
+                labels[i][column] = BEGIN if n == 0 else INSIDE
+    return Labelled(encoded, labels)
 
 
 def backbone(rank: int) -> tuple[Any, PreTrainedTokenizerBase]:
     """The specialist as fleet.toml serves it (dense, adapter merged), with a new LoRA adapter of ``rank``."""
+    runner = _specialist()
+    return get_peft_model(runner.model, lora_config(rank)), runner.tokenizer
+
+
+def _specialist() -> ModelRunner:
+    """The delivery_note model of fleet.toml, as a worker loads it, without a tagger of its own."""
     settings = Settings()
     fleet = load_fleet(settings.fleet)
     spec = fleet.model_for("delivery_note")
     adapter = fleet.resolve(spec.adapter) if spec.adapter else None
-    runner = ModelRunner.load(spec, materialize(spec, fleet, settings.models_dir), "cpu", adapter)
-    lora = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules="all-linear")
-    return get_peft_model(runner.model, lora), runner.tokenizer
+    return ModelRunner.load(spec, materialize(spec, fleet, settings.models_dir), "cpu", adapter)
 
 
-def collate(batch: Sequence[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
-    width = max(len(e.input_ids) for e in batch)
-    ids = torch.full((len(batch), width), pad_id)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    labels = torch.full((len(batch), width, len(KINDS)), IGNORE)
+def collate(batch: Sequence[Labelled], pad_id: int) -> dict[str, torch.Tensor]:
+    ids, mask = pad([example.input_ids for example in batch], pad_id)
+    labels = torch.full((*ids.shape, len(KINDS)), IGNORE)
     for row, example in enumerate(batch):
-        ids[row, : len(example.input_ids)] = torch.tensor(example.input_ids)
-        mask[row, : len(example.input_ids)] = 1
-        if example.labels:
-            labels[row, example.first : example.first + len(example.labels)] = torch.tensor(example.labels)
+        first = example.encoded.first
+        labels[row, first : first + len(example.labels)] = torch.tensor(example.labels)
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-def train(output: Path, config: TaggerConfig) -> None:
+def train(output: Path, config: TaggerConfig, resume: Path | None = None) -> None:
+    """Train for ``config.steps``; with ``resume``, go on from that checkpoint's step (same config, same batches).
+    A checkpoint without its optimizer state (a shipped one) restarts AdamW's moments, under a new warm-up."""
     torch.manual_seed(config.seed)
     model, tokenizer = backbone(config.rank)
-    tagger = SpanTagger(model)
+    tagger = SpanTagger(model.get_base_model())
+    done, before, rewarm = 0, 0.0, False
+    if resume is not None:
+        done, before = _restore(model, tagger, resume, config)
     examples = [
-        encode(tokenizer, r["text"], r["gold"]) for r in notegen.generate(config.count, config.data_seed, "train")
+        labelled(tokenizer, r["text"], r["gold"]) for r in notegen.generate(config.count, config.data_seed, "train")
     ]
     examples = [e for e in examples if len(e.input_ids) <= config.max_tokens]
     lora_params = [p for p in model.parameters() if p.requires_grad]
@@ -147,14 +142,24 @@ def train(output: Path, config: TaggerConfig) -> None:
         {"params": lora_params, "lr": config.learning_rate},
         {"params": tagger.head.parameters(), "lr": config.head_learning_rate},
     ])  # fmt: skip
+    if resume is not None:
+        state = resume / OPTIMIZER
+        rewarm = not state.is_file()
+        if not rewarm:
+            optimizer.load_state_dict(torch.load(state, weights_only=True))
     pad_id = tokenizer.pad_token_id or 0
     weights = torch.tensor([1.0, config.begin_weight, config.inside_weight])
     tagger.train()
     started, losses = time.perf_counter(), []
     stream = batches(examples, config)
-    print(f"tagger: {len(examples)} notes, {config.steps} steps of {config.batch_size}", file=sys.stderr, flush=True)
-    for step in range(config.steps):
+    for _ in range(done):  # the batches the checkpoint has already seen
+        next(stream)
+    sizes = f"{len(examples)} notes, steps {done + 1}-{config.steps} of {config.batch_size}"
+    print(f"tagger: {sizes}", file=sys.stderr, flush=True)
+    for step in range(done, config.steps):
         scale = learning_rate(step, config) / config.learning_rate
+        if rewarm:
+            scale *= min(1.0, (step - done + 1) / config.warmup_steps)
         for group, peak in zip(optimizer.param_groups, (config.learning_rate, config.head_learning_rate), strict=True):
             group["lr"] = peak * scale
         batch = collate(next(stream), pad_id)
@@ -169,17 +174,28 @@ def train(output: Path, config: TaggerConfig) -> None:
         losses.append(round(loss.item(), 5))
         elapsed = time.perf_counter() - started
         recent = sum(losses[-10:]) / len(losses[-10:])
-        per_step = elapsed / (step + 1)
+        per_step = elapsed / (step + 1 - done)
         print(f"step {step + 1}/{config.steps}  loss {recent:.5f}  {per_step:.1f} s/step", file=sys.stderr, flush=True)
         if (step + 1) % config.save_every == 0 or step + 1 == config.steps:
-            _save(tagger, output, config, step + 1, losses, elapsed)
+            save_checkpoint(model, tagger, output, config, step + 1, losses, before + elapsed)
+            torch.save(optimizer.state_dict(), output / OPTIMIZER)
 
 
-def _save(
-    tagger: SpanTagger, output: Path, config: TaggerConfig, steps: int, losses: list[float], seconds: float
+def _restore(model: Any, tagger: SpanTagger, directory: Path, config: TaggerConfig) -> tuple[int, float]:
+    """Load a checkpoint's adapter and head; its steps done and seconds spent. Its config must be ``config``."""
+    recipe = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
+    if recipe["config"] != asdict(config):
+        raise SlmqError(f"{directory} was trained with another config; resume it with {recipe['config']}")
+    set_peft_model_state_dict(model, load_file(str(directory / LORA)))
+    tagger.head.load_state_dict(load_file(str(directory / HEAD)))
+    return int(recipe["steps_done"]), float(recipe["seconds"])
+
+
+def save_checkpoint(
+    model: Any, tagger: SpanTagger, output: Path, config: TaggerConfig, steps: int, losses: list[float], seconds: float
 ) -> None:
     output.mkdir(parents=True, exist_ok=True)
-    lora = {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(tagger.model).items()}
+    lora = {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(model).items()}
     save_file(lora, str(output / LORA))
     save_file({k: v.detach().contiguous() for k, v in tagger.head.state_dict().items()}, str(output / HEAD))
     recipe = {"config": asdict(config), "steps_done": steps, "seconds": round(seconds, 1),
@@ -188,62 +204,17 @@ def _save(
 
 
 def load(directory: Path) -> tuple[SpanTagger, PreTrainedTokenizerBase]:
-    recipe = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
-    model, tokenizer = backbone(recipe["config"]["rank"])
-    set_peft_model_state_dict(model, load_file(str(directory / LORA)))
-    tagger = SpanTagger(model)
-    tagger.head.load_state_dict(load_file(str(directory / HEAD)))
-    tagger.eval()
-    return tagger, tokenizer
+    """The tagger in ``directory`` over the specialist, as a worker serving it loads it."""
+    runner = _specialist()
+    return load_tagger(runner.model, directory), runner.tokenizer
 
 
-def spans_of(
-    text: str, encoded: Encoded, probs: torch.Tensor, in_span: float = IN_SPAN
-) -> tuple[dict[str, list[Scored]], dict[str, float]]:
-    """The spans per kind: runs of tokens whose P(in a span) is at least ``in_span``, a new one wherever a token
-    is likelier to begin a span than to go on with one; each scored by its tokens' mean P(in a span). And per
-    kind the probability that it is absent (one minus the highest begin probability)."""
-    found: dict[str, list[Scored]] = {}
-    absent: dict[str, float] = {}
-    inside = (1 - probs[..., OUTSIDE]) >= in_span
-    # A run of tokens in a span splits in two only where a token is more likely than not to begin one.
-    begins = (probs[..., BEGIN] > probs[..., INSIDE]) & (probs[..., BEGIN] >= 0.5)
-    for column, kind in enumerate(KINDS):
-        spans: list[list[int]] = []
-        for index in range(len(encoded.offsets)):
-            if not inside[index, column]:
-                continue
-            if spans and spans[-1][-1] == index - 1 and not begins[index, column]:
-                spans[-1].append(index)
-            else:
-                spans.append([index])
-        found[kind] = [
-            Scored(snap(text, Span(encoded.offsets[s[0]][0], encoded.offsets[s[-1]][1])),
-                   float(1 - probs[s, column, OUTSIDE].mean()))
-            for s in spans
-        ]  # fmt: skip
-        absent[kind] = float(1 - probs[:, column, BEGIN].max()) if len(encoded.offsets) else 1.0
-    return found, absent
-
-
-@torch.inference_mode()
 def predict(
-    tagger: SpanTagger,
-    tokenizer: PreTrainedTokenizerBase,
-    texts: Sequence[str],
-    batch_size: int = 8,
+    tagger: SpanTagger, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], batch_size: int = 8,
     in_span: float = IN_SPAN,
-) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    pad_id = tokenizer.pad_token_id or 0
+) -> Iterator[Tagged]:  # fmt: skip
     for start in range(0, len(texts), batch_size):
-        chunk = texts[start : start + batch_size]
-        encoded = [encode(tokenizer, text) for text in chunk]
-        batch = collate(encoded, pad_id)
-        probs = tagger(batch["input_ids"], batch["attention_mask"]).softmax(-1)
-        for row, (text, enc) in enumerate(zip(chunk, encoded, strict=True)):
-            note = probs[row, enc.first : enc.first + len(enc.offsets)]
-            found, absent = spans_of(text, enc, note, in_span)
-            yield record_from_spans(text, found, absent)
+        yield from tagger.predict(tokenizer, texts[start : start + batch_size], in_span)
 
 
 def field_auroc(report: Report, confidences: Sequence[dict[str, Any]]) -> float | None:
@@ -261,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     training = commands.add_parser("train")
     training.add_argument("-o", "--output", type=Path, required=True)
+    training.add_argument("--resume", type=Path, help="go on from this checkpoint directory (same config)")
     for name, value in asdict(TaggerConfig()).items():
         training.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
     evaluation = commands.add_parser("eval")
@@ -272,11 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "train":
         names = asdict(TaggerConfig())
-        train(args.output, TaggerConfig(**{name: getattr(args, name) for name in names}))
+        if args.resume and not (args.resume / CONFIG).is_file():
+            return _no_tagger(args.resume)
+        train(args.output, TaggerConfig(**{name: getattr(args, name) for name in names}), args.resume)
         return 0
     if not (args.tagger / CONFIG).is_file():
-        print(f"slmq: {args.tagger} holds no tagger ({CONFIG}); give the -o directory of a train run.", file=sys.stderr)
-        return 2
+        return _no_tagger(args.tagger)
     records = load_labelled(args.labelled)[: args.limit]
     tagger, tokenizer = load(args.tagger)
     started = time.perf_counter()
@@ -300,6 +273,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     + "\n"
                 )
     return 0
+
+
+def _no_tagger(directory: Path) -> int:
+    print(f"slmq: {directory} holds no tagger ({CONFIG}); give the -o directory of a train run.", file=sys.stderr)
+    return 2
 
 
 def _cli() -> int:

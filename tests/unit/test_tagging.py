@@ -6,17 +6,8 @@ import pytest
 
 from slmq.training import notegen
 from slmq.training.scoring import Report, score_record
-from slmq.training.tagging import (
-    KINDS,
-    Scored,
-    Span,
-    gold_spans,
-    occurrences,
-    parse_quantity,
-    record_from_spans,
-    snap,
-    span_text,
-)
+from slmq.training.tagging import gold_spans, occurrences
+from workers.model.tagging import KINDS, Scored, Span, parse_quantity, record_from_spans, snap, span_text
 
 
 def _texts(text: str, spans: list[Span]) -> list[str]:
@@ -109,11 +100,12 @@ def test_gold_spans_make_their_record_again_on_generated_notes() -> None:
 
 
 def test_tags_of_the_second_copy_cover_each_value_whole_and_read_back_as_the_record(tiny_model_dir: Path) -> None:
-    """Labels from ``encode`` as one-hot probabilities give the gold record again through ``spans_of``."""
+    """Labels from ``labelled`` as one-hot probabilities give the gold record again through ``spans_of``."""
     import torch
     from transformers import AutoTokenizer
 
-    from slmq.training.tagger import BEGIN, INSIDE, encode, spans_of
+    from slmq.training.tagger import labelled
+    from workers.model.tagger import BEGIN, INSIDE, spans_of
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     text = "Deliver 12 pallets of A4 paper to Acme Ltd, 14 Harbour Rd, Leith. Call Jim on 07700  900123. PO 7731-22."
@@ -121,19 +113,20 @@ def test_tags_of_the_second_copy_cover_each_value_whole_and_read_back_as_the_rec
     gold = {"consignee": "Acme Ltd", "address": address, "delivery_date": None, "contact_name": "Jim",
             "contact_phone": "07700 900123", "reference": "7731-22", "instructions": None,
             "items": [{"quantity": 12, "unit": "pallets", "description": "A4 paper"}]}  # fmt: skip
-    encoded = encode(tokenizer, text, gold)
-    assert encoded.labels is not None and len(encoded.labels) == len(encoded.offsets)
+    example = labelled(tokenizer, text, gold)
+    encoded, labels = example.encoded, example.labels
+    assert len(labels) == len(encoded.offsets)
     assert (
         encoded.input_ids[encoded.first : encoded.first + len(encoded.offsets)]
         == encoded.input_ids[len(encoded.input_ids) - len(encoded.offsets) :]
     )
     phone = KINDS.index("contact_phone")
-    tagged = [i for i, tags in enumerate(encoded.labels) if tags[phone]]
+    tagged = [i for i, tags in enumerate(labels) if tags[phone]]
     covered = "".join(text[encoded.offsets[i][0] : encoded.offsets[i][1]] for i in tagged)
     # Two spaces make one a token of its own (as SmolLM2 makes every space between digits): it is inside too.
     assert covered.strip() == "07700  900123"
-    assert encoded.labels[tagged[0]][phone] == BEGIN and {encoded.labels[i][phone] for i in tagged[1:]} == {INSIDE}
-    probs = torch.nn.functional.one_hot(torch.tensor(encoded.labels), 3).float()
+    assert labels[tagged[0]][phone] == BEGIN and {labels[i][phone] for i in tagged[1:]} == {INSIDE}
+    probs = torch.nn.functional.one_hot(torch.tensor(labels), 3).float()
     found, absent = spans_of(text, encoded, probs)
     record, _ = record_from_spans(text, found, absent)
     assert score_record(gold, record).exact

@@ -21,6 +21,7 @@ from workers.model.engine import NativeEngine
 from workers.model.grammar import Constraint, GrammarCompiler
 from workers.model.nf4 import dense_dtype, to_dense_layers
 from workers.model.spans import SpanCopyConstraint, SpanTable
+from workers.model.tagger import SpanTagger, load_tagger
 
 Messages = list[dict[str, str]]
 END_OF_TURN = "<|im_end|>"  # ChatML's end of a message: the token that ends an answer of the served models
@@ -74,8 +75,16 @@ def quantization_config(quantization: Quantization) -> BitsAndBytesConfig | None
 class ModelRunner:
     """Holds one model and its tokenizer; every call takes a batch and answers each item on its own."""
 
-    def __init__(self, spec: ModelSpec, model: Any, tokenizer: PreTrainedTokenizerBase, device: str) -> None:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        model: Any,
+        tokenizer: PreTrainedTokenizerBase,
+        device: str,
+        tagger: SpanTagger | None = None,
+    ) -> None:
         self.spec = spec
+        self.tagger = tagger  # the span tagger that answers delivery_note instead of generation, if the spec has one
         self.model = model
         self.tokenizer = tokenizer
         self.device = device
@@ -95,10 +104,12 @@ class ModelRunner:
         device: str,
         adapter_dir: Path | None = None,
         dense: torch.dtype | None = None,
+        tagger_dir: Path | None = None,
     ) -> "ModelRunner":
         """Load safetensors weights from ``model_dir`` onto ``device``, quantized as the spec says, plus its adapter.
 
-        ``dense`` overrides the dtype ``dequantize = true`` serves in (bench/numerics.py compares them)."""
+        ``dense`` overrides the dtype ``dequantize = true`` serves in (bench/numerics.py compares them); with
+        ``tagger_dir`` the model becomes that span tagger's backbone (``workers.model.tagger``)."""
         started = time.perf_counter()
         try:
             tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
@@ -127,7 +138,8 @@ class ModelRunner:
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        runner = cls(spec, model, tokenizer, device)
+        tagger = load_tagger(model, tagger_dir) if tagger_dir is not None else None
+        runner = cls(spec, model, tokenizer, device, tagger)
         runner.dequantized = dtype is not None
         runner.load_seconds = time.perf_counter() - started
         return runner

@@ -184,7 +184,7 @@ class GenerativeTaskType(TaskType[RequestT, ResultT]):
         try:
             result = self.parse(generation.text, request)
         except (ValueError, ValidationError) as exc:
-            errors = _error_lines(exc)
+            errors = error_lines(exc)
             cause = errors[0]
             if generation.truncated:
                 cause += f" (generation stopped at max_new_tokens={generation.new_tokens})"
@@ -197,7 +197,7 @@ class GenerativeTaskType(TaskType[RequestT, ResultT]):
         return Answered(self.annotate(result, generation), attempt)
 
 
-def _error_lines(exc: Exception) -> list[str]:
+def error_lines(exc: Exception) -> list[str]:
     if isinstance(exc, ValidationError):
         return [f"{'.'.join(map(str, e['loc'])) or 'output'}: {e['msg']}" for e in exc.errors()[:MAX_ERRORS]]
     return [str(exc).splitlines()[0] if str(exc) else type(exc).__name__]

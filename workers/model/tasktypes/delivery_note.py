@@ -5,11 +5,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
+
+from slmq.errors import InvalidPayloadError, OutputValidationError
 from slmq.schemas import DELIVERY_NOTE, DeliveryNote, DeliveryNoteConfidence, DeliveryNoteRequest
 from workers.model.confidence import span_confidence, value_spans
 from workers.model.grammar import generation_schema
-from workers.model.runner import Generation, Messages
-from workers.model.tasktypes.base import GenerativeTaskType
+from workers.model.runner import Generation, Messages, ModelRunner
+from workers.model.tagger import Tagged, encode
+from workers.model.tasktypes.base import DEFAULT_REASKS, Answered, GenerativeTaskType, Outcome, error_lines
 
 # The specialist is fine-tuned on exactly this prompt (slmq/training/trainer.py): an instruction and the note,
 # no worked example, so prefill stays short. Changing it changes the prompt version job lines record
@@ -41,6 +45,54 @@ class DeliveryNoteTask(GenerativeTaskType[DeliveryNoteRequest, DeliveryNote]):
 
     def annotate(self, result: DeliveryNote, generation: Generation) -> DeliveryNote:
         return result.with_confidence(field_confidence(result, generation))
+
+    def run(
+        self,
+        runner: ModelRunner,
+        requests: list[DeliveryNoteRequest],
+        max_new_tokens: int,
+        *,
+        constrained: bool = True,
+        reasks: int = DEFAULT_REASKS,
+        copy_spans: bool = True,
+    ) -> list[Outcome]:
+        """Generated, or, where the model serves a span tagger, tagged: one forward pass for the whole batch."""
+        if runner.tagger is None:
+            return super().run(
+                runner, requests, max_new_tokens, constrained=constrained, reasks=reasks, copy_spans=copy_spans
+            )
+        outcomes: list[Outcome | None] = [None] * len(requests)
+        fits = []
+        for index, request in enumerate(requests):
+            length = len(encode(runner.tokenizer, request.text).input_ids)
+            if length > runner.spec.context_limit:
+                outcomes[index] = InvalidPayloadError(
+                    f"The note, written twice for the span tagger, is {length} tokens, over model "
+                    f"{runner.spec.name!r}'s context_limit of {runner.spec.context_limit}; send a shorter text."
+                )
+            else:
+                fits.append(index)
+        if fits:
+            tagged = runner.tagger.predict(runner.tokenizer, [requests[i].text for i in fits])
+            for index, answer in zip(fits, tagged, strict=True):
+                outcomes[index] = tagged_outcome(answer)
+        return [outcome for outcome in outcomes if outcome is not None]
+
+
+def tagged_outcome(answer: Tagged) -> Outcome:
+    """The span tagger's record as a result with its confidence, or the typed error of a record the schema refuses."""
+    record, confidence = answer
+    try:
+        result = DeliveryNote.model_validate(record)
+    except ValidationError as exc:
+        errors = error_lines(exc)
+        return OutputValidationError(
+            f"The span tagger's record is not a valid delivery_note result: {errors[0]}.",
+            raw_output=json.dumps(record, ensure_ascii=False),
+            errors=errors,
+        )
+    rounded = {k: [round(v, 4) for v in c] if isinstance(c, list) else round(c, 4) for k, c in confidence.items()}
+    return Answered(result.with_confidence(DeliveryNoteConfidence.model_validate(rounded)))
 
 
 def field_confidence(

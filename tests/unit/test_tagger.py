@@ -1,0 +1,97 @@
+"""The span tagger as a worker serves it, on the tiny random Llama: a tagger directory written by training's own
+save, loaded by the runner with its adapter merged, and delivery_note answered by one forward pass per batch."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from slmq.errors import InvalidPayloadError, ModelLoadError, OutputValidationError
+from slmq.fleet import ModelSpec
+from slmq.schemas import DeliveryNoteRequest
+from slmq.training.tagger import TaggerConfig, save_checkpoint
+from workers.model.runner import ModelRunner
+from workers.model.tagger import SpanTagger, encode, lora_config, pad
+from workers.model.tasktypes.base import Answered
+from workers.model.tasktypes.delivery_note import DeliveryNoteTask, tagged_outcome
+
+NOTES = [
+    "Deliver 12 pallets of A4 paper to Acme Ltd, 14 Harbour Rd, Leith EH6 6QQ before Friday 10am.",
+    "Call Jim on 07700 900123 on arrival. PO 7731-22. Leave with reception.",
+]
+
+
+def _spec(model_dir: Path, context_limit: int = 512) -> ModelSpec:
+    return ModelSpec(name="tiny", source=f"path:{model_dir}", quantization="none", context_limit=context_limit)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SpanTagger, ModelRunner]:
+    """A tagger directory with a LoRA adapter that is not zero (as after training), and its unmerged model."""
+    from peft import get_peft_model
+
+    torch.manual_seed(1)
+    base = ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu")
+    adapted = get_peft_model(base.model, lora_config(4))
+    for name, parameter in adapted.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(parameter, std=0.05)
+    tagger = SpanTagger(adapted.get_base_model()).eval()
+    directory = tmp_path_factory.mktemp("tagger")
+    save_checkpoint(adapted, tagger, directory, TaggerConfig(rank=4), 0, [], 0.0)
+    return directory, tagger, base
+
+
+def test_the_served_tagger_computes_what_its_unmerged_training_model_does(
+    trained: tuple[Path, SpanTagger, ModelRunner], tiny_model_dir: Path
+) -> None:
+    directory, unmerged, base = trained
+    served = ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu", tagger_dir=directory)
+    assert served.tagger is not None
+    ids, mask = pad([encode(base.tokenizer, note).input_ids for note in NOTES], base.tokenizer.pad_token_id)
+    with torch.inference_mode():
+        expected, got = unmerged(ids, mask), served.tagger(ids, mask)
+        plain = SpanTagger(ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu").model)
+        plain.head.load_state_dict(served.tagger.head.state_dict())
+        without_adapter = plain(ids, mask)
+    assert torch.allclose(got, expected, atol=1e-4)
+    assert not torch.allclose(without_adapter, expected, atol=1e-3)  # so the adapter was merged, not dropped
+
+
+def test_delivery_note_is_answered_by_tagging_with_a_confidence_per_field_and_item(
+    trained: tuple[Path, SpanTagger, ModelRunner], tiny_model_dir: Path
+) -> None:
+    directory, _, _ = trained
+    runner = ModelRunner.load(_spec(tiny_model_dir, context_limit=96), tiny_model_dir, "cpu", tagger_dir=directory)
+    long_note = " ".join(NOTES * 4)
+    requests = [DeliveryNoteRequest(text=text) for text in (NOTES[0], long_note, NOTES[1])]
+    outcomes = DeliveryNoteTask().run(runner, requests, max_new_tokens=1)
+    assert len(outcomes) == 3
+    assert isinstance(outcomes[1], InvalidPayloadError) and "context_limit of 96" in outcomes[1].message
+    assert runner.tagger is not None
+    for outcome, expected in zip(
+        (outcomes[0], outcomes[2]), runner.tagger.predict(runner.tokenizer, [NOTES[0], NOTES[1]]), strict=True
+    ):
+        assert isinstance(outcome, Answered), outcome
+        record, confidence = expected
+        assert outcome.result.model_dump(exclude={"confidence"}, mode="json")["items"] == record["items"]
+        assert outcome.result.confidence is not None
+        assert len(outcome.result.confidence.items) == len(outcome.result.items)
+        assert outcome.result.confidence.model_dump()["address.street"] == round(confidence["address.street"], 4)
+
+
+def test_a_record_the_schema_refuses_is_a_typed_error_with_the_record() -> None:
+    outcome = tagged_outcome(({"consignee": "Acme", "items": [{"quantity": -1, "description": "x"}]}, {}))
+    assert isinstance(outcome, OutputValidationError)
+    assert (
+        "span tagger's record is not a valid delivery_note result" in outcome.message and "Acme" in outcome.raw_output
+    )
+
+
+def test_a_directory_without_a_tagger_is_a_load_error_that_says_how_to_make_one(
+    trained: tuple[Path, SpanTagger, ModelRunner], tiny_model_dir: Path
+) -> None:
+    directory, _, _ = trained
+    missing = directory.parent / "no-such-tagger"
+    with pytest.raises(ModelLoadError, match=r"python -m slmq\.training\.tagger train"):
+        ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu", tagger_dir=missing)

@@ -1,0 +1,148 @@
+"""The span tagger a worker serves delivery_note with: one forward pass per batch of notes, no decoding.
+
+The note is written twice in one sequence ("echo"): the tags are read off the second copy, whose every token
+has seen the whole note through the first, so a causal backbone tags a token knowing what comes after it
+(the "Deliver to:" below a letterhead). Per token and per kind (``tagging.KINDS``) a linear head says outside,
+begins or inside a span; kinds may overlap (the instructions may hold the contact's number). The spans become
+the record and its per-field confidence in ``workers.model.tagging``.
+
+A tagger directory (``slmq.training.tagger train``) holds a LoRA adapter over the model it was trained on
+(``lora.safetensors``), the head (``head.safetensors``) and its recipe (``tagger.json``). fleet.toml's
+``tagger = "<dir>"`` merges the adapter into the model the worker holds, so that model tags and no longer
+generates.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model, set_peft_model_state_dict
+from safetensors.torch import load_file
+from transformers import PreTrainedTokenizerBase
+
+from slmq.errors import ModelLoadError
+from workers.model.tagging import KINDS, Scored, Span, record_from_spans, snap
+
+OUTSIDE, BEGIN, INSIDE = 0, 1, 2
+HEAD = "head.safetensors"
+LORA = "lora.safetensors"
+CONFIG = "tagger.json"
+IN_SPAN = 0.3  # a token is in a span when P(not outside) is this or more (the best of 0.2-0.7 on generated notes)
+PREFIX, SEPARATOR = "Delivery note:\n", "\n\nThe same note again:\n"
+
+Tagged = tuple[dict[str, Any], dict[str, Any]]  # a record as plain data, and its confidence per field
+
+
+@dataclass(frozen=True)
+class Encoded:
+    input_ids: list[int]
+    first: int  # where the second copy of the note begins
+    offsets: list[tuple[int, int]]  # each second-copy token's characters in the note
+
+
+def encode(tokenizer: PreTrainedTokenizerBase, text: str) -> Encoded:
+    """The note twice, and where each token of the second copy stands in it."""
+    note = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids, offsets = list(note["input_ids"]), [tuple(o) for o in note["offset_mapping"]]
+    head = tokenizer.encode(PREFIX, add_special_tokens=False)
+    middle = tokenizer.encode(SEPARATOR, add_special_tokens=False)
+    return Encoded(head + ids + middle + ids, len(head) + len(ids) + len(middle), offsets)
+
+
+def lora_config(rank: int) -> LoraConfig:
+    return LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules="all-linear")
+
+
+def pad(sequences: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ids and their attention mask (causal: a row's tokens never see its padding)."""
+    width = max(map(len, sequences))
+    ids = torch.full((len(sequences), width), pad_id)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, sequence in enumerate(sequences):
+        ids[row, : len(sequence)] = torch.tensor(sequence)
+        mask[row, : len(sequence)] = 1
+    return ids, mask
+
+
+class SpanTagger(torch.nn.Module):
+    """A causal LM's last hidden states (its inner transformer; no lm_head), then a linear head of 3 classes
+    per kind."""
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.model = model
+        self.head = torch.nn.Linear(model.config.hidden_size, len(KINDS) * 3)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.model.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        logits: torch.Tensor = self.head(hidden.float())
+        return logits.view(*hidden.shape[:2], len(KINDS), 3)
+
+    @torch.inference_mode()
+    def predict(
+        self, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], in_span: float = IN_SPAN
+    ) -> list[Tagged]:
+        """Each note's record and confidence, from one forward pass over all of them."""
+        encoded = [encode(tokenizer, text) for text in texts]
+        ids, mask = pad([e.input_ids for e in encoded], tokenizer.pad_token_id or 0)
+        device = self.head.weight.device
+        probs = self(ids.to(device), mask.to(device)).softmax(-1).cpu()
+        tagged = []
+        for row, (text, enc) in enumerate(zip(texts, encoded, strict=True)):
+            found, absent = spans_of(text, enc, probs[row, enc.first : enc.first + len(enc.offsets)], in_span)
+            tagged.append(record_from_spans(text, found, absent))
+        return tagged
+
+
+def load_tagger(model: Any, directory: Path) -> SpanTagger:
+    """The tagger in ``directory`` over ``model``, its adapter merged into ``model``'s weights (in place)."""
+    if isinstance(model, PeftModel):
+        raise ModelLoadError(
+            f"The span tagger in {directory} needs its model's weights dense, its adapter merged: set quantization "
+            "= 'none', or dequantize = true (on a CPU)."
+        )
+    try:
+        recipe = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
+        lora, head = load_file(str(directory / LORA)), load_file(str(directory / HEAD))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(
+            f"Cannot load the span tagger in {directory}: {exc}; point the model's tagger at the -o directory of "
+            "`python -m slmq.training.tagger train`."
+        ) from exc
+    adapted = get_peft_model(model, lora_config(int(recipe["config"]["rank"])))
+    set_peft_model_state_dict(adapted, lora)
+    tagger = SpanTagger(adapted.merge_and_unload())
+    tagger.head.load_state_dict(head)
+    return tagger.to(next(model.parameters()).device).eval()
+
+
+def spans_of(
+    text: str, encoded: Encoded, probs: torch.Tensor, in_span: float = IN_SPAN
+) -> tuple[dict[str, list[Scored]], dict[str, float]]:
+    """The spans per kind: runs of tokens whose P(in a span) is at least ``in_span``, a new one wherever a token
+    is likelier to begin a span than to go on with one; each scored by its tokens' mean P(in a span). And per
+    kind the probability that it is absent (one minus the highest begin probability)."""
+    found: dict[str, list[Scored]] = {}
+    absent: dict[str, float] = {}
+    inside = (1 - probs[..., OUTSIDE]) >= in_span
+    # A run of tokens in a span splits in two only where a token is more likely than not to begin one.
+    begins = (probs[..., BEGIN] > probs[..., INSIDE]) & (probs[..., BEGIN] >= 0.5)
+    for column, kind in enumerate(KINDS):
+        spans: list[list[int]] = []
+        for index in range(len(encoded.offsets)):
+            if not inside[index, column]:
+                continue
+            if spans and spans[-1][-1] == index - 1 and not begins[index, column]:
+                spans[-1].append(index)
+            else:
+                spans.append([index])
+        found[kind] = [
+            Scored(snap(text, Span(encoded.offsets[s[0]][0], encoded.offsets[s[-1]][1])),
+                   float(1 - probs[s, column, OUTSIDE].mean()))
+            for s in spans
+        ]  # fmt: skip
+        absent[kind] = float(1 - probs[:, column, BEGIN].max()) if len(encoded.offsets) else 1.0
+    return found, absent
