@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from slmq.batchfile import json_lines
 from slmq.errors import InputFormatError, InvalidPayloadError, SlmqError
+from slmq.schemas import confidence_of
 from slmq.training.scoring import FIELDS, Counts, Errors, Report, score_record
 
 TASK = "delivery_note"
@@ -30,6 +31,7 @@ class Prediction:
     id: str
     result: dict[str, Any] | None
     error: SlmqError | None
+    confidence: dict[str, Any] | None = None  # per field and item, where the model gives one
 
 
 @dataclass
@@ -71,7 +73,7 @@ def evaluate(
         if isinstance(outcome, SlmqError):
             prediction = Prediction(str(record["id"]), None, outcome)
         else:
-            prediction = Prediction(str(record["id"]), outcome.model_dump(mode="json"), None)
+            prediction = Prediction(str(record["id"]), outcome.model_dump(mode="json"), None, confidence_of(outcome))
         predictions.append(prediction)
         scores.append(score_record(record["gold"], prediction.result, prediction.id))
         if on_prediction:
@@ -118,6 +120,7 @@ def prediction_line(prediction: Prediction, gold: Mapping[str, Any], report: Rep
     return {
         "id": prediction.id,
         "result": prediction.result,
+        "confidence": prediction.confidence,
         "error": error,
         "gold": gold,
         "score": {"tp": total.tp, "fp": total.fp, "fn": total.fn, "exact": score.exact, "valid": score.valid},

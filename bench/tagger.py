@@ -1,0 +1,141 @@
+"""The span tagger against generation, through the queue: the same notes, the same worker, in one run.
+
+Two fleets made from the shipped fleet.toml: the delivery-note specialist as shipped (generation: grammar,
+copy spans, native engine), and the same model serving the span tagger (``tagger = <dir>``: one forward pass
+per batch). For each, a real worker (``slmq worker``) is started and warmed; then each labelled file goes
+through the queue (``slmq.training.evaluation.evaluate``, as ``slmq eval`` does), timed from the first send to
+the last answer. Printed per file: micro-F1, exact-record and schema-valid rates, per-field F1, notes/s and
+their ratio, the field confidence's AUROC for "this field is right", and the review table of
+``bench/confidence.py`` (share sent to review and F1 of what is kept, for ``--review-below`` thresholds).
+
+    python bench/tagger.py [--notes 48] [--tagger adapters/delivery_note_tagger] [--data FILE ...]
+
+Writes bench/tagger.json and each run's answers under --workdir.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.confidence import DATA, SCALARS, field_right, review_table  # noqa: E402
+from bench.engine import cpu_flags  # noqa: E402
+from bench.soak import machine  # noqa: E402
+from producer import FleetClient  # noqa: E402
+from slmq.schemas import DeliveryNoteConfidence  # noqa: E402
+from slmq.settings import Settings  # noqa: E402
+from slmq.training.evaluation import evaluate, load_labelled, write_answers  # noqa: E402
+from slmq.training.scoring import auroc  # noqa: E402
+
+MODEL = "smollm2-notes"
+
+
+def write_fleet(workdir: Path, name: str, tagger: Path | None) -> Path:
+    text = (REPO / "fleet.toml").read_text(encoding="utf-8")
+    text = text.replace('adapter = "adapters/', f'adapter = "{REPO}/adapters/')
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("tagger = "))
+    if tagger is not None:
+        text = text.replace(f"[models.{MODEL}]\n", f'[models.{MODEL}]\ntagger = "{tagger.resolve()}"\n')
+    path = workdir / f"fleet-{name}.toml"
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def worker(settings: Settings, env: dict[str, str], node: str, log: Path) -> Iterator[FleetClient]:
+    """A real worker of ``MODEL`` for the block, answering pings before the block begins."""
+    command = [sys.executable, "-m", "slmq", "worker", "--model", MODEL, "--node-name", node]
+    with log.open("wb") as output:
+        child = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            client = FleetClient(settings)
+            while not client.app.control.ping(destination=[node], timeout=0.5):
+                if child.poll() is not None:
+                    raise SystemExit(f"the worker exited with {child.returncode}; see {log}")
+                time.sleep(0.5)
+            yield client
+        finally:
+            child.terminate()
+            child.wait(timeout=120)
+
+
+def summary(records: list[dict[str, Any]], evaluation: Any, seconds: float) -> dict[str, Any]:
+    report = evaluation.report
+    rows, scored = [], []
+    for record, prediction, judged in zip(records, evaluation.predictions, report.records, strict=True):
+        confidence = DeliveryNoteConfidence.model_validate(prediction.confidence) if prediction.confidence else None
+        rows.append((record, prediction.result, confidence))
+        if confidence is not None:
+            values = confidence.model_dump(mode="json")
+            scored += [(values[field], field_right(judged, field)) for field in SCALARS]
+    figures = report.as_dict()
+    return {
+        "notes": len(records),
+        "seconds": round(seconds, 1),
+        "notes_per_s": round(len(records) / seconds, 3),
+        "micro_f1": figures["micro_f1"],
+        "exact_rate": figures["exact_rate"],
+        "schema_valid_rate": figures["schema_valid_rate"],
+        "per_field_f1": {name: counts.f1 for name, counts in report.per_field.items()},
+        "field_auroc": auroc(scored),
+        "review": review_table(rows),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, default=48, help="notes of each file (default: 48)")
+    parser.add_argument("--tagger", type=Path, default=REPO / "adapters/delivery_note_tagger")
+    parser.add_argument("--data", type=Path, nargs="+", default=[REPO / path for path in DATA])
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--workdir", type=Path, default=None, help="answers and logs (default: a temporary folder)")
+    parser.add_argument("--output", type=Path, default=REPO / "bench/tagger.json")
+    args = parser.parse_args()
+    for path in (args.tagger / "tagger.json", *args.data):
+        if not path.is_file():
+            raise SystemExit(f"bench/tagger.py: {path} does not exist")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="slmq-tagger-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"machine": machine(), "cpu_flags": cpu_flags(), "tagger": str(args.tagger), "runs": {}}
+    for name, tagger in (("generation", None), ("tagger", args.tagger)):
+        fleet = write_fleet(workdir, name, tagger)
+        settings = Settings(broker_url=args.redis_url, fleet=fleet, home=workdir / "home")
+        env = {**os.environ, "SLMQ_BROKER_URL": args.redis_url, "SLMQ_FLEET": str(fleet),
+               "SLMQ_HOME": str(workdir / "home")}  # fmt: skip
+        with worker(settings, env, f"bench-{name}@host", workdir / f"worker-{name}.log") as client:
+            evaluate(client, load_labelled(args.data[0])[:2], timeout=900)  # the first batch's lazy set-up
+            for path in args.data:
+                records = load_labelled(path)[: args.notes]
+                started = time.perf_counter()
+                evaluation = evaluate(client, records, timeout=900)
+                seconds = time.perf_counter() - started
+                write_answers(workdir / f"{name}-{path.stem}.jsonl", evaluation, records)
+                results["runs"].setdefault(path.name, {})[name] = summary(records, evaluation, seconds)
+                print(f"{name} {path.name}: {json.dumps(results['runs'][path.name][name])}", file=sys.stderr)
+    for runs in results["runs"].values():
+        runs["tagger_over_generation_notes_per_s"] = round(
+            runs["tagger"]["notes_per_s"] / runs["generation"]["notes_per_s"], 2
+        )
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"{'file':<20}{'generation F1':>15}{'tagger F1':>11}{'gen notes/s':>13}{'tag notes/s':>13}{'ratio':>7}")
+    for file, runs in results["runs"].items():
+        gen, tag = runs["generation"], runs["tagger"]
+        print(
+            f"{file:<20}{gen['micro_f1']:>15.3f}{tag['micro_f1']:>11.3f}{gen['notes_per_s']:>13.3f}"
+            f"{tag['notes_per_s']:>13.3f}{runs['tagger_over_generation_notes_per_s']:>7.2f}"
+        )
+    print(f"answers and worker logs in {workdir}; figures in {args.output}")
+
+
+if __name__ == "__main__":
+    main()
