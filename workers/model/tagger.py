@@ -86,8 +86,14 @@ class SpanTagger(torch.nn.Module):
         self, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], in_span: float = IN_SPAN
     ) -> list[Tagged]:
         """Each note's record and confidence, from one forward pass over all of them."""
-        encoded = [encode(tokenizer, text) for text in texts]
-        ids, mask = pad([e.input_ids for e in encoded], tokenizer.pad_token_id or 0)
+        return self.tag(texts, [encode(tokenizer, text) for text in texts], tokenizer.pad_token_id or 0, in_span)
+
+    @torch.inference_mode()
+    def tag(
+        self, texts: Sequence[str], encoded: Sequence[Encoded], pad_id: int, in_span: float = IN_SPAN
+    ) -> list[Tagged]:
+        """``predict`` for notes already encoded (``encode``)."""
+        ids, mask = pad([e.input_ids for e in encoded], pad_id)
         device = self.head.weight.device
         probs = self(ids.to(device), mask.to(device)).softmax(-1).cpu()
         tagged = []

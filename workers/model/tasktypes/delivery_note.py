@@ -62,9 +62,10 @@ class DeliveryNoteTask(GenerativeTaskType[DeliveryNoteRequest, DeliveryNote]):
                 runner, requests, max_new_tokens, constrained=constrained, reasks=reasks, copy_spans=copy_spans
             )
         outcomes: list[Outcome | None] = [None] * len(requests)
+        encoded = [encode(runner.tokenizer, request.text) for request in requests]
         fits = []
-        for index, request in enumerate(requests):
-            length = len(encode(runner.tokenizer, request.text).input_ids)
+        for index, note in enumerate(encoded):
+            length = len(note.input_ids)
             if length > runner.spec.context_limit:
                 outcomes[index] = InvalidPayloadError(
                     f"The note, written twice for the span tagger, is {length} tokens, over model "
@@ -73,7 +74,8 @@ class DeliveryNoteTask(GenerativeTaskType[DeliveryNoteRequest, DeliveryNote]):
             else:
                 fits.append(index)
         if fits:
-            tagged = runner.tagger.predict(runner.tokenizer, [requests[i].text for i in fits])
+            pad_id = runner.tokenizer.pad_token_id or 0
+            tagged = runner.tagger.tag([requests[i].text for i in fits], [encoded[i] for i in fits], pad_id)
             for index, answer in zip(fits, tagged, strict=True):
                 outcomes[index] = tagged_outcome(answer)
         return [outcome for outcome in outcomes if outcome is not None]
