@@ -3,6 +3,7 @@ a spawned worker, and `slmq parse` over the labelled dev notes."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -102,7 +103,7 @@ def tagger_fleet(directory: Path) -> Path:
     """The shipped fleet with its delivery-note specialist serving the shipped span tagger."""
     path = directory / "fleet.toml"
     shipped = (REPO / "fleet.toml").read_text().replace('adapter = "adapters/', f'adapter = "{REPO}/adapters/')
-    if "tagger = " not in shipped:
+    if not re.search(r"^tagger = ", shipped, re.MULTILINE):  # a commented-out line does not count
         tagger = f'tagger = "{REPO}/adapters/delivery_note_tagger"'
         shipped = shipped.replace("[models.smollm2-notes]\n", f"[models.smollm2-notes]\n{tagger}\n")
     path.write_text(shipped.replace('tagger = "adapters/', f'tagger = "{REPO}/adapters/'))
