@@ -7,6 +7,11 @@ ratio, how many records are identical, micro-F1 of each by the contract's scorin
 engine did (forwards, tokens guessed and kept, prompt tokens taken from a stored prefix).
 
     python bench/engine.py [--notes 48] [--model smollm2-notes] [--data data/delivery_note/heldout-v2.jsonl]
+    python bench/engine.py --device cuda:0 --random-weights DIR   # on a GPU machine the weights cannot reach
+
+``--random-weights DIR`` serves a model built from DIR's config.json and tokenizer with random weights
+(bf16 on a GPU, no adapter): the same shapes, prompts, grammar and budget, so the engines' speeds compare,
+but the records are noise (their F1 means nothing; identical records still do).
 
 Writes bench/engine.json.
 """
@@ -38,6 +43,22 @@ def cpu_flags() -> str:
     return " ".join(flag for flag in wanted if flag in flags) or "none of avx2/avx512/amx"
 
 
+def random_runner(spec: Any, directory: Path, device: str) -> Any:
+    """A transformers-engine runner over a model of ``directory``'s config with random weights (seed 0)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    from workers.model.runner import ModelRunner
+
+    torch.manual_seed(0)
+    dtype = torch.float32 if device == "cpu" else torch.bfloat16
+    model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(directory), dtype=dtype).to(device).eval()
+    tokenizer = AutoTokenizer.from_pretrained(directory)
+    tokenizer.padding_side = "left"
+    tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
+    return ModelRunner(spec.model_copy(update={"engine": "transformers"}), model, tokenizer, device)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=48)
@@ -45,8 +66,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO / "data/delivery_note/heldout-v2.jsonl")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--dequantize", action="store_true", help="the native side serves nf4 dequantized")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda:0")
+    parser.add_argument("--random-weights", type=Path, metavar="DIR", help="config.json and tokenizer of the model")
+    parser.add_argument("--max-batch", type=int, help="rows per batch (default: the fleet's)")
     parser.add_argument("--output", type=Path, default=REPO / "bench/engine.json")
     args = parser.parse_args()
+    if args.random_weights and args.dequantize:
+        parser.error("--random-weights serves unquantized weights; drop --dequantize")
 
     import torch
 
@@ -58,15 +84,23 @@ def main() -> None:
 
     fleet = load_fleet(REPO / "fleet.toml")
     spec = fleet.model(args.model)
+    if args.max_batch:
+        spec = spec.model_copy(update={"max_batch": args.max_batch})
     task_spec = fleet.tasks["delivery_note"]
-    model_dir = materialize(spec, fleet, Settings().models_dir)
-    adapter = fleet.resolve(spec.adapter) if spec.adapter else None
-    reference = ModelRunner.load(spec.model_copy(update={"engine": "transformers"}), model_dir, "cpu", adapter)
+    if args.random_weights:
+        spec = spec.model_copy(update={"quantization": "none", "dequantize": False, "adapter": None})
+        reference = random_runner(spec, args.random_weights, args.device)
+    else:
+        model_dir = materialize(spec, fleet, Settings().models_dir)
+        adapter = fleet.resolve(spec.adapter) if spec.adapter else None
+        reference = ModelRunner.load(
+            spec.model_copy(update={"engine": "transformers"}), model_dir, args.device, adapter
+        )
     native_spec = spec.model_copy(update={"engine": "native", "dequantize": args.dequantize})
     if args.dequantize:
-        native = ModelRunner.load(native_spec, model_dir, "cpu", adapter)
+        native = ModelRunner.load(native_spec, model_dir, args.device, adapter)
     else:
-        native = ModelRunner(native_spec, reference.model, reference.tokenizer, "cpu")
+        native = ModelRunner(native_spec, reference.model, reference.tokenizer, args.device)
     records = load_labelled(args.data)[: args.notes]
     task = DeliveryNoteTask()
     budget = task_spec.max_new_tokens or spec.max_new_tokens
@@ -95,6 +129,8 @@ def main() -> None:
         "machine": machine(),
         "cpu_flags": cpu_flags(),
         "torch": torch.__version__,
+        "device": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "cpu",
+        "weights": f"random, from {args.random_weights.name}'s config" if args.random_weights else "the fleet's",
         "threads": args.threads,
         "model": f"{spec.name} ({spec.source}, {spec.quantization}, adapter {spec.adapter})",
         "native_dequantized": str(native.model.dtype).removeprefix("torch.") if native.dequantized else False,

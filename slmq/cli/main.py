@@ -15,6 +15,8 @@ from slmq.errors import SlmqError
 from slmq.schemas import TASK_TYPE_SPECS, confidence_of
 from slmq.settings import Settings, load_settings
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
 
 def main(argv: list[str] | None = None) -> int:
     try:
@@ -93,6 +95,8 @@ def _add_client_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    # Start-up (the model's fetch and load) logs before Celery takes over the root logger.
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     from workers.main import run_worker
 
     run_worker(settings, args.model, device=args.device, node_name=args.node_name, threads=args.threads)
@@ -158,7 +162,7 @@ def _flower(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _metrics(args: argparse.Namespace, settings: Settings) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     from slmq.cli.exporter import serve
 
     serve(settings, args.address, args.port)

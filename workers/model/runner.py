@@ -19,7 +19,6 @@ from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
 from slmq.fleet import ModelSpec, Quantization
 from workers.model.engine import NativeEngine
 from workers.model.grammar import Constraint, GrammarCompiler
-from workers.model.nf4 import dense_dtype, to_dense_layers
 from workers.model.spans import SpanCopyConstraint, SpanTable
 from workers.model.tagger import SpanTagger, load_tagger
 
@@ -126,10 +125,14 @@ class ModelRunner:
                 f"Cannot load model {spec.name!r} from {model_dir} on {device} with quantization "
                 f"{spec.quantization}: {exc}"
             ) from exc
-        # On a CPU: fp32 where bitsandbytes computes nf4 in fp32, bf16 where its kernel is bf16; on a GPU nf4 stays.
-        dtype = (dense or dense_dtype(device)) if spec.dequantize else None
-        if dtype is not None:
-            to_dense_layers(model)
+        dtype = None
+        if spec.dequantize:  # bitsandbytes is imported only for nf4 weights
+            from workers.model.nf4 import dense_dtype, to_dense_layers
+
+            # On a CPU: fp32 where bitsandbytes computes nf4 in fp32, bf16 where its kernel is bf16; on a GPU nf4 stays.
+            dtype = dense or dense_dtype(device)
+            if dtype is not None:
+                to_dense_layers(model)
         if adapter_dir is not None:
             model = with_adapter(model, adapter_dir, merge=spec.quantization == "none" or dtype is not None)
         if dtype is not None:
@@ -216,7 +219,7 @@ class ModelRunner:
         if copy_from is None:
             return grammar
         if self._spans is None:
-            self._spans = SpanTable([bytes(token) for token in self._compiler().info.decoded_vocab])
+            self._spans = SpanTable(self._compiler().vocab)
         return SpanCopyConstraint(grammar, self._spans, copy_from)
 
     def budget(self, conversations: list[Messages], wanted: int) -> int:
@@ -276,12 +279,12 @@ class ModelRunner:
         ends = [i for i, token in enumerate(ids) if token in self.stop_ids]
         kept = ids[: ends[0]] if ends else ids
         text = str(self.tokenizer.decode(kept, skip_special_tokens=True))
-        vocab = self._compiler().info.decoded_vocab
+        vocab = self._compiler().vocab
         return Generation(
             text=text,
             new_tokens=len(kept),
             truncated=not ends and len(ids) >= max_new_tokens,
-            pieces=tuple(bytes(vocab[token]) for token in kept),
+            pieces=tuple(vocab[token] for token in kept),
             logprobs=tuple(logprobs[: len(kept)]),
             raw_logprobs=tuple(raw_logprobs[: len(kept)]),
         )
