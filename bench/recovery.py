@@ -34,6 +34,7 @@ MODEL = "smollm2-notes"
 def shipped_fleet(directory: Path) -> Path:
     """The repository's fleet.toml, its relative paths (the adapter) pointing into the repository."""
     text = (REPO / "fleet.toml").read_text().replace('adapter = "adapters/', f'adapter = "{REPO}/adapters/')
+    text = text.replace('tagger = "adapters/', f'tagger = "{REPO}/adapters/')
     path = directory / "fleet.toml"
     path.write_text(text)
     return path

@@ -78,14 +78,13 @@ def summary(records: list[dict[str, Any]], evaluation: Any, seconds: float) -> d
         if confidence is not None:
             values = confidence.model_dump(mode="json")
             scored += [(values[field], field_right(judged, field)) for field in SCALARS]
-    figures = report.as_dict()
     return {
         "notes": len(records),
         "seconds": round(seconds, 1),
         "notes_per_s": round(len(records) / seconds, 3),
-        "micro_f1": figures["micro_f1"],
-        "exact_rate": figures["exact_rate"],
-        "schema_valid_rate": figures["schema_valid_rate"],
+        "micro_f1": report.micro.f1,
+        "exact_rate": report.exact_rate,
+        "schema_valid_rate": report.valid_rate,
         "per_field_f1": {name: counts.f1 for name, counts in report.per_field.items()},
         "field_auroc": auroc(scored),
         "review": review_table(rows),

@@ -33,9 +33,9 @@ def nf4_fleet(directory: Path) -> Path:
     path = directory / "fleet.toml"
     shipped = (REPO / "fleet.toml").read_text()
     path.write_text(
-        shipped.replace('quantization = "none"', 'quantization = "nf4"').replace(
-            'adapter = "adapters/', f'adapter = "{REPO}/adapters/'
-        )
+        shipped.replace('quantization = "none"', 'quantization = "nf4"')
+        .replace('adapter = "adapters/', f'adapter = "{REPO}/adapters/')
+        .replace('tagger = "adapters/', f'tagger = "{REPO}/adapters/')
     )
     notes = load_fleet(path).model_for("delivery_note")
     assert notes.quantization == "nf4" and notes.adapter is not None and notes.adapter.is_dir()

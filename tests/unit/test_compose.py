@@ -13,9 +13,11 @@ from slmq.cli.main import _parser
 from slmq.fleet import Fleet, load_fleet
 from tests.conftest import REPO
 from tests.unit.dockerimage import build_image, ignore_patterns, ignored
+from workers.model.tagger import CONFIG, HEAD, LORA
 
 SCHEMA = Path(__file__).parent / "data" / "compose-spec.json"
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")  # what ModelRunner.load reads
+TAGGER_FILES = (CONFIG, LORA, HEAD)  # what workers.model.tagger.load_tagger reads
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +122,7 @@ def test_dockerignore_patterns_match_as_docker_matches_them(path: str, excluded:
 
 
 def missing_in_image(fleet: Fleet, files: dict[PurePosixPath, str], fleet_in_image: PurePosixPath) -> list[str]:
-    """Each path ``fleet`` names (path: sources, adapters and an adapter's required files) the image lacks.
+    """Each path ``fleet`` names (path: sources, adapters, taggers and their required files) the image lacks.
 
     Paths resolve as the worker resolves them (``Fleet.resolve``: beside the fleet file), so a path's place in
     the image is the same place beside ``fleet_in_image``; every file the repository has there must be there.
@@ -133,6 +135,8 @@ def missing_in_image(fleet: Fleet, files: dict[PurePosixPath, str], fleet_in_ima
             named.append(("source", Path(spec.source.location), ()))
         if spec.adapter is not None:
             named.append(("adapter", spec.adapter, ADAPTER_FILES))
+        if spec.tagger is not None:
+            named.append(("tagger", spec.tagger, TAGGER_FILES))
         for key, relative, required in named:
             resolved = fleet.resolve(relative)
             if not resolved.is_relative_to(fleet.path.parent):
