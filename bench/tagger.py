@@ -9,6 +9,10 @@ their ratio, the field confidence's AUROC for "this field is right", and the rev
 ``bench/confidence.py`` (share sent to review and F1 of what is kept, for ``--review-below`` thresholds).
 
     python bench/tagger.py [--notes 48] [--tagger adapters/delivery_note_tagger] [--data FILE ...]
+    python bench/tagger.py --notes 0 --latency 8    # only each fleet's idle single-note latency
+
+``--latency N`` also sends the first file's first N notes one at a time to each idle worker (after its warm-up)
+and records each note's seconds from send to answer, their median and 95th percentile.
 
 Writes bench/tagger.json and each run's answers under --workdir.
 """
@@ -17,6 +21,7 @@ import argparse
 import contextlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +37,7 @@ from bench.confidence import DATA, SCALARS, field_right, review_table  # noqa: E
 from bench.engine import cpu_flags  # noqa: E402
 from bench.soak import machine  # noqa: E402
 from producer import FleetClient  # noqa: E402
+from slmq.errors import SlmqError  # noqa: E402
 from slmq.schemas import DeliveryNoteConfidence  # noqa: E402
 from slmq.settings import Settings  # noqa: E402
 from slmq.training.evaluation import evaluate, load_labelled, write_answers  # noqa: E402
@@ -91,9 +97,23 @@ def summary(records: list[dict[str, Any]], evaluation: Any, seconds: float) -> d
     }
 
 
+def idle_latency(client: FleetClient, texts: list[str]) -> dict[str, float]:
+    """Seconds from send to answer of each note sent alone to an idle worker: median, 95th percentile, all."""
+    seconds = []
+    for text in texts:
+        started = time.perf_counter()
+        with contextlib.suppress(SlmqError):  # a typed refusal is an answer too
+            client.submit("delivery_note", text).get(timeout=900)
+        seconds.append(time.perf_counter() - started)
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50": round(statistics.median(seconds), 2), "p95": round(p95, 2), "all": [round(s, 2) for s in seconds]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notes", type=int, default=48, help="notes of each file (default: 48)")
+    parser.add_argument("--notes", type=int, default=48, help="notes of each file (default: 48; 0: none)")
+    parser.add_argument("--latency", type=int, default=0, help="notes sent one at a time to the idle worker")
     parser.add_argument("--tagger", type=Path, default=REPO / "adapters/delivery_note_tagger")
     parser.add_argument("--data", type=Path, nargs="+", default=[REPO / path for path in DATA])
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
@@ -113,7 +133,11 @@ def main() -> None:
                "SLMQ_HOME": str(workdir / "home")}  # fmt: skip
         with worker(settings, env, f"bench-{name}@host", workdir / f"worker-{name}.log") as client:
             evaluate(client, load_labelled(args.data[0])[:2], timeout=900)  # the first batch's lazy set-up
-            for path in args.data:
+            if args.latency:
+                texts = [record["text"] for record in load_labelled(args.data[0])[: args.latency]]
+                results.setdefault("idle_latency_s", {})[name] = idle_latency(client, texts)
+                print(f"{name} idle latency: {results['idle_latency_s'][name]}", file=sys.stderr)
+            for path in args.data if args.notes else []:
                 records = load_labelled(path)[: args.notes]
                 started = time.perf_counter()
                 evaluation = evaluate(client, records, timeout=900)
