@@ -75,6 +75,19 @@ def worker(settings: Settings, env: dict[str, str], node: str, log: Path) -> Ite
             child.wait(timeout=120)
 
 
+FIELD_THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)
+
+
+def fields_above(scored: list[tuple[float, bool]]) -> list[dict[str, Any]]:
+    """For each threshold: the share of scalar fields whose confidence reaches it, and how many of those are right."""
+    table = []
+    for threshold in FIELD_THRESHOLDS:
+        above = [right for confidence, right in scored if confidence >= threshold]
+        right = round(sum(above) / len(above), 3) if above else None
+        table.append({"at_least": threshold, "share": round(len(above) / max(1, len(scored)), 3), "right": right})
+    return table
+
+
 def summary(records: list[dict[str, Any]], evaluation: Any, seconds: float) -> dict[str, Any]:
     report = evaluation.report
     rows, scored = [], []
@@ -93,6 +106,7 @@ def summary(records: list[dict[str, Any]], evaluation: Any, seconds: float) -> d
         "schema_valid_rate": report.valid_rate,
         "per_field_f1": {name: counts.f1 for name, counts in report.per_field.items()},
         "field_auroc": auroc(scored),
+        "fields_above": fields_above(scored),
         "review": review_table(rows),
     }
 
