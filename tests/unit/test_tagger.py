@@ -58,6 +58,23 @@ def test_the_served_tagger_computes_what_its_unmerged_training_model_does(
     assert not torch.allclose(without_adapter, expected, atol=1e-3)  # so the adapter was merged, not dropped
 
 
+def test_notes_tagged_alone_or_padded_into_one_forward_get_the_same_records(
+    trained: tuple[Path, SpanTagger, ModelRunner], tiny_model_dir: Path
+) -> None:
+    directory, _, base = trained
+    served = ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu", tagger_dir=directory)
+    assert served.tagger is not None
+    notes = [NOTES[0], NOTES[1], " ".join(NOTES)]  # three lengths: the shorter two are padded in one forward
+    encoded = [encode(base.tokenizer, note) for note in notes]
+    pad_id = base.tokenizer.pad_token_id
+    alone = served.tagger.tag(notes, encoded, pad_id)  # the default on a CPU: one note a forward
+    together = served.tagger.tag(notes, encoded, pad_id, per_forward=len(notes))
+    assert [record for record, _ in alone] == [record for record, _ in together]
+    for (_, mine), (_, theirs) in zip(alone, together, strict=True):
+        assert mine.pop("items") == pytest.approx(theirs.pop("items"), abs=1e-5)
+        assert mine == pytest.approx(theirs, abs=1e-5)
+
+
 def test_delivery_note_is_answered_by_tagging_with_a_confidence_per_field_and_item(
     trained: tuple[Path, SpanTagger, ModelRunner], tiny_model_dir: Path
 ) -> None:
