@@ -67,7 +67,8 @@ class ModelSpec(BaseModel):
     tagger: Path | None = Field(
         default=None,
         description="A span tagger directory (python -m slmq.training.tagger train): delivery_note is then answered "
-        "by one forward pass per batch over this model and its adapter, not by generation.",
+        "by forward passes (a note each on a CPU, the batch on a GPU) over this model and its adapter, not by "
+        "generation.",
     )
     engine: Engine = Field(
         default="transformers",

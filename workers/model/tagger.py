@@ -1,4 +1,4 @@
-"""The span tagger a worker serves delivery_note with: one forward pass per batch of notes, no decoding.
+"""The span tagger a worker serves delivery_note with: one forward pass per note (CPU) or batch (GPU), no decoding.
 
 The note is written twice in one sequence ("echo"): the tags are read off the second copy, whose every token
 has seen the whole note through the first, so a causal backbone tags a token knowing what comes after it
@@ -85,7 +85,7 @@ class SpanTagger(torch.nn.Module):
     def predict(
         self, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], in_span: float = IN_SPAN
     ) -> list[Tagged]:
-        """Each note's record and confidence, from one forward pass over all of them."""
+        """Each note's record and confidence, by ``tag``."""
         return self.tag(texts, [encode(tokenizer, text) for text in texts], tokenizer.pad_token_id or 0, in_span)
 
     @torch.inference_mode()

@@ -56,7 +56,8 @@ class DeliveryNoteTask(GenerativeTaskType[DeliveryNoteRequest, DeliveryNote]):
         reasks: int = DEFAULT_REASKS,
         copy_spans: bool = True,
     ) -> list[Outcome]:
-        """Generated, or, where the model serves a span tagger, tagged: one forward pass for the whole batch."""
+        """Generated, or, where the model serves a span tagger, tagged (a forward pass per note on a CPU, per batch
+        on a GPU)."""
         if runner.tagger is None:
             return super().run(
                 runner, requests, max_new_tokens, constrained=constrained, reasks=reasks, copy_spans=copy_spans
