@@ -42,33 +42,42 @@ def trained(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> t
     return directory, tagger, base
 
 
+@pytest.fixture(scope="module")
+def served(trained: tuple[Path, SpanTagger, ModelRunner], tiny_model_dir: Path) -> SpanTagger:
+    """The tagger directory loaded as a worker loads it: its adapter merged into the model."""
+    runner = ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu", tagger_dir=trained[0])
+    assert runner.tagger is not None
+    return runner.tagger
+
+
 def test_the_served_tagger_computes_what_its_unmerged_training_model_does(
-    trained: tuple[Path, SpanTagger, ModelRunner], tiny_model_dir: Path
+    trained: tuple[Path, SpanTagger, ModelRunner], served: SpanTagger, tiny_model_dir: Path
 ) -> None:
-    directory, unmerged, base = trained
-    served = ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu", tagger_dir=directory)
-    assert served.tagger is not None
+    _, unmerged, base = trained
     ids, mask = pad([encode(base.tokenizer, note).input_ids for note in NOTES], base.tokenizer.pad_token_id)
     with torch.inference_mode():
-        expected, got = unmerged(ids, mask), served.tagger(ids, mask)
+        expected, got = unmerged(ids, mask), served(ids, mask)
         plain = SpanTagger(ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu").model)
-        plain.head.load_state_dict(served.tagger.head.state_dict())
+        plain.head.load_state_dict(served.head.state_dict())
         without_adapter = plain(ids, mask)
     assert torch.allclose(got, expected, atol=1e-4)
     assert not torch.allclose(without_adapter, expected, atol=1e-3)  # so the adapter was merged, not dropped
 
 
 def test_notes_tagged_alone_or_padded_into_one_forward_get_the_same_records(
-    trained: tuple[Path, SpanTagger, ModelRunner], tiny_model_dir: Path
+    trained: tuple[Path, SpanTagger, ModelRunner], served: SpanTagger
 ) -> None:
-    directory, _, base = trained
-    served = ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu", tagger_dir=directory)
-    assert served.tagger is not None
+    tokenizer = trained[2].tokenizer
     notes = [NOTES[0], NOTES[1], " ".join(NOTES)]  # three lengths: the shorter two are padded in one forward
-    encoded = [encode(base.tokenizer, note) for note in notes]
-    pad_id = base.tokenizer.pad_token_id
-    alone = served.tagger.tag(notes, encoded, pad_id)  # the default on a CPU: one note a forward
-    together = served.tagger.tag(notes, encoded, pad_id, per_forward=len(notes))
+    encoded = [encode(tokenizer, note) for note in notes]
+    forwards: list[int] = []  # the rows of each forward pass, as the head sees them
+    hook = served.head.register_forward_hook(lambda _module, args, _output: forwards.append(args[0].shape[0]))
+    try:
+        alone = served.tag(notes, encoded, tokenizer.pad_token_id)  # the default on a CPU: one note a forward
+        together = served.tag(notes, encoded, tokenizer.pad_token_id, per_forward=len(notes))
+    finally:
+        hook.remove()
+    assert forwards == [1, 1, 1, 3]
     assert [record for record, _ in alone] == [record for record, _ in together]
     for (_, mine), (_, theirs) in zip(alone, together, strict=True):
         assert mine.pop("items") == pytest.approx(theirs.pop("items"), abs=1e-5)
