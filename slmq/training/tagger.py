@@ -6,6 +6,10 @@ with a new LoRA adapter trained together with the head, on generated notes whose
 
     python -m slmq.training.tagger train -o runs/tagger --steps 600
     python -m slmq.training.tagger eval runs/tagger data/delivery_note/real-v1.jsonl [-o answers.jsonl]
+    python -m slmq.training.tagger tune adapters/delivery_note_tagger --count 300 --seed 5
+
+``tune`` scores the span thresholds (``IN_SPAN``, ``EXTEND``, ``JOINED``) on generated held-out notes, never on
+the evaluation files.
 
 ``eval`` runs in this process; through the queue, point fleet.toml's ``tagger`` at the directory and use
 ``slmq eval``.
@@ -17,6 +21,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +44,11 @@ from workers.model.sources import materialize
 from workers.model.tagger import (
     BEGIN,
     CONFIG,
+    EXTEND,
     HEAD,
     IN_SPAN,
     INSIDE,
+    JOINED,
     LORA,
     OUTSIDE,
     Encoded,
@@ -51,10 +58,13 @@ from workers.model.tagger import (
     load_tagger,
     lora_config,
     pad,
+    spans_of,
 )  # fmt: skip
-from workers.model.tagging import KINDS, SCALARS
+from workers.model.tagging import KINDS, SCALARS, record_from_spans
 
 IGNORE = -100
+TUNED_IN_SPAN = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # the grid ``tune`` scores
+TUNED_EXTEND = (0.05, 0.1, 0.15, 0.2, 0.3)
 OPTIMIZER = "optimizer.pt"  # written beside a checkpoint so that a resumed run goes on exactly; not shipped
 
 
@@ -217,6 +227,27 @@ def predict(
         yield from tagger.predict(tokenizer, texts[start : start + batch_size], in_span)
 
 
+def tune(tagger: SpanTagger, tokenizer: PreTrainedTokenizerBase, count: int, seed: int) -> list[dict[str, Any]]:
+    """Micro-F1 and exact-record rate on ``count`` generated held-out notes for every IN_SPAN, EXTEND and JOINED
+    (or none joined) of the grid, best first; one forward pass per note, then the decoding alone per row."""
+    tagged = []
+    for note in notegen.generate(count, seed, "heldout"):
+        encoded = encode(tokenizer, note["text"])
+        tagged.append((note, encoded, tagger.probabilities(encoded)))
+    rows = []
+    for in_span, extend, joined in product(TUNED_IN_SPAN, TUNED_EXTEND, (JOINED, frozenset[str]())):
+        if extend > in_span:
+            continue
+        scores = []
+        for note, encoded, probs in tagged:
+            found, absent = spans_of(note["text"], encoded, probs, in_span, extend, joined)
+            scores.append(score_record(note["gold"], record_from_spans(note["text"], found, absent)[0]))
+        report = Report(scores)
+        rows.append({"in_span": in_span, "extend": extend, "joined": bool(joined), "f1": report.micro.f1 or 0.0,
+                     "exact": report.exact_rate or 0.0})  # fmt: skip
+    return sorted(rows, key=lambda row: (row["f1"], row["exact"]), reverse=True)
+
+
 def field_auroc(report: Report, confidences: Sequence[dict[str, Any]]) -> float | None:
     """``auroc`` of every note's scalar fields: their confidence against "this field is right"."""
     scored = [
@@ -241,6 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluation.add_argument("-o", "--output", type=Path)
     evaluation.add_argument("--limit", type=int)
     evaluation.add_argument("--in-span", type=float, default=IN_SPAN, help=f"(default: {IN_SPAN})")
+    tuning = commands.add_parser("tune", help="score the span thresholds on generated held-out notes")
+    tuning.add_argument("tagger", type=Path)
+    tuning.add_argument("--count", type=int, default=300)
+    tuning.add_argument("--seed", type=int, default=5, help="(default: 5; heldout-v1/v2 are seeds 0 and 1)")
     args = parser.parse_args(argv)
     if args.command == "train":
         names = asdict(TaggerConfig())
@@ -250,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not (args.tagger / CONFIG).is_file():
         return _no_tagger(args.tagger)
+    if args.command == "tune":
+        return _tune(args.tagger, args.count, args.seed)
     records = load_labelled(args.labelled)[: args.limit]
     tagger, tokenizer = load(args.tagger)
     started = time.perf_counter()
@@ -272,6 +309,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                     + "\n"
                 )
+    return 0
+
+
+def _tune(directory: Path, count: int, seed: int) -> int:
+    tagger, tokenizer = load(directory)
+    rows = tune(tagger, tokenizer, count, seed)
+    print(f"{count} generated held-out notes (seed {seed}), {directory}; best first:")
+    print("in_span  extend  joined  micro-F1  exact")
+    for rank, row in enumerate(rows):
+        marks = {(IN_SPAN, EXTEND, True): "IN_SPAN, EXTEND, JOINED", (0.3, 0.3, False): "one threshold, none joined"}
+        mark = marks.get((row["in_span"], row["extend"], row["joined"]))
+        if rank < 10 or mark:
+            line = (
+                f"{row['in_span']:7.2f} {row['extend']:7.2f}  {row['joined']!s:6} {row['f1']:8.4f} {row['exact']:6.3f}"
+            )
+            print(line + (f"   <- {mark}" if mark else ""))
     return 0
 
 

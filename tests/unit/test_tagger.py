@@ -121,3 +121,21 @@ def test_a_directory_without_a_tagger_is_a_load_error_that_says_how_to_make_one(
     missing = directory.parent / "no-such-tagger"
     with pytest.raises(ModelLoadError, match=r"python -m slmq\.training\.tagger train"):
         ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu", tagger_dir=missing)
+
+
+def test_tune_scores_every_threshold_of_its_grid_on_generated_notes_best_first(
+    trained: tuple[Path, SpanTagger, ModelRunner], served: SpanTagger
+) -> None:
+    from slmq.training.tagger import TUNED_EXTEND, TUNED_IN_SPAN, tune
+
+    tokenizer = trained[2].tokenizer
+    encoded = encode(tokenizer, NOTES[0])
+    ids, mask = pad([encoded.input_ids], tokenizer.pad_token_id)
+    with torch.inference_mode():
+        whole = served(ids, mask).softmax(-1)[0, encoded.first : encoded.first + len(encoded.offsets)]
+    assert torch.allclose(served.probabilities(encoded), whole)
+    rows = tune(served, tokenizer, count=2, seed=5)
+    grid = [(i, e, j) for i in TUNED_IN_SPAN for e in TUNED_EXTEND if e <= i for j in (True, False)]
+    assert sorted((row["in_span"], row["extend"], row["joined"]) for row in rows) == sorted(grid)
+    ranked = [(row["f1"], row["exact"]) for row in rows]
+    assert ranked == sorted(ranked, reverse=True)

@@ -142,3 +142,46 @@ def test_a_span_cut_inside_a_word_grows_to_the_whole_word(text: str, cut: str, w
     start = text.index(cut)
     grown = snap(text, Span(start, start + len(cut)))
     assert text[grown.start : grown.end] == whole
+
+
+def test_a_span_grows_from_its_surest_token_and_a_value_split_by_spaces_is_joined(tiny_model_dir: Path) -> None:
+    """Hysteresis: "Johansson" at 0.2 joins "Sanna" at 0.9, a city run that never reaches IN_SPAN is no span,
+    and a phone the head split at a begin is one value again (JOINED); a city split the same way is not."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from workers.model.tagger import BEGIN, EXTEND, IN_SPAN, INSIDE, OUTSIDE, encode, spans_of
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    text = "Contact Sanna Johansson 07095 466 808 at Leith or Kirkcaldy Dunfermline"
+    encoded = encode(tokenizer, text)
+    probs = torch.zeros(len(encoded.offsets), len(KINDS), 3)
+    probs[..., OUTSIDE] = 1.0
+
+    def tag(kind: str, value: str, p_in: float, begin: bool) -> None:
+        start = text.index(value)
+        tokens = [i for i, (s, e) in enumerate(encoded.offsets) if s < start + len(value) and start < e]
+        for n, i in enumerate(tokens):
+            probs[i, KINDS.index(kind)] = torch.tensor([1 - p_in, p_in if begin and n == 0 else 0, 0])
+            if not (begin and n == 0):
+                probs[i, KINDS.index(kind), INSIDE] = p_in
+
+    tag("contact_name", "Sanna", 0.9, True)
+    tag("contact_name", " Johansson", 0.2, False)  # with the space before it, as training tags spaces inside
+    tag("contact_phone", "07095", 0.95, True)
+    tag("contact_phone", "466 808", 0.9, True)  # begins a run of its own
+    tag("address.city", "Leith", IN_SPAN - 0.1, True)  # a doubtful run alone: no span
+    tag("address.city", "Kirkcaldy", 0.9, True)
+    tag("address.city", "Dunfermline", 0.9, True)
+    assert EXTEND <= 0.2 < IN_SPAN and probs[..., BEGIN].max() > 0.5
+    found, _ = spans_of(text, encoded, probs)
+    assert [span_text(text, s.span) for s in found["contact_name"]] == ["Sanna Johansson"]
+    first, last = (_token_count(encoded.offsets, text, value) for value in ("Sanna", " Johansson"))
+    assert found["contact_name"][0].score == pytest.approx((0.9 * first + 0.2 * last) / (first + last), abs=1e-6)
+    assert [span_text(text, s.span) for s in found["contact_phone"]] == ["07095 466 808"]
+    assert [span_text(text, s.span) for s in found["address.city"]] == ["Kirkcaldy", "Dunfermline"]
+
+
+def _token_count(offsets: list[tuple[int, int]], text: str, value: str) -> int:
+    start = text.index(value)
+    return sum(1 for s, e in offsets if s < start + len(value) and start < e)
