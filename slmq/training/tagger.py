@@ -228,8 +228,9 @@ def predict(
 
 
 def tune(tagger: SpanTagger, tokenizer: PreTrainedTokenizerBase, count: int, seed: int) -> list[dict[str, Any]]:
-    """Micro-F1 and exact-record rate on ``count`` generated held-out notes for every IN_SPAN, EXTEND and JOINED
-    (or none joined) of the grid, best first; one forward pass per note, then the decoding alone per row."""
+    """Micro-F1, exact-record rate and field AUROC on ``count`` generated held-out notes for every IN_SPAN,
+    EXTEND and JOINED (or none joined) of the grid, best first; one forward pass per note, then the decoding alone
+    per row."""
     tagged = []
     for note in notegen.generate(count, seed, "heldout"):
         encoded = encode(tokenizer, note["text"])
@@ -238,13 +239,16 @@ def tune(tagger: SpanTagger, tokenizer: PreTrainedTokenizerBase, count: int, see
     for in_span, extend, joined in product(TUNED_IN_SPAN, TUNED_EXTEND, (JOINED, frozenset[str]())):
         if extend > in_span:
             continue
-        scores = []
+        scores, confidences = [], []
         for note, encoded, probs in tagged:
-            found, absent = spans_of(note["text"], encoded, probs, in_span, extend, joined)
-            scores.append(score_record(note["gold"], record_from_spans(note["text"], found, absent)[0]))
+            record, confidence = record_from_spans(
+                note["text"], *spans_of(note["text"], encoded, probs, in_span, extend, joined)
+            )
+            scores.append(score_record(note["gold"], record))
+            confidences.append(confidence)
         report = Report(scores)
         rows.append({"in_span": in_span, "extend": extend, "joined": bool(joined), "f1": report.micro.f1 or 0.0,
-                     "exact": report.exact_rate or 0.0})  # fmt: skip
+                     "exact": report.exact_rate or 0.0, "auroc": field_auroc(report, confidences)})  # fmt: skip
     return sorted(rows, key=lambda row: (row["f1"], row["exact"]), reverse=True)
 
 
@@ -316,15 +320,17 @@ def _tune(directory: Path, count: int, seed: int) -> int:
     tagger, tokenizer = load(directory)
     rows = tune(tagger, tokenizer, count, seed)
     print(f"{count} generated held-out notes (seed {seed}), {directory}; best first:")
-    print("in_span  extend  joined  micro-F1  exact")
+    print("in_span  extend  joined  micro-F1  exact  field AUROC")
     for rank, row in enumerate(rows):
         marks = {(IN_SPAN, EXTEND, True): "IN_SPAN, EXTEND, JOINED", (0.3, 0.3, False): "one threshold, none joined"}
         mark = marks.get((row["in_span"], row["extend"], row["joined"]))
         if rank < 10 or mark:
-            line = (
-                f"{row['in_span']:7.2f} {row['extend']:7.2f}  {row['joined']!s:6} {row['f1']:8.4f} {row['exact']:6.3f}"
+            auroc = "-" if row["auroc"] is None else f"{row['auroc']:.3f}"
+            figures = f"{row['f1']:8.4f} {row['exact']:6.3f} {auroc:>6}"
+            print(
+                f"{row['in_span']:7.2f} {row['extend']:7.2f}  {row['joined']!s:6} {figures}"
+                + (f"   <- {mark}" if mark else "")
             )
-            print(line + (f"   <- {mark}" if mark else ""))
     return 0
 
 

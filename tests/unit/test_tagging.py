@@ -146,7 +146,8 @@ def test_a_span_cut_inside_a_word_grows_to_the_whole_word(text: str, cut: str, w
 
 def test_a_span_grows_from_its_surest_token_and_a_value_split_by_spaces_is_joined(tiny_model_dir: Path) -> None:
     """Hysteresis: "Johansson" at 0.2 joins "Sanna" at 0.9, a city run that never reaches IN_SPAN is no span,
-    and a phone the head split at a begin is one value again (JOINED); a city split the same way is not."""
+    and a phone the head split at a begin is one value again (JOINED); a city split the same way is not. A kind's
+    absence is as sure as its likeliest token is not in a span."""
     import torch
     from transformers import AutoTokenizer
 
@@ -173,13 +174,17 @@ def test_a_span_grows_from_its_surest_token_and_a_value_split_by_spaces_is_joine
     tag("address.city", "Leith", IN_SPAN - 0.1, True)  # a doubtful run alone: no span
     tag("address.city", "Kirkcaldy", 0.9, True)
     tag("address.city", "Dunfermline", 0.9, True)
+    tag("reference", " at", 0.6, False)  # inside, never begun, below IN_SPAN: no span, yet not surely absent
     assert EXTEND <= 0.2 < IN_SPAN and probs[..., BEGIN].max() > 0.5
-    found, _ = spans_of(text, encoded, probs)
+    found, absent = spans_of(text, encoded, probs)
     assert [span_text(text, s.span) for s in found["contact_name"]] == ["Sanna Johansson"]
     first, last = (_token_count(encoded.offsets, text, value) for value in ("Sanna", " Johansson"))
     assert found["contact_name"][0].score == pytest.approx((0.9 * first + 0.2 * last) / (first + last), abs=1e-6)
     assert [span_text(text, s.span) for s in found["contact_phone"]] == ["07095 466 808"]
     assert [span_text(text, s.span) for s in found["address.city"]] == ["Kirkcaldy", "Dunfermline"]
+    # absent: one minus the likeliest token's P(in a span), begun or not
+    assert found["reference"] == [] and absent["reference"] == pytest.approx(0.4)
+    assert absent["address.region"] == 1.0 and absent["contact_phone"] == pytest.approx(0.05)
 
 
 def _token_count(offsets: list[tuple[int, int]], text: str, value: str) -> int:

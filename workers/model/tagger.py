@@ -162,7 +162,9 @@ def spans_of(
     """The spans per kind: runs of tokens whose P(in a span) is at least ``extend`` and, for one of them,
     ``in_span``; a new run wherever a token is likelier to begin a span than to go on with one, and the runs of
     a ``joined`` kind with only spaces between them made one. Each is scored by its tokens' mean P(in a span).
-    And per kind the probability that it is absent (one minus the highest begin probability)."""
+    And per kind the probability that it is absent: one minus its likeliest token's P(in a span) (one minus the
+    highest P(begins) ranked right and wrong fields worse: field AUROC 0.837 against 0.862 on the 300 notes of
+    ``tune``)."""
     found: dict[str, list[Scored]] = {}
     absent: dict[str, float] = {}
     inside = 1 - probs[..., OUTSIDE]
@@ -175,7 +177,7 @@ def spans_of(
         if kind in joined:
             spans = _joined(text, spans)
         found[kind] = [Scored(span, sum(p_in[i] for i in run) / len(run)) for span, run in spans]
-        absent[kind] = float(1 - probs[:, column, BEGIN].max()) if len(encoded.offsets) else 1.0
+        absent[kind] = 1 - max(p_in, default=0.0)
     return found, absent
 
 
