@@ -134,15 +134,20 @@ def collate(batch: Sequence[Labelled], pad_id: int) -> dict[str, torch.Tensor]:
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-def train(output: Path, config: TaggerConfig, resume: Path | None = None) -> None:
+def train(output: Path, config: TaggerConfig, resume: Path | None = None, init: Path | None = None) -> None:
     """Train for ``config.steps``; with ``resume``, go on from that checkpoint's step (same config, same batches).
-    A checkpoint without its optimizer state (a shipped one) restarts AdamW's moments, under a new warm-up."""
+    A checkpoint without its optimizer state (a shipped one) restarts AdamW's moments, under a new warm-up. With
+    ``init``, start from that tagger's adapter and head instead of new ones (its recipe is kept in this one's)."""
     torch.manual_seed(config.seed)
     model, tokenizer = backbone(config.rank)
     tagger = SpanTagger(model.get_base_model())
-    done, before, rewarm = 0, 0.0, False
+    done, before, rewarm, origin = 0, 0.0, False, None
     if resume is not None:
-        done, before = _restore(model, tagger, resume, config)
+        done, before, origin = _restore(model, tagger, resume, config)
+    elif init is not None:
+        origin = _load_weights(model, tagger, init)
+        if origin["config"]["rank"] != config.rank:
+            raise SlmqError(f"{init} has rank {origin['config']['rank']}; train over it with --rank the same")
     examples = [
         labelled(tokenizer, r["text"], r["gold"]) for r in notegen.generate(config.count, config.data_seed, "train")
     ]
@@ -187,29 +192,48 @@ def train(output: Path, config: TaggerConfig, resume: Path | None = None) -> Non
         per_step = elapsed / (step + 1 - done)
         print(f"step {step + 1}/{config.steps}  loss {recent:.5f}  {per_step:.1f} s/step", file=sys.stderr, flush=True)
         if (step + 1) % config.save_every == 0 or step + 1 == config.steps:
-            save_checkpoint(model, tagger, output, config, step + 1, losses, before + elapsed)
+            save_checkpoint(model, tagger, output, config, step + 1, losses, before + elapsed, origin)
             torch.save(optimizer.state_dict(), output / OPTIMIZER)
 
 
-def _restore(model: Any, tagger: SpanTagger, directory: Path, config: TaggerConfig) -> tuple[int, float]:
-    """Load a checkpoint's adapter and head; its steps done and seconds spent. Its config must be ``config``."""
-    recipe = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
+def _restore(
+    model: Any, tagger: SpanTagger, directory: Path, config: TaggerConfig
+) -> tuple[int, float, dict[str, Any] | None]:
+    """Load a checkpoint's adapter and head; its steps done, seconds spent and the recipe it was initialised from.
+    Its config must be ``config``."""
+    recipe = _load_weights(model, tagger, directory)
     if recipe["config"] != asdict(config):
         raise SlmqError(f"{directory} was trained with another config; resume it with {recipe['config']}")
+    return int(recipe["steps_done"]), float(recipe["seconds"]), recipe.get("init")
+
+
+def _load_weights(model: Any, tagger: SpanTagger, directory: Path) -> dict[str, Any]:
+    """``directory``'s adapter and head into ``model`` and ``tagger``; its recipe."""
+    recipe: dict[str, Any] = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
     set_peft_model_state_dict(model, load_file(str(directory / LORA)))
     tagger.head.load_state_dict(load_file(str(directory / HEAD)))
-    return int(recipe["steps_done"]), float(recipe["seconds"])
+    return recipe
 
 
 def save_checkpoint(
-    model: Any, tagger: SpanTagger, output: Path, config: TaggerConfig, steps: int, losses: list[float], seconds: float
+    model: Any,
+    tagger: SpanTagger,
+    output: Path,
+    config: TaggerConfig,
+    steps: int,
+    losses: list[float],
+    seconds: float,
+    init: dict[str, Any] | None = None,
 ) -> None:
+    """The adapter, head and recipe in ``output``; ``init`` is the recipe of the tagger training started from."""
     output.mkdir(parents=True, exist_ok=True)
     lora = {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(model).items()}
     save_file(lora, str(output / LORA))
     save_file({k: v.detach().contiguous() for k, v in tagger.head.state_dict().items()}, str(output / HEAD))
     recipe = {"config": asdict(config), "steps_done": steps, "seconds": round(seconds, 1),
               "loss_first_10": losses[:10], "loss_last_10": losses[-10:]}  # fmt: skip
+    if init is not None:
+        recipe["init"] = init
     (output / CONFIG).write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8")
 
 
@@ -268,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     training = commands.add_parser("train")
     training.add_argument("-o", "--output", type=Path, required=True)
     training.add_argument("--resume", type=Path, help="go on from this checkpoint directory (same config)")
+    training.add_argument("--init", type=Path, help="start from this tagger's adapter and head (a new schedule)")
     for name, value in asdict(TaggerConfig()).items():
         training.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
     evaluation = commands.add_parser("eval")
@@ -283,9 +308,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "train":
         names = asdict(TaggerConfig())
-        if args.resume and not (args.resume / CONFIG).is_file():
-            return _no_tagger(args.resume)
-        train(args.output, TaggerConfig(**{name: getattr(args, name) for name in names}), args.resume)
+        for given in (args.resume, args.init):
+            if given and not (given / CONFIG).is_file():
+                return _no_tagger(given)
+        if args.resume and args.init:
+            parser.error("--resume goes on with a run; --init starts a new one: give one of them")
+        train(args.output, TaggerConfig(**{name: getattr(args, name) for name in names}), args.resume, args.init)
         return 0
     if not (args.tagger / CONFIG).is_file():
         return _no_tagger(args.tagger)

@@ -139,3 +139,19 @@ def test_tune_scores_every_threshold_of_its_grid_on_generated_notes_best_first(
     assert sorted((row["in_span"], row["extend"], row["joined"]) for row in rows) == sorted(grid)
     ranked = [(row["f1"], row["exact"]) for row in rows]
     assert ranked == sorted(ranked, reverse=True)
+
+
+def test_train_refuses_a_start_that_is_no_tagger_and_resume_with_init_before_loading_a_model(
+    trained: tuple[Path, SpanTagger, ModelRunner], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from slmq.training.tagger import main
+
+    directory = str(trained[0])
+    assert main(["train", "-o", str(tmp_path / "out"), "--init", str(tmp_path / "nothing")]) == 2
+    assert (
+        capsys.readouterr().err.strip().endswith("holds no tagger (tagger.json); give the -o directory of a train run.")
+    )
+    with pytest.raises(SystemExit):
+        main(["train", "-o", str(tmp_path / "out"), "--init", directory, "--resume", directory])
+    assert "give one of them" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
