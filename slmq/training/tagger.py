@@ -304,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tuning = commands.add_parser("tune", help="score the span thresholds on generated held-out notes")
     tuning.add_argument("tagger", type=Path)
     tuning.add_argument("--count", type=int, default=300)
-    tuning.add_argument("--seed", type=int, default=5, help="(default: 5; heldout-v1/v2 are seeds 0 and 1)")
+    tuning.add_argument("--seed", type=int, default=5, help="(default: 5; the heldout-v* files are seed 1)")
     args = parser.parse_args(argv)
     if args.command == "train":
         names = asdict(TaggerConfig())
