@@ -349,8 +349,8 @@ def _tune(directory: Path, count: int, seed: int) -> int:
     rows = tune(tagger, tokenizer, count, seed)
     print(f"{count} generated held-out notes (seed {seed}), {directory}; best first:")
     print("in_span  extend  joined  micro-F1  exact  field AUROC")
+    marks = {(IN_SPAN, EXTEND, True): "IN_SPAN, EXTEND, JOINED", (0.3, 0.3, False): "one threshold, none joined"}
     for rank, row in enumerate(rows):
-        marks = {(IN_SPAN, EXTEND, True): "IN_SPAN, EXTEND, JOINED", (0.3, 0.3, False): "one threshold, none joined"}
         mark = marks.get((row["in_span"], row["extend"], row["joined"]))
         if rank < 10 or mark:
             auroc = "-" if row["auroc"] is None else f"{row['auroc']:.3f}"

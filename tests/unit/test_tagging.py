@@ -160,12 +160,9 @@ def test_a_span_grows_from_its_surest_token_and_a_value_split_by_spaces_is_joine
     probs[..., OUTSIDE] = 1.0
 
     def tag(kind: str, value: str, p_in: float, begin: bool) -> None:
-        start = text.index(value)
-        tokens = [i for i, (s, e) in enumerate(encoded.offsets) if s < start + len(value) and start < e]
-        for n, i in enumerate(tokens):
-            probs[i, KINDS.index(kind)] = torch.tensor([1 - p_in, p_in if begin and n == 0 else 0, 0])
-            if not (begin and n == 0):
-                probs[i, KINDS.index(kind), INSIDE] = p_in
+        for n, i in enumerate(_tokens(encoded.offsets, text, value)):
+            probs[i, KINDS.index(kind), OUTSIDE] = 1 - p_in
+            probs[i, KINDS.index(kind), BEGIN if begin and n == 0 else INSIDE] = p_in
 
     tag("contact_name", "Sanna", 0.9, True)
     tag("contact_name", " Johansson", 0.2, False)  # with the space before it, as training tags spaces inside
@@ -178,7 +175,7 @@ def test_a_span_grows_from_its_surest_token_and_a_value_split_by_spaces_is_joine
     assert EXTEND <= 0.2 < IN_SPAN and probs[..., BEGIN].max() > 0.5
     found, absent = spans_of(text, encoded, probs)
     assert [span_text(text, s.span) for s in found["contact_name"]] == ["Sanna Johansson"]
-    first, last = (_token_count(encoded.offsets, text, value) for value in ("Sanna", " Johansson"))
+    first, last = (len(_tokens(encoded.offsets, text, value)) for value in ("Sanna", " Johansson"))
     assert found["contact_name"][0].score == pytest.approx((0.9 * first + 0.2 * last) / (first + last), abs=1e-6)
     assert [span_text(text, s.span) for s in found["contact_phone"]] == ["07095 466 808"]
     assert [span_text(text, s.span) for s in found["address.city"]] == ["Kirkcaldy", "Dunfermline"]
@@ -187,6 +184,7 @@ def test_a_span_grows_from_its_surest_token_and_a_value_split_by_spaces_is_joine
     assert absent["address.region"] == 1.0 and absent["contact_phone"] == pytest.approx(0.05)
 
 
-def _token_count(offsets: list[tuple[int, int]], text: str, value: str) -> int:
+def _tokens(offsets: list[tuple[int, int]], text: str, value: str) -> list[int]:
+    """The tokens that overlap ``value``'s first occurrence in ``text``."""
     start = text.index(value)
-    return sum(1 for s, e in offsets if s < start + len(value) and start < e)
+    return [i for i, (s, e) in enumerate(offsets) if s < start + len(value) and start < e]

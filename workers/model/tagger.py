@@ -37,7 +37,7 @@ CONFIG = "tagger.json"
 IN_SPAN = 0.8
 EXTEND = 0.15
 # Kinds whose spans are joined when only spaces lie between them: one value the head split at a token it took
-# for a new span's first ("07095" "466 808"; "Thursday" "before noon").
+# for a new span's first ("07095" "466 808"; "THE" "21ST").
 JOINED = frozenset({"contact_name", "contact_phone", "delivery_date", "instructions"})
 PREFIX, SEPARATOR = "Delivery note:\n", "\n\nThe same note again:\n"
 
