@@ -44,7 +44,6 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from workers.model.runner import ModelRunner
     from workers.model.sources import materialize
-    from workers.model.tagger import encode
 
     fleet = load_fleet(REPO / "fleet.toml")
     spec = fleet.model_for("delivery_note")
@@ -53,9 +52,10 @@ def main() -> None:
     adapter = fleet.resolve(spec.adapter) if spec.adapter else None
     model_dir = materialize(spec, fleet, Settings().models_dir)
     runner = ModelRunner.load(spec, model_dir, "cpu", adapter, tagger_dir=fleet.resolve(spec.tagger))
-    assert runner.tagger is not None
+    tagger = runner.tagger
+    assert tagger is not None
     texts = [record["text"] for record in load_labelled(args.data)[: args.notes]]
-    encoded = [encode(runner.tokenizer, text) for text in texts]
+    encoded = [tagger.encode(runner.tokenizer, text) for text in texts]
     pad_id = runner.tokenizer.pad_token_id or 0
     seconds = {mode: 0.0 for mode in MODES}
     records: dict[str, list[Any]] = {}
@@ -67,9 +67,7 @@ def main() -> None:
                 rows = list(range(start, min(start + BATCH, len(texts))))
                 if size < BATCH:
                     rows.sort(key=lambda row: len(encoded[row].input_ids))
-                tagged = runner.tagger.tag(
-                    [texts[r] for r in rows], [encoded[r] for r in rows], pad_id, per_forward=size
-                )
+                tagged = tagger.tag([texts[r] for r in rows], [encoded[r] for r in rows], pad_id, per_forward=size)
                 for row, (record, _) in zip(rows, tagged, strict=True):
                     written[row] = record
             seconds[mode] += time.perf_counter() - began

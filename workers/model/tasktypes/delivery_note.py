@@ -12,7 +12,7 @@ from slmq.schemas import DELIVERY_NOTE, DeliveryNote, DeliveryNoteConfidence, De
 from workers.model.confidence import span_confidence, value_spans
 from workers.model.grammar import generation_schema
 from workers.model.runner import Generation, Messages, ModelRunner
-from workers.model.tagger import Tagged, encode
+from workers.model.tagger import Tagged
 from workers.model.tasktypes.base import DEFAULT_REASKS, Answered, GenerativeTaskType, Outcome, error_lines
 
 # The specialist is fine-tuned on exactly this prompt (slmq/training/trainer.py): an instruction and the note,
@@ -58,25 +58,26 @@ class DeliveryNoteTask(GenerativeTaskType[DeliveryNoteRequest, DeliveryNote]):
     ) -> list[Outcome]:
         """Generated, or, where the model serves a span tagger, tagged (a forward pass per note on a CPU, per batch
         on a GPU)."""
-        if runner.tagger is None:
+        tagger = runner.tagger
+        if tagger is None:
             return super().run(
                 runner, requests, max_new_tokens, constrained=constrained, reasks=reasks, copy_spans=copy_spans
             )
         outcomes: list[Outcome | None] = [None] * len(requests)
-        encoded = [encode(runner.tokenizer, request.text) for request in requests]
+        encoded = [tagger.encode(runner.tokenizer, request.text) for request in requests]
         fits = []
         for index, note in enumerate(encoded):
             length = len(note.input_ids)
             if length > runner.spec.context_limit:
                 outcomes[index] = InvalidPayloadError(
-                    f"The note, written twice for the span tagger, is {length} tokens, over model "
+                    f"The note, as the span tagger reads it, is {length} tokens, over model "
                     f"{runner.spec.name!r}'s context_limit of {runner.spec.context_limit}; send a shorter text."
                 )
             else:
                 fits.append(index)
         if fits:
             pad_id = runner.tokenizer.pad_token_id or 0
-            tagged = runner.tagger.tag([requests[i].text for i in fits], [encoded[i] for i in fits], pad_id)
+            tagged = tagger.tag([requests[i].text for i in fits], [encoded[i] for i in fits], pad_id)
             for index, answer in zip(fits, tagged, strict=True):
                 outcomes[index] = tagged_outcome(answer)
         return [outcome for outcome in outcomes if outcome is not None]
