@@ -86,8 +86,8 @@ class TaggerConfig:
     inside_weight: float = 3.0
     # The backbone's attention made bidirectional and the note read once, not written twice (a Gemma 3 backbone).
     bidirectional: bool = False
-    # Forward passes under bf16 autocast (the adapter and head stay fp32): 2.5-4x faster steps on a CPU with
-    # AVX-512 bf16.
+    # Forward passes under bf16 autocast (the adapter and head stay fp32): on a 2-core Zen 4 with AVX-512 bf16 a
+    # step of 8 notes over Gemma-3-270M took 4.8 s against 11 s in fp32.
     bf16: bool = False
 
 
