@@ -16,6 +16,7 @@ from slmq.schemas import TASK_TYPE_SPECS
 
 Quantization = Literal["nf4", "int8", "none"]
 Engine = Literal["transformers", "native"]
+Dtype = Literal["float32", "bfloat16", "auto"]
 SOURCE_KINDS = ("path", "hub", "pypi")
 _DEVICE = re.compile(r"^(cpu|cuda:\d+)$")
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -63,6 +64,12 @@ class ModelSpec(BaseModel):
         "bf16 (exactly what bitsandbytes computes there, without its dequantize-on-every-call), bf16 on one with it "
         "(as its fused kernel rounds to bf16; dense bf16 runs on the CPU's bf16 units). 8x (fp32) or 4x (bf16) the "
         "memory of nf4. On a GPU the nf4 layers stay.",
+    )
+    dtype: Dtype | None = Field(
+        default=None,
+        description="The dtype unquantized weights are served in: float32, bfloat16, or auto (bf16 on a GPU and on a "
+        "CPU with AVX-512 bf16 or AMX, fp32 on other CPUs, where bf16 is emulated and slower). Default: fp32 on a CPU, "
+        "bf16 on a GPU.",
     )
     tagger: Path | None = Field(
         default=None,
@@ -114,6 +121,15 @@ class ModelSpec(BaseModel):
         if self.dequantize and self.quantization != "nf4":
             raise ValueError(
                 f"dequantize = true serves nf4 weights dense; this model's quantization is {self.quantization}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _dtype_needs_dense_weights(self) -> "ModelSpec":
+        if self.dtype is not None and self.quantization != "none":
+            raise ValueError(
+                f"dtype = {self.dtype!r} is the dtype of unquantized weights; this model's quantization is "
+                f"{self.quantization} (nf4 weights served dense take dequantize's dtype)"
             )
         return self
 

@@ -50,7 +50,7 @@ def run_worker(
     runner = ModelRunner.load(spec, model_dir, torch_device, adapter_dir, tagger_dir=tagger_dir)
     runner.warm_up()
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    dense = f" dequantized to {runner.model.dtype}" if runner.dequantized else ""
+    dense = f" dequantized to {runner.model.dtype}" if runner.dequantized else f" in {runner.model.dtype}"
     log.info(
         "Model %s (%s, %s%s, %s engine) loaded on %s in %.1fs; peak RSS %.0f MiB; %d torch threads; consuming %s",
         spec.name, spec.source, spec.quantization, dense,

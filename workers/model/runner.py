@@ -17,6 +17,7 @@ from transformers import (
 
 from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
 from slmq.fleet import ModelSpec, Quantization
+from workers.model.device import cpu_has_bf16
 from workers.model.engine import NativeEngine
 from workers.model.grammar import Constraint, GrammarCompiler
 from workers.model.spans import SpanCopyConstraint, SpanTable
@@ -71,6 +72,15 @@ def quantization_config(quantization: Quantization) -> BitsAndBytesConfig | None
     return None
 
 
+def weights_dtype(spec: ModelSpec, device: str) -> torch.dtype:
+    """The dtype ``spec``'s weights load in (``ModelSpec.dtype``)."""
+    if spec.dtype == "auto":
+        return torch.bfloat16 if device != "cpu" or cpu_has_bf16() else torch.float32
+    if spec.dtype is not None:
+        return torch.bfloat16 if spec.dtype == "bfloat16" else torch.float32
+    return torch.float32 if device == "cpu" else torch.bfloat16
+
+
 class ModelRunner:
     """Holds one model and its tokenizer; every call takes a batch and answers each item on its own."""
 
@@ -115,7 +125,7 @@ class ModelRunner:
             model: Any = AutoModelForCausalLM.from_pretrained(
                 model_dir,
                 quantization_config=quantization_config(spec.quantization),
-                dtype=torch.float32 if device == "cpu" else torch.bfloat16,
+                dtype=weights_dtype(spec, device),
                 device_map={"": device},
                 use_safetensors=True,
                 trust_remote_code=False,
