@@ -10,6 +10,10 @@ their ratio, the field confidence's AUROC for "this field is right", and the rev
 
     python bench/tagger.py [--notes 48] [--tagger adapters/delivery_note_tagger] [--data FILE ...]
     python bench/tagger.py --notes 0 --latency 8    # only each fleet's idle single-note latency
+    python bench/tagger.py --candidate fleet-b.toml # fleet.toml as shipped against another fleet file
+
+With ``--candidate FILE`` the two fleets are fleet.toml as shipped and FILE, each with the worker of its own
+delivery_note model (another tagger, backbone or dtype); models are fetched into the usual model cache.
 
 ``--latency N`` also sends the first file's first N notes one at a time to each idle worker (after its warm-up)
 and records each note's seconds from send to answer, their median and 95th percentile.
@@ -38,12 +42,14 @@ from bench.engine import cpu_flags  # noqa: E402
 from bench.soak import machine  # noqa: E402
 from producer import FleetClient  # noqa: E402
 from slmq.errors import SlmqError  # noqa: E402
+from slmq.fleet import load_fleet  # noqa: E402
 from slmq.schemas import DeliveryNoteConfidence  # noqa: E402
 from slmq.settings import Settings  # noqa: E402
 from slmq.training.evaluation import evaluate, load_labelled, write_answers  # noqa: E402
 from slmq.training.scoring import auroc  # noqa: E402
 
 MODEL = "smollm2-notes"
+Run = tuple[str, Path, str]  # a name, its fleet file, the model that answers delivery_note in it
 
 
 def write_fleet(workdir: Path, name: str, tagger: Path | None) -> Path:
@@ -57,10 +63,20 @@ def write_fleet(workdir: Path, name: str, tagger: Path | None) -> Path:
     return path
 
 
+def runs_of(workdir: Path, tagger: Path, candidate: Path | None) -> list[Run]:
+    """Generation and ``tagger`` over the shipped model; or, with a ``candidate`` fleet, fleet.toml and it."""
+    if candidate is None:
+        return [("generation", write_fleet(workdir, "generation", None), MODEL),
+                ("tagger", write_fleet(workdir, "tagger", tagger), MODEL)]  # fmt: skip
+    shipped = REPO / "fleet.toml"
+    return [(name, path, load_fleet(path).model_for("delivery_note").name)
+            for name, path in (("shipped", shipped), ("candidate", candidate.resolve()))]  # fmt: skip
+
+
 @contextlib.contextmanager
-def worker(settings: Settings, env: dict[str, str], node: str, log: Path) -> Iterator[FleetClient]:
-    """A real worker of ``MODEL`` for the block, answering pings before the block begins."""
-    command = [sys.executable, "-m", "slmq", "worker", "--model", MODEL, "--node-name", node]
+def worker(settings: Settings, env: dict[str, str], model: str, node: str, log: Path) -> Iterator[FleetClient]:
+    """A real worker of ``model`` for the block, answering pings before the block begins."""
+    command = [sys.executable, "-m", "slmq", "worker", "--model", model, "--node-name", node]
     with log.open("wb") as output:
         child = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
         try:
@@ -133,19 +149,24 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--workdir", type=Path, default=None, help="answers and logs (default: a temporary folder)")
     parser.add_argument("--output", type=Path, default=REPO / "bench/tagger.json")
+    parser.add_argument("--candidate", type=Path, help="a fleet file to run against fleet.toml as shipped")
     args = parser.parse_args()
-    for path in (args.tagger / "tagger.json", *args.data):
+    for path in (args.tagger / "tagger.json", *args.data, *([args.candidate] if args.candidate else [])):
         if not path.is_file():
             raise SystemExit(f"bench/tagger.py: {path} does not exist")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="slmq-tagger-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"machine": machine(), "cpu_flags": cpu_flags(), "tagger": str(args.tagger), "runs": {}}
-    for name, tagger in (("generation", None), ("tagger", args.tagger)):
-        fleet = write_fleet(workdir, name, tagger)
-        settings = Settings(broker_url=args.redis_url, fleet=fleet, home=workdir / "home")
+    runs = runs_of(workdir, args.tagger, args.candidate)
+    results: dict[str, Any] = {"machine": machine(), "cpu_flags": cpu_flags(), "runs": {},
+                               "fleets": {name: str(fleet) for name, fleet, _ in runs}}  # fmt: skip
+    if args.candidate is None:
+        results["tagger"] = str(args.tagger)
+    models = str(Settings().models_dir)  # fetched and converted once, as a worker of the user's own would
+    for name, fleet, model in runs:
+        settings = Settings(broker_url=args.redis_url, fleet=fleet, home=workdir / "home", model_cache=models)
         env = {**os.environ, "SLMQ_BROKER_URL": args.redis_url, "SLMQ_FLEET": str(fleet),
-               "SLMQ_HOME": str(workdir / "home")}  # fmt: skip
-        with worker(settings, env, f"bench-{name}@host", workdir / f"worker-{name}.log") as client:
+               "SLMQ_HOME": str(workdir / "home"), "SLMQ_MODEL_CACHE": models}  # fmt: skip
+        with worker(settings, env, model, f"bench-{name}@host", workdir / f"worker-{name}.log") as client:
             evaluate(client, load_labelled(args.data[0])[:2], timeout=900)  # the first batch's lazy set-up
             if args.latency:
                 texts = [record["text"] for record in load_labelled(args.data[0])[: args.latency]]
@@ -159,17 +180,17 @@ def main() -> None:
                 write_answers(workdir / f"{name}-{path.stem}.jsonl", evaluation, records)
                 results["runs"].setdefault(path.name, {})[name] = summary(records, evaluation, seconds)
                 print(f"{name} {path.name}: {json.dumps(results['runs'][path.name][name])}", file=sys.stderr)
-    for runs in results["runs"].values():
-        runs["tagger_over_generation_notes_per_s"] = round(
-            runs["tagger"]["notes_per_s"] / runs["generation"]["notes_per_s"], 2
-        )
+    (a, *_), (b, *_) = runs
+    ratio = f"{b}_over_{a}_notes_per_s"
+    for per_file in results["runs"].values():
+        per_file[ratio] = round(per_file[b]["notes_per_s"] / per_file[a]["notes_per_s"], 2)
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"{'file':<20}{'generation F1':>15}{'tagger F1':>11}{'gen notes/s':>13}{'tag notes/s':>13}{'ratio':>7}")
-    for file, runs in results["runs"].items():
-        gen, tag = runs["generation"], runs["tagger"]
+    print(f"{'file':<20}{a + ' F1':>15}{b + ' F1':>15}{a + ' notes/s':>20}{b + ' notes/s':>20}{'ratio':>7}")
+    for file, per_file in results["runs"].items():
+        first, second = per_file[a], per_file[b]
         print(
-            f"{file:<20}{gen['micro_f1']:>15.3f}{tag['micro_f1']:>11.3f}{gen['notes_per_s']:>13.3f}"
-            f"{tag['notes_per_s']:>13.3f}{runs['tagger_over_generation_notes_per_s']:>7.2f}"
+            f"{file:<20}{first['micro_f1']:>15.3f}{second['micro_f1']:>15.3f}{first['notes_per_s']:>20.3f}"
+            f"{second['notes_per_s']:>20.3f}{per_file[ratio]:>7.2f}"
         )
     print(f"answers and worker logs in {workdir}; figures in {args.output}")
 
