@@ -20,7 +20,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -48,12 +48,12 @@ from workers.model.tagger import (
     HEAD,
     IN_SPAN,
     INSIDE,
-    JOINED,
     LORA,
     OUTSIDE,
     Encoded,
     SpanTagger,
     Tagged,
+    Thresholds,
     encode,
     load_tagger,
     lora_config,
@@ -251,11 +251,10 @@ def load(directory: Path) -> tuple[SpanTagger, PreTrainedTokenizerBase]:
 
 
 def predict(
-    tagger: SpanTagger, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], batch_size: int = 8,
-    in_span: float = IN_SPAN,
-) -> Iterator[Tagged]:  # fmt: skip
+    tagger: SpanTagger, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], batch_size: int = 8
+) -> Iterator[Tagged]:
     for start in range(0, len(texts), batch_size):
-        yield from tagger.predict(tokenizer, texts[start : start + batch_size], in_span)
+        yield from tagger.predict(tokenizer, texts[start : start + batch_size])
 
 
 def tune(tagger: SpanTagger, tokenizer: PreTrainedTokenizerBase, count: int, seed: int) -> list[dict[str, Any]]:
@@ -267,18 +266,17 @@ def tune(tagger: SpanTagger, tokenizer: PreTrainedTokenizerBase, count: int, see
         encoded = tagger.encode(tokenizer, note["text"])
         tagged.append((note, encoded, tagger.probabilities(encoded)))
     rows = []
-    for in_span, extend, joined in product(TUNED_IN_SPAN, TUNED_EXTEND, (JOINED, frozenset[str]())):
+    for in_span, extend, joined in product(TUNED_IN_SPAN, TUNED_EXTEND, (True, False)):
         if extend > in_span:
             continue
         scores, confidences = [], []
+        thresholds = Thresholds(in_span, extend, joined)
         for note, encoded, probs in tagged:
-            record, confidence = record_from_spans(
-                note["text"], *spans_of(note["text"], encoded, probs, in_span, extend, joined)
-            )
+            record, confidence = record_from_spans(note["text"], *spans_of(note["text"], encoded, probs, thresholds))
             scores.append(score_record(note["gold"], record))
             confidences.append(confidence)
         report = Report(scores)
-        rows.append({"in_span": in_span, "extend": extend, "joined": bool(joined), "f1": report.micro.f1 or 0.0,
+        rows.append({**thresholds.as_dict(), "f1": report.micro.f1 or 0.0,
                      "exact": report.exact_rate or 0.0, "auroc": field_auroc(report, confidences)})  # fmt: skip
     return sorted(rows, key=lambda row: (row["f1"], row["exact"]), reverse=True)
 
@@ -311,11 +309,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluation.add_argument("labelled", type=utf8_file)
     evaluation.add_argument("-o", "--output", type=Path)
     evaluation.add_argument("--limit", type=int)
-    evaluation.add_argument("--in-span", type=float, default=IN_SPAN, help=f"(default: {IN_SPAN})")
+    evaluation.add_argument("--in-span", type=float, help="instead of the tagger's own (its recipe's, or IN_SPAN)")
     tuning = commands.add_parser("tune", help="score the span thresholds on generated held-out notes")
     tuning.add_argument("tagger", type=Path)
     tuning.add_argument("--count", type=int, default=300)
     tuning.add_argument("--seed", type=int, default=5, help="(default: 5; the heldout-v* files are seed 1)")
+    tuning.add_argument("--save", action="store_true", help="write the best thresholds into the tagger's recipe")
     args = parser.parse_args(argv)
     if args.command == "train":
         names = asdict(TaggerConfig())
@@ -329,11 +328,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.tagger / CONFIG).is_file():
         return _no_tagger(args.tagger)
     if args.command == "tune":
-        return _tune(args.tagger, args.count, args.seed)
+        return _tune(args.tagger, args.count, args.seed, args.save)
     records = load_labelled(args.labelled)[: args.limit]
     tagger, tokenizer = load(args.tagger)
+    if args.in_span is not None:
+        tagger.thresholds = replace(tagger.thresholds, in_span=args.in_span)
     started = time.perf_counter()
-    answers = list(predict(tagger, tokenizer, [r["text"] for r in records], in_span=args.in_span))
+    answers = list(predict(tagger, tokenizer, [r["text"] for r in records]))
     seconds = time.perf_counter() - started
     report = Report(
         [score_record(r["gold"], answer, str(r["id"])) for r, (answer, _) in zip(records, answers, strict=True)]
@@ -355,12 +356,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _tune(directory: Path, count: int, seed: int) -> int:
+def _tune(directory: Path, count: int, seed: int, save: bool) -> int:
     tagger, tokenizer = load(directory)
     rows = tune(tagger, tokenizer, count, seed)
     print(f"{count} generated held-out notes (seed {seed}), {directory}; best first:")
     print("in_span  extend  joined  micro-F1  exact  field AUROC")
     marks = {(IN_SPAN, EXTEND, True): "IN_SPAN, EXTEND, JOINED", (0.3, 0.3, False): "one threshold, none joined"}
+    own = tagger.thresholds
+    marks[(own.in_span, own.extend, own.joined)] = "this tagger's own"
     for rank, row in enumerate(rows):
         mark = marks.get((row["in_span"], row["extend"], row["joined"]))
         if rank < 10 or mark:
@@ -370,7 +373,18 @@ def _tune(directory: Path, count: int, seed: int) -> int:
                 f"{row['in_span']:7.2f} {row['extend']:7.2f}  {row['joined']!s:6} {figures}"
                 + (f"   <- {mark}" if mark else "")
             )
+    if save:
+        best = Thresholds(rows[0]["in_span"], rows[0]["extend"], rows[0]["joined"])
+        save_thresholds(directory, best, f"{count} generated held-out notes, seed {seed}: micro-F1 {rows[0]['f1']:.4f}")
+        print(f"{directory / CONFIG}: thresholds {best.as_dict()}")
     return 0
+
+
+def save_thresholds(directory: Path, thresholds: Thresholds, chosen_on: str) -> None:
+    """Write ``thresholds`` into the recipe of the tagger in ``directory``, which a worker then decodes with."""
+    recipe = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
+    recipe["thresholds"], recipe["thresholds_chosen_on"] = thresholds.as_dict(), chosen_on
+    (directory / CONFIG).write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8")
 
 
 def _no_tagger(directory: Path) -> int:

@@ -11,7 +11,8 @@ from slmq.fleet import ModelSpec
 from slmq.schemas import DeliveryNoteRequest
 from slmq.training.tagger import TaggerConfig, save_checkpoint
 from workers.model.runner import ModelRunner
-from workers.model.tagger import SpanTagger, encode, lora_config, pad
+from workers.model.tagger import SpanTagger, Thresholds, encode, lora_config, pad, spans_of
+from workers.model.tagging import record_from_spans
 from workers.model.tasktypes.base import Answered
 from workers.model.tasktypes.delivery_note import DeliveryNoteTask, tagged_outcome
 
@@ -208,3 +209,26 @@ def test_a_model_that_cannot_attend_both_ways_is_a_load_error_that_says_what_can
     model = ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu").model
     with pytest.raises(ModelLoadError, match=r"A llama model cannot attend both ways; .*bidirectional off"):
         SpanTagger(model, bidirectional=True)
+
+
+def test_thresholds_saved_in_a_tagger_recipe_are_the_ones_its_worker_decodes_with(
+    trained: tuple[Path, SpanTagger, ModelRunner], tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from slmq.training.tagger import save_thresholds
+
+    directory = shutil.copytree(trained[0], tmp_path / "tagger")
+    default = ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu", tagger_dir=directory)
+    assert default.tagger is not None and default.tagger.thresholds == Thresholds()
+    chosen = Thresholds(in_span=0.3, extend=0.05, joined=False)
+    save_thresholds(directory, chosen, "2 generated held-out notes, seed 5")
+    runner = ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu", tagger_dir=directory)
+    assert runner.tagger is not None and runner.tagger.thresholds == chosen
+    encoded = [runner.tagger.encode(runner.tokenizer, note) for note in NOTES]
+    expected = [
+        record_from_spans(note, *spans_of(note, enc, runner.tagger.probabilities(enc), chosen))[0]
+        for note, enc in zip(NOTES, encoded, strict=True)
+    ]
+    assert [record for record, _ in runner.tagger.predict(runner.tokenizer, NOTES)] == expected
+    assert [record for record, _ in default.tagger.predict(runner.tokenizer, NOTES)] != expected

@@ -18,7 +18,7 @@ generates.
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,9 @@ LORA = "lora.safetensors"
 CONFIG = "tagger.json"
 # A span is a run of tokens each at least EXTEND likely to be in one, with one token at least IN_SPAN likely: the
 # run grows from its surest token into the doubtful ones beside it ("Sanna" of "Sanna Johansson"). Of IN_SPAN
-# 0.3-0.9 and EXTEND 0.05-0.3 (and JOINED below), 0.8 and 0.15 scored best on 300 generated held-out notes
-# (seed 5; micro-F1 0.878 with the single threshold 0.3, 0.913 with these); docs/evaluation.md.
+# 0.3-0.9 and EXTEND 0.05-0.3 (and JOINED below), 0.8 and 0.15 scored best for the SmolLM2 tagger on 300 generated
+# held-out notes (seed 5; micro-F1 0.878 with the single threshold 0.3, 0.913 with these); docs/evaluation.md.
+# The defaults of a tagger whose recipe has no "thresholds" of its own (``slmq.training.tagger tune --save``).
 IN_SPAN = 0.8
 EXTEND = 0.15
 # Kinds whose spans are joined when only spaces lie between them: one value the head split at a token it took
@@ -46,6 +47,22 @@ JOINED = frozenset({"contact_name", "contact_phone", "delivery_date", "instructi
 PREFIX, SEPARATOR = "Delivery note:\n", "\n\nThe same note again:\n"
 
 Tagged = tuple[dict[str, Any], dict[str, Any]]  # a record as plain data, and its confidence per field
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """How token probabilities become spans (``spans_of``): chosen per tagger on generated held-out notes."""
+
+    in_span: float = IN_SPAN
+    extend: float = EXTEND
+    joined: bool = True  # the JOINED kinds' runs with only spaces between them are one value
+
+    @classmethod
+    def of(cls, recipe: dict[str, Any]) -> "Thresholds":
+        return cls(**recipe.get("thresholds", {}))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -100,12 +117,13 @@ class SpanTagger(torch.nn.Module):
     """A causal LM's last hidden states (its inner transformer; no lm_head), then a linear head of 3 classes
     per kind. ``bidirectional`` makes the LM's attention so (``attend_both_ways``) and reads each note once."""
 
-    def __init__(self, model: Any, bidirectional: bool = False) -> None:
+    def __init__(self, model: Any, bidirectional: bool = False, thresholds: Thresholds = Thresholds()) -> None:
         super().__init__()
         if bidirectional:
             attend_both_ways(model)
         self.model = model
         self.echo = not bidirectional
+        self.thresholds = thresholds
         self.head = torch.nn.Linear(model.config.hidden_size, len(KINDS) * 3)
 
     def encode(self, tokenizer: PreTrainedTokenizerBase, text: str) -> Encoded:
@@ -125,20 +143,13 @@ class SpanTagger(torch.nn.Module):
         return probs[encoded.first : encoded.first + len(encoded.offsets)].float().cpu()
 
     @torch.inference_mode()
-    def predict(
-        self, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], in_span: float = IN_SPAN
-    ) -> list[Tagged]:
+    def predict(self, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> list[Tagged]:
         """Each note's record and confidence, by ``tag``."""
-        return self.tag(texts, [self.encode(tokenizer, text) for text in texts], tokenizer.pad_token_id or 0, in_span)
+        return self.tag(texts, [self.encode(tokenizer, text) for text in texts], tokenizer.pad_token_id or 0)
 
     @torch.inference_mode()
     def tag(
-        self,
-        texts: Sequence[str],
-        encoded: Sequence[Encoded],
-        pad_id: int,
-        in_span: float = IN_SPAN,
-        per_forward: int | None = None,
+        self, texts: Sequence[str], encoded: Sequence[Encoded], pad_id: int, per_forward: int | None = None
     ) -> list[Tagged]:
         """``predict`` for notes already encoded (``self.encode``), ``per_forward`` notes to a forward pass (padded to
         the longest). By default one on a CPU and all on a GPU. On a CPU a note alone computes no padding, and
@@ -152,7 +163,8 @@ class SpanTagger(torch.nn.Module):
             ids, mask = pad([e.input_ids for e in rows], pad_id)
             probs = self(ids.to(device), mask.to(device)).softmax(-1).cpu()
             for row, (text, enc) in enumerate(zip(texts[start : start + size], rows, strict=True)):
-                found, absent = spans_of(text, enc, probs[row, enc.first : enc.first + len(enc.offsets)], in_span)
+                tokens = probs[row, enc.first : enc.first + len(enc.offsets)]
+                found, absent = spans_of(text, enc, tokens, self.thresholds)
                 tagged.append(record_from_spans(text, found, absent))
         return tagged
 
@@ -174,27 +186,24 @@ def load_tagger(model: Any, directory: Path) -> SpanTagger:
         ) from exc
     adapted = get_peft_model(model, lora_config(int(recipe["config"]["rank"])))
     set_peft_model_state_dict(adapted, lora)
-    tagger = SpanTagger(adapted.merge_and_unload(), bool(recipe["config"].get("bidirectional", False)))
+    bidirectional = bool(recipe["config"].get("bidirectional", False))
+    tagger = SpanTagger(adapted.merge_and_unload(), bidirectional, Thresholds.of(recipe))
     tagger.head.load_state_dict(head)
     return tagger.to(next(model.parameters()).device).eval()
 
 
 def spans_of(
-    text: str,
-    encoded: Encoded,
-    probs: torch.Tensor,
-    in_span: float = IN_SPAN,
-    extend: float = EXTEND,
-    joined: frozenset[str] = JOINED,
+    text: str, encoded: Encoded, probs: torch.Tensor, thresholds: Thresholds = Thresholds()
 ) -> tuple[dict[str, list[Scored]], dict[str, float]]:
-    """The spans per kind: runs of tokens whose P(in a span) is at least ``extend`` and, for one of them,
-    ``in_span``; a new run wherever a token is likelier to begin a span than to go on with one, and the runs of
-    a ``joined`` kind with only spaces between them made one. Each is scored by its tokens' mean P(in a span).
-    And per kind the probability that it is absent: one minus its likeliest token's P(in a span) (one minus the
-    highest P(begins) ranked right and wrong fields worse: field AUROC 0.837 against 0.862 on the 300 notes of
-    ``tune``)."""
+    """The spans per kind: runs of tokens whose P(in a span) is at least ``thresholds.extend`` and, for one of
+    them, ``thresholds.in_span``; a new run wherever a token is likelier to begin a span than to go on with one, and
+    (``thresholds.joined``) the runs of a JOINED kind with only spaces between them made one. Each is scored by its
+    tokens' mean P(in a span). And per kind the probability that it is absent: one minus its likeliest token's P(in
+    a span) (one minus the highest P(begins) ranked right and wrong fields worse: field AUROC 0.837 against 0.862
+    on the 300 notes of ``tune``)."""
     found: dict[str, list[Scored]] = {}
     absent: dict[str, float] = {}
+    in_span, extend = thresholds.in_span, thresholds.extend
     inside = 1 - probs[..., OUTSIDE]
     # A run of tokens in a span splits in two only where a token is more likely than not to begin one.
     begins = (probs[..., BEGIN] > probs[..., INSIDE]) & (probs[..., BEGIN] >= 0.5)
@@ -202,7 +211,7 @@ def spans_of(
         p_in = inside[:, column].tolist()
         runs = [run for run in _runs(p_in, begins[:, column].tolist(), extend) if max(p_in[i] for i in run) >= in_span]
         spans = [(snap(text, Span(encoded.offsets[run[0]][0], encoded.offsets[run[-1]][1])), run) for run in runs]
-        if kind in joined:
+        if thresholds.joined and kind in JOINED:
             spans = _joined(text, spans)
         found[kind] = [Scored(span, sum(p_in[i] for i in run) / len(run)) for span, run in spans]
         absent[kind] = 1 - max(p_in, default=0.0)
