@@ -69,7 +69,7 @@ class Thresholds:
 class Encoded:
     input_ids: list[int]
     first: int  # where the second copy of the note begins
-    offsets: list[tuple[int, int]]  # each second-copy token's characters in the note
+    offsets: list[tuple[int, int]]  # each tagged token's characters in the note (the second copy's, in an echo)
 
 
 def encode(tokenizer: PreTrainedTokenizerBase, text: str, echo: bool = True) -> Encoded:
@@ -137,7 +137,7 @@ class SpanTagger(torch.nn.Module):
 
     @torch.inference_mode()
     def probabilities(self, encoded: Encoded) -> torch.Tensor:
-        """One note's P(outside, begins, inside) per second-copy token and kind, in fp32 on the CPU."""
+        """One note's P(outside, begins, inside) per tagged token and kind, in fp32 on the CPU."""
         ids = torch.tensor([encoded.input_ids], device=self.head.weight.device)
         probs: torch.Tensor = self(ids, torch.ones_like(ids)).softmax(-1)[0]
         return probs[encoded.first : encoded.first + len(encoded.offsets)].float().cpu()
