@@ -54,6 +54,7 @@ from workers.model.tagger import (
     SpanTagger,
     Tagged,
     Thresholds,
+    backbone_of,
     encode,
     load_tagger,
     lora_config,
@@ -237,8 +238,8 @@ def save_checkpoint(
     lora = {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(model).items()}
     save_file(lora, str(output / LORA))
     save_file({k: v.detach().contiguous() for k, v in tagger.head.state_dict().items()}, str(output / HEAD))
-    recipe = {"config": asdict(config), "steps_done": steps, "seconds": round(seconds, 1),
-              "loss_first_10": losses[:10], "loss_last_10": losses[-10:]}  # fmt: skip
+    recipe = {"config": asdict(config), "backbone": backbone_of(tagger.model), "steps_done": steps,
+              "seconds": round(seconds, 1), "loss_first_10": losses[:10], "loss_last_10": losses[-10:]}  # fmt: skip
     if init is not None:
         recipe["init"] = init
     (output / CONFIG).write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8")

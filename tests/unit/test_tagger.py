@@ -232,3 +232,11 @@ def test_thresholds_saved_in_a_tagger_recipe_are_the_ones_its_worker_decodes_wit
     ]
     assert [record for record, _ in runner.tagger.predict(runner.tokenizer, NOTES)] == expected
     assert [record for record, _ in default.tagger.predict(runner.tokenizer, NOTES)] != expected
+
+
+def test_a_tagger_over_another_model_is_a_load_error_that_names_both(
+    trained: tuple[Path, SpanTagger, ModelRunner], tiny_gemma_dir: Path
+) -> None:
+    # Given a tagger trained over the tiny Llama (its recipe records the backbone), served over the tiny Gemma
+    with pytest.raises(ModelLoadError, match=r"trained over \{'model_type': 'llama'.*\(\{'model_type': 'gemma3_text'"):
+        ModelRunner.load(_spec(tiny_gemma_dir), tiny_gemma_dir, "cpu", tagger_dir=trained[0])

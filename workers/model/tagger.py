@@ -169,6 +169,12 @@ class SpanTagger(torch.nn.Module):
         return tagged
 
 
+def backbone_of(model: Any) -> dict[str, Any]:
+    """What a tagger's recipe records of the model it was trained over, and a worker checks before loading it."""
+    config = model.config
+    return {key: getattr(config, key) for key in ("model_type", "hidden_size", "num_hidden_layers", "vocab_size")}
+
+
 def load_tagger(model: Any, directory: Path) -> SpanTagger:
     """The tagger in ``directory`` over ``model``, its adapter merged into ``model``'s weights (in place)."""
     if isinstance(model, PeftModel):
@@ -184,6 +190,12 @@ def load_tagger(model: Any, directory: Path) -> SpanTagger:
             f"Cannot load the span tagger in {directory}: {exc}; point the model's tagger at the -o directory of "
             "`python -m slmq.training.tagger train`."
         ) from exc
+    trained_over = recipe.get("backbone")
+    if trained_over is not None and trained_over != backbone_of(model):
+        raise ModelLoadError(
+            f"The span tagger in {directory} was trained over {trained_over}, not over this model "
+            f"({backbone_of(model)}); give the model the source the tagger was trained over, or another tagger."
+        )
     adapted = get_peft_model(model, lora_config(int(recipe["config"]["rank"])))
     set_peft_model_state_dict(adapted, lora)
     bidirectional = bool(recipe["config"].get("bidirectional", False))
