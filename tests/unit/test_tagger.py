@@ -203,6 +203,15 @@ def test_a_bidirectional_tagger_is_served_as_it_was_trained(tiny_gemma_dir: Path
     assert torch.allclose(runner.tagger.probabilities(encoded), trained.probabilities(encoded), atol=1e-4)
     served, unmerged = runner.tagger.predict(runner.tokenizer, NOTES), trained.predict(runner.tokenizer, NOTES)
     assert [record for record, _ in served] == [record for record, _ in unmerged]
+    # And a worker warms it up by tagging, which needs no chat template (Gemma-3-270M base has none)
+    runner.tokenizer.chat_template = None
+    forwards: list[int] = []
+    hook = runner.tagger.head.register_forward_hook(lambda _module, args, _output: forwards.append(args[0].shape[0]))
+    try:
+        runner.warm_up()
+    finally:
+        hook.remove()
+    assert forwards == [1]
 
 
 def test_a_model_that_cannot_attend_both_ways_is_a_load_error_that_says_what_can(tiny_model_dir: Path) -> None:

@@ -158,8 +158,12 @@ class ModelRunner:
         return runner
 
     def warm_up(self) -> None:
-        """One short generation, so the first real batch does not pay for lazy initialisation."""
-        self.generate([[{"role": "user", "content": "Hello"}]], max_new_tokens=4)
+        """One short generation (a tagging pass for a tagger's model, which may have no chat template), so the
+        first real batch does not pay for lazy initialisation."""
+        if self.tagger is not None:
+            self.tagger.predict(self.tokenizer, ["Deliver 2 boxes to Acme Ltd, 1 Main St, Leith."])
+        else:
+            self.generate([[{"role": "user", "content": "Hello"}]], max_new_tokens=4)
 
     def generate(
         self, conversations: list[Messages], max_new_tokens: int, constraint: Constraint | None = None
