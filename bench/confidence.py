@@ -1,9 +1,9 @@
 """Does per-field confidence tell right fields from wrong ones? Measured on labelled notes the model never saw.
 
-The specialist as fleet.toml serves it parses each file's notes in-process (``DeliveryNoteTask.run``, its
-grammar, copy spans, budget and re-asks), and every record's confidence is compared with the contract's
-scoring of it. Two definitions side by side, from the same tokens: each value's probability under the
-row's constraint (what the worker serves) and under the model alone (unmasked). Per file and definition:
+The generation specialist as examples/fleet-generation.toml serves it parses each file's notes in-process
+(``DeliveryNoteTask.run``, its grammar, copy spans, budget and re-asks), and every record's confidence is compared
+with the contract's scoring of it. Two definitions side by side, from the same tokens: each value's probability
+under the row's constraint (what the worker serves) and under the model alone (unmasked). Per file and definition:
 
 - AUROC of a scalar field's confidence for "this field is right" (no mistake of any kind on it): 0.5 is no
   better than chance, 1.0 sorts every right field above every wrong one;
@@ -92,7 +92,7 @@ def main() -> None:
         combine = min if name.startswith("min") else sum
         return field_confidence(result, dataclasses.replace(generation, logprobs=logprobs), combine)
 
-    fleet = load_fleet(REPO / "fleet.toml")
+    fleet = load_fleet(REPO / "examples/fleet-generation.toml")
     spec = fleet.model(args.model)
     task_spec = fleet.tasks["delivery_note"]
     model_dir = materialize(spec, fleet, Settings().models_dir)

@@ -1,6 +1,7 @@
 """The native engine against transformers' generate(), in one process, on the workload as it is served.
 
-The specialist as fleet.toml ships it (its source, quantization and adapter; delivery_note's grammar,
+The generation specialist as examples/fleet-generation.toml serves it (its source, quantization and adapter;
+delivery_note's grammar,
 copy spans, budget and re-asks) parses the same held-out notes through ``DeliveryNoteTask.run`` with each
 engine, batch by batch in turn (so both see the same machine noise). Prints notes/s of each and their
 ratio, how many records are identical, micro-F1 of each by the contract's scoring, and what the native
@@ -82,7 +83,7 @@ def main() -> None:
     from workers.model.tasktypes import Answered
     from workers.model.tasktypes.delivery_note import DeliveryNoteTask
 
-    fleet = load_fleet(REPO / "fleet.toml")
+    fleet = load_fleet(REPO / "examples/fleet-generation.toml")
     spec = fleet.model(args.model)
     if args.max_batch:
         spec = spec.model_copy(update={"max_batch": args.max_batch})

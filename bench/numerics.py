@@ -1,10 +1,10 @@
 """CPU numerics side by side: the specialist's nf4 weights served as nf4 layers, dense fp32 and dense bf16.
 
-The served workload (the specialist as fleet.toml ships it: adapter, delivery_note's grammar, copy spans,
-budget and re-asks; the native engine) on the same held-out notes, batch by batch in turn (so every variant
-sees the same machine noise). ``dequantize = true`` picks fp32 or bf16 by the CPU (workers/model/nf4.py); this
-measures all three on the CPU at hand: notes/s, micro-F1 by the contract's scoring, and records identical to
-the nf4 layers' (what the adapter was trained over).
+The served workload (the generation specialist as examples/fleet-generation.toml serves it: adapter, delivery_note's
+grammar, copy spans, budget and re-asks; the native engine) on the same held-out notes, batch by batch in turn (so
+every variant sees the same machine noise). ``dequantize = true`` picks fp32 or bf16 by the CPU
+(workers/model/nf4.py); this measures all three on the CPU at hand: notes/s, micro-F1 by the contract's scoring, and
+records identical to the nf4 layers' (what the adapter was trained over).
 
     python bench/numerics.py [--notes 48] [--data data/delivery_note/heldout-v2.jsonl]
 
@@ -46,7 +46,7 @@ def main() -> None:
     from workers.model.tasktypes import Answered
     from workers.model.tasktypes.delivery_note import DeliveryNoteTask
 
-    fleet = load_fleet(REPO / "fleet.toml")
+    fleet = load_fleet(REPO / "examples/fleet-generation.toml")
     spec = fleet.model(args.model).model_copy(update={"engine": "native"})
     task_spec = fleet.tasks["delivery_note"]
     model_dir = materialize(spec, fleet, Settings().models_dir)

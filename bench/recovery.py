@@ -1,11 +1,12 @@
-"""Recovery of the shipped specialist: two workers, one SIGKILLed mid-batch, then Redis SIGKILLed and restarted.
+"""Recovery of the shipped delivery-note model: two workers, one SIGKILLed mid-batch, then Redis SIGKILLed and
+restarted.
 
-The fleet is the repository's fleet.toml as shipped (smollm2-notes: nf4, its adapter, grammar and copy decoding)
-with the default settings (SLMQ_TASK_TIME_LIMIT_S=300, so the visibility timeout is 1,210 s, and
-SLMQ_WORKER_DEAD_AFTER_S=30), on a redis-server of its own with append-only persistence. Two workers share the
-host's cores (SLMQ_WORKERS_PER_HOST=2). It submits held-out notes, SIGKILLs one worker in the middle of a batch,
-then SIGKILLs Redis and restarts it on its append-only file, and reports when every note was answered and
-whether any was lost or answered twice (the fault tests' ledger).
+The fleet is the repository's fleet.toml as shipped (its delivery_note model; until 2026-12-06 smollm2-notes, nf4,
+its adapter, grammar and copy decoding) with the default settings (SLMQ_TASK_TIME_LIMIT_S=300, so the visibility
+timeout is 1,210 s, and SLMQ_WORKER_DEAD_AFTER_S=30), on a redis-server of its own with append-only persistence. Two
+workers share the host's cores (SLMQ_WORKERS_PER_HOST=2). It submits held-out notes, SIGKILLs one worker in the
+middle of a batch, then SIGKILLs Redis and restarts it on its append-only file, and reports when every note was
+answered and whether any was lost or answered twice (the fault tests' ledger).
 
     python bench/recovery.py --notes 48 --out bench/recovery.json
 """
@@ -24,17 +25,18 @@ sys.path.insert(0, str(REPO))
 
 from bench.soak import machine  # noqa: E402
 from producer import FleetClient  # noqa: E402
+from slmq.fleet import load_fleet  # noqa: E402
 from tests.faults.conftest import RedisServer, Workers, mid_batch, wait_for  # noqa: E402
 from tests.faults.ledger import Ledger  # noqa: E402
 from tests.integration.conftest import Deployment  # noqa: E402
 
-MODEL = "smollm2-notes"
+MODEL = load_fleet(REPO / "fleet.toml").model_for("delivery_note").name
 
 
 def shipped_fleet(directory: Path) -> Path:
     """The repository's fleet.toml, its relative paths (the adapter) pointing into the repository."""
     text = (REPO / "fleet.toml").read_text().replace('adapter = "adapters/', f'adapter = "{REPO}/adapters/')
-    text = text.replace('tagger = "adapters/', f'tagger = "{REPO}/adapters/')
+    text = text.replace('tagger = "adapters/', f'tagger = "{REPO}/adapters/')  # the shipped tagger
     path = directory / "fleet.toml"
     path.write_text(text)
     return path

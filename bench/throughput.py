@@ -12,9 +12,10 @@ budget (greedy, --new-tokens), so the ratios compare the paths, not the workload
 
     python bench/throughput.py [--notes 64] [--new-tokens 64] [--quantization none] [--redis-url URL]
 
-With ``--served`` the workload is the one served: the delivery-note specialist as fleet.toml ships it (nf4 +
-its adapter, dequantized, the native engine, grammar + copy spans, one re-ask, its 384-token budget) on
-held-out notes (data/delivery_note/heldout-v2.jsonl), and one more path runs beside the others:
+With ``--served`` the workload is the one served: the delivery-note generation specialist as
+examples/fleet-generation.toml serves it (nf4 + its adapter, dequantized, the native engine, grammar + copy spans,
+one re-ask, its 384-token budget) on held-out notes (data/delivery_note/heldout-v2.jsonl), and one more path runs
+beside the others:
 
   queue_bulk_transformers  `slmq parse` through a worker on transformers' generate() over nf4 (the reference)
 

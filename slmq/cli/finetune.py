@@ -51,6 +51,12 @@ def _finetune(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     fleet = load_fleet(settings.fleet)
     spec = fleet.model(args.model) if args.model else fleet.model_for(args.task)
+    if spec.tagger is not None:
+        raise ConfigError(
+            f"Model {spec.name!r} answers {args.task} with the span tagger in {spec.tagger}; slmq finetune trains a "
+            "generation adapter: set SLMQ_FLEET=examples/fleet-generation.toml (or pass --model), or train a tagger "
+            "with python -m slmq.training.tagger train."
+        )
     device = args.device or _default_device()
 
     from workers.model.device import pin_device

@@ -1,12 +1,15 @@
 """Training and evaluating the span tagger (issue 13, item 3; the model is ``workers.model.tagger``).
 
-The backbone is the shipped specialist as the worker serves it (nf4 weights made dense, its adapter merged),
-with a new LoRA adapter trained together with the head, on generated notes whose gold records
-``slmq.training.tagging.gold_spans`` aligns to tagged tokens.
+The backbone is the delivery_note model of the fleet file (``SLMQ_FLEET``, fleet.toml by default) as a worker loads
+it: Gemma-3-270M as shipped (its attention made bidirectional: ``--bidirectional``), or the SmolLM2 generation
+specialist of examples/fleet-generation.toml (nf4 weights made dense, its adapter merged; the note written twice).
+A new LoRA adapter is trained together with the head on generated notes whose gold records
+``slmq.training.tagging.gold_spans`` aligns to tagged tokens. How the shipped tagger was made (docs/evaluation.md):
 
-    python -m slmq.training.tagger train -o runs/tagger --steps 600
+    python -m slmq.training.tagger train -o runs/tagger --steps 1500 --count 14000 --data-seed 21 --rank 32 \
+        --bidirectional --bf16 --save-every 100 --warmup-steps 30
+    python -m slmq.training.tagger tune runs/tagger --count 300 --seed 5 --save
     python -m slmq.training.tagger eval runs/tagger data/delivery_note/real-v1.jsonl [-o answers.jsonl]
-    python -m slmq.training.tagger tune adapters/delivery_note_tagger --count 300 --seed 5
 
 ``tune`` scores the span thresholds (``IN_SPAN``, ``EXTEND``, ``JOINED``) on generated held-out notes, never on
 the evaluation files.
@@ -117,16 +120,19 @@ def labelled(tokenizer: PreTrainedTokenizerBase, text: str, gold: dict[str, Any]
 
 
 def backbone(rank: int) -> tuple[Any, PreTrainedTokenizerBase]:
-    """The specialist as fleet.toml serves it (dense, adapter merged), with a new LoRA adapter of ``rank``."""
-    runner = _specialist()
+    """The delivery_note model of the fleet (dense, any adapter merged; fp32 weights whatever dtype it is served in,
+    bf16 being ``--bf16``'s autocast), with a new LoRA adapter of ``rank``."""
+    runner = _specialist(served_dtype=False)
     return get_peft_model(runner.model, lora_config(rank)), runner.tokenizer
 
 
-def _specialist() -> ModelRunner:
-    """The delivery_note model of fleet.toml, as a worker loads it, without a tagger of its own."""
+def _specialist(served_dtype: bool = True) -> ModelRunner:
+    """The delivery_note model of the fleet, as a worker loads it (or in fp32), without a tagger of its own."""
     settings = Settings()
     fleet = load_fleet(settings.fleet)
     spec = fleet.model_for("delivery_note")
+    if not served_dtype and spec.dtype is not None:
+        spec = spec.model_copy(update={"dtype": "float32"})
     adapter = fleet.resolve(spec.adapter) if spec.adapter else None
     return ModelRunner.load(spec, materialize(spec, fleet, settings.models_dir), "cpu", adapter)
 

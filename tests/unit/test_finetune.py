@@ -26,6 +26,7 @@ from slmq.training.trainer import (
     save_adapter,
     served_base,
 )
+from tests.conftest import REPO
 from workers.model.runner import ModelRunner
 from workers.model.tasktypes import TASK_TYPES
 
@@ -172,3 +173,25 @@ def test_training_over_int8_weights_is_refused_with_the_choices(tiny_model_dir: 
 def test_going_on_from_a_directory_without_an_adapter_names_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=f"No adapter in {tmp_path} \\(adapter_model.safetensors and adapter_config"):
         _init_adapter(tmp_path)
+
+
+def test_finetune_refuses_a_task_its_fleet_answers_with_a_span_tagger_and_says_where_generation_is(
+    tmp_path: Path,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    # Given the shipped fleet, whose delivery_note model answers by span tagging
+    env = {**os.environ, "SLMQ_FLEET": str(REPO / "fleet.toml"), "SLMQ_HOME": str(tmp_path / "home")}
+    slmq = Path(sys.executable).with_name("slmq")
+    # When slmq finetune is asked for a delivery_note adapter over it
+    done = subprocess.run(
+        [str(slmq), "finetune", "delivery_note", "-o", str(tmp_path / "out")],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    # Then it says in one line that this model tags, and where the generation fleet is, and trains nothing
+    assert "Traceback" not in done.stderr and done.returncode != 0
+    assert "answers delivery_note with the span tagger" in done.stderr
+    assert "SLMQ_FLEET=examples/fleet-generation.toml" in done.stderr
+    assert not (tmp_path / "out").exists()

@@ -42,14 +42,19 @@ def test_the_shipped_fleet_serves_all_five_task_types_with_two_models() -> None:
     assert fleet.model_for("delivery_note").queue != fleet.model_for("general").queue
 
 
-def test_the_shipped_specialist_is_served_over_the_weights_its_adapter_was_trained_over() -> None:
-    # An adapter learns the weights it is trained over: served over others it loses accuracy (docs/evaluation.md).
-    fleet = load_fleet(REPO / "fleet.toml")
-    notes = fleet.model_for("delivery_note")
-    assert notes.adapter is not None
-    recipe = json.loads((fleet.resolve(notes.adapter) / "recipe.json").read_text())
+def test_the_shipped_delivery_note_models_are_served_over_what_they_were_trained_over() -> None:
+    # An adapter learns the weights it is trained over: served over others it loses accuracy (docs/evaluation.md);
+    # a tagger is refused over another backbone, and its model must keep its weights dense to merge it.
+    tagging = load_fleet(REPO / "fleet.toml").model_for("delivery_note")
+    assert tagging.tagger is not None and tagging.quantization == "none"
+    recipe = json.loads((REPO / tagging.tagger / "tagger.json").read_text())
+    assert recipe["backbone"]["model_type"] == "gemma3_text" and "gemma3" in str(tagging.source)
+    generation = load_fleet(REPO / "examples/fleet-generation.toml")
+    notes = generation.model_for("delivery_note")
+    assert notes.adapter is not None and notes.tagger is None
+    recipe = json.loads((generation.resolve(notes.adapter) / "recipe.json").read_text())
     assert recipe["config"]["quantization"] == notes.quantization == "nf4"
-    assert fleet.tasks["delivery_note"].constrained and fleet.tasks["delivery_note"].copy_spans
+    assert generation.tasks["delivery_note"].constrained and generation.tasks["delivery_note"].copy_spans
 
 
 def test_a_good_file_routes_each_task_type_to_its_model_queue(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ def test_text_is_routed_to_its_model_queue_under_its_task_name(router: Router) -
     routed = router.route("delivery_note", "12 pallets to Acme Ltd, Leith")
     assert (routed.task_name, routed.queue, routed.model) == (
         "slmq.delivery_note",
-        "slmq.smollm2-notes",
-        "smollm2-notes",
+        "slmq.gemma3-notes",
+        "gemma3-notes",
     )
     assert routed.payload == {"text": "12 pallets to Acme Ltd, Leith"}
 

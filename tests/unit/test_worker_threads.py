@@ -51,7 +51,7 @@ def test_a_local_worker_started_for_one_command_gets_every_core_it_may_use(
     monkeypatch.setattr(subprocess, "Popen", Started)
     monkeypatch.setattr(spawn, "_wait_until_ready", lambda *args: None)
     monkeypatch.setattr(spawn, "_stop", lambda process: None)
-    spec = load_fleet(REPO / "fleet.toml").model("smollm2-notes")
+    spec = load_fleet(REPO / "fleet.toml").model("gemma3-notes")
     settings = Settings(home=tmp_path, fleet=REPO / "fleet.toml")
     app: Any = None  # only handed to consumers(), replaced above
     # When a command starts its local worker
@@ -60,4 +60,4 @@ def test_a_local_worker_started_for_one_command_gets_every_core_it_may_use(
     # Then the worker is told to use as many torch threads as there are cores this process may run on
     (command,) = commands
     assert command[command.index("--threads") + 1] == str(len(os.sched_getaffinity(0)))
-    assert command[command.index("--model") + 1] == "smollm2-notes"
+    assert command[command.index("--model") + 1] == "gemma3-notes"
