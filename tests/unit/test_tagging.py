@@ -144,6 +144,30 @@ def test_a_span_cut_inside_a_word_grows_to_the_whole_word(text: str, cut: str, w
     assert text[grown.start : grown.end] == whole
 
 
+@pytest.mark.parametrize(
+    ("text", "cut", "measure", "whole"),
+    [("cut 12m of cable", "12", True, "12"), ("cut 12m of cable", "m", True, "m"),
+     ("cut 12m of cable", "1", True, "12"), ("18.8t building sand", "t", True, "t"),
+     ("cut 12m of cable", "12", False, "12m"),
+     ("4 toilet rolls", "ilet", True, "toilet")],
+)  # fmt: skip
+def test_a_quantity_or_unit_does_not_grow_across_digits_and_letters(
+    text: str, cut: str, measure: bool, whole: str
+) -> None:
+    start = text.index(cut)
+    grown = snap(text, Span(start, start + len(cut)), measure)
+    assert text[grown.start : grown.end] == whole
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [("(+62 21 7468114", "+62 21 7468114"), ("(312) 555-0162", "(312) 555-0162"), ("07700 900123)", "07700 900123"),
+     ("red roses (50 stems)", "red roses (50 stems)"), ("( 12 Mill Lane,", "12 Mill Lane")],
+)  # fmt: skip
+def test_a_bracket_that_opens_or_closes_nothing_in_a_span_is_not_its_value(written: str, value: str) -> None:
+    assert span_text(written, Span(0, len(written))) == value
+
+
 def test_a_span_grows_from_its_surest_token_and_a_value_split_by_spaces_is_joined(tiny_model_dir: Path) -> None:
     """Hysteresis: "Johansson" at 0.2 joins "Sanna" at 0.9, a city run that never reaches IN_SPAN is no span,
     and a phone the head split at a begin is one value again (JOINED); a city split the same way is not. A kind's

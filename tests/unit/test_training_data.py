@@ -18,7 +18,14 @@ def data_file(path: Path, records: list[dict[str, object]]) -> argparse.Namespac
 
 def test_the_evaluation_files_are_every_labelled_file_of_the_checkout() -> None:
     names = {path.name for path in evaluation_files()}
-    assert {"real-v1.jsonl", "disjoint-v1.jsonl", "heldout-v1.jsonl", "heldout-v2.jsonl", "heldout-v3.jsonl"} <= names
+    assert {
+        "real-v1.jsonl",
+        "disjoint-v1.jsonl",
+        "heldout-v1.jsonl",
+        "heldout-v2.jsonl",
+        "heldout-v3.jsonl",
+        "heldout-v4.jsonl",
+    } <= names
     assert all(path.is_relative_to(REPO.parent) for path in evaluation_files())
 
 

@@ -222,7 +222,10 @@ def spans_of(
     for column, kind in enumerate(KINDS):
         p_in = inside[:, column].tolist()
         runs = [run for run in _runs(p_in, begins[:, column].tolist(), extend) if max(p_in[i] for i in run) >= in_span]
-        spans = [(snap(text, Span(encoded.offsets[run[0]][0], encoded.offsets[run[-1]][1])), run) for run in runs]
+        measure = kind in ("item.quantity", "item.unit")
+        spans = [
+            (snap(text, Span(encoded.offsets[run[0]][0], encoded.offsets[run[-1]][1]), measure), run) for run in runs
+        ]
         if thresholds.joined and kind in JOINED:
             spans = _joined(text, spans)
         found[kind] = [Scored(span, sum(p_in[i] for i in run) / len(run)) for span, run in spans]

@@ -93,13 +93,23 @@ def _wordish(char: str) -> bool:
     return char.isalnum() and ord(char) < 0x2E80  # letters and digits of scripts written with spaces (not CJK)
 
 
-def snap(text: str, span: Span) -> Span:
+def snap(text: str, span: Span, measure: bool = False) -> Span:
     """``span`` grown to whole words: a tagger that tags "ilet rolls" of "toilet rolls", or "42-823-" of
-    "42-823-CXB", meant the word it cut. Words join across a hyphen or slash between letters and digits."""
+    "42-823-CXB", meant the word it cut. Words join across a hyphen or slash between letters and digits. A
+    ``measure`` (a quantity or its unit) does not grow from digits into letters or back: "12m" is 12 of m."""
     start, end = span.start, span.end
-    while start > 0 and _wordish(text[start - 1]) and _wordish(text[start]):
+
+    def joined(left: str, right: str) -> bool:
+        return not measure or left.isdigit() == right.isdigit()
+
+    while start > 0 and _wordish(text[start - 1]) and _wordish(text[start]) and joined(text[start - 1], text[start]):
         start -= 1
-    while end < len(text) and _wordish(text[end]) and (_wordish(text[end - 1]) or _joins(text, end - 1)):
+    while (
+        end < len(text)
+        and _wordish(text[end])
+        and (_wordish(text[end - 1]) or _joins(text, end - 1))
+        and joined(text[end - 1], text[end])
+    ):
         end += 1
     return Span(start, end)
 
@@ -109,8 +119,14 @@ def _joins(text: str, index: int) -> bool:
 
 
 def span_text(text: str, span: Span) -> str:
-    """A span's value: whitespace collapsed, edge spaces and separators stripped."""
-    return " ".join(text[span.start : span.end].strip(EDGE).split())
+    """A span's value: whitespace collapsed, edge spaces and separators stripped, and a bracket that opens or closes
+    nothing in it ("(+62 21 7468114": a tokenizer's "(+" token begins the number)."""
+    value = " ".join(text[span.start : span.end].strip(EDGE).split())
+    if value.startswith("(") and ")" not in value:
+        value = value[1:].strip(EDGE)
+    if value.endswith(")") and "(" not in value:
+        value = value[:-1].strip(EDGE)
+    return value
 
 
 def record_from_spans(

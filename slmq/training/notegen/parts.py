@@ -93,11 +93,30 @@ def address_text(p: Picker, s: Scenario, multiline: bool) -> str:
     return render_address(p, s.address, s.country, multiline)
 
 
+# A department or desk of the consignee, written under or after its name: not part of the consignee (contract rule 3
+# names the receiving company; real-v1's labelling leaves departments out).
+# fmt: off
+DEPARTMENTS = (
+    "Goods In", "Goods Receiving", "Receiving Dept.", "Facilities Management", "Stores", "Warehouse",
+    "Purchasing Dept.", "Procurement", "Maintenance", "Front Desk", "IT Department", "Events Team",
+    "Exhibitions Department", "Site Office", "Logistics", "Kitchen", "Estates Department", "Finance Office",
+    "Wareneingang", "Einkauf", "Abteilung Logistik", "Service des achats", "Service logistique", "Réception",
+    "Magazzino", "Ufficio acquisti", "Almacén", "Departamento de compras", "Dział zaopatrzenia", "Afdeling inkoop",
+    "Inköpsavdelningen", "Expedição", "Departamento de Logística", "Ufficio tecnico",
+)
+DEPARTMENT_FORMS = ("{d}", "{d}", "Dept. {d}", "c/o {d}", "Attn: {d}", "{d} department")
+# fmt: on
+
+
 def consignee_block(p: Picker, s: Scenario, multiline: bool) -> str:
     addr = address_text(p, s, multiline)
     if s.consignee is None:
         return addr
     consignee = s.consignee
+    if not s.consignee_person and p.chance(0.1):
+        department = p.any(DEPARTMENT_FORMS).format(d=p.one(DEPARTMENTS))
+        if department not in consignee:
+            consignee += ("\n" if multiline else p.any((", ", " - ", " / "))) + department
     if s.contact_name and not s.consignee_person and not s.contact_in_instructions and p.chance(0.12):
         consignee += p.any((", FAO ", ", Attn: ", " - attn ", "\nFAO: ", "\nATTN ")).replace(
             "\n", "\n" if multiline else ", "

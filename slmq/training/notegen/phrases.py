@@ -254,13 +254,16 @@ def distractor_number(p: Picker, lang: str) -> str:
 def instruction(p: Picker, lang: str, name: str | None, phone: str | None) -> str:
     """One instruction span; placeholders for the contact are only used when the contact exists."""
     pool = INSTRUCTIONS_LOCAL[lang] if lang in INSTRUCTIONS_LOCAL and p.chance(0.75) else INSTRUCTIONS_EN
-    first = _one_instruction(p, pool, name, phone)
-    if p.chance(0.15):  # two instructions side by side make one span
-        second = _one_instruction(p, pool, None, None)
-        if second.lower() != first.lower():
-            joiner = p.any((". ", "; ", ", ", " - "))
-            return first + joiner + (second[0].upper() + second[1:] if joiner == ". " else second)
-    return first
+    run = _one_instruction(p, pool, name, phone)
+    for chance in (0.3, 0.12):  # two or three instructions side by side make one span (one paragraph or message)
+        if not p.chance(chance):
+            break
+        following = _one_instruction(p, pool, None, None)
+        if following.lower() in run.lower():
+            break
+        joiner = p.any((". ", "; ", ", ", " - ", ". "))
+        run += joiner + (following[0].upper() + following[1:] if joiner == ". " else following)
+    return run
 
 
 def _one_instruction(p: Picker, pool: tuple[str, ...], name: str | None, phone: str | None) -> str:

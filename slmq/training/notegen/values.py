@@ -1,5 +1,6 @@
 """Field values of one note, drawn per country: parties, addresses, dates, references, contacts."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slmq.training.notegen import world
@@ -64,6 +65,34 @@ BUILDINGS = (
 # fmt: on
 
 
+# Parts of real addresses that are no field of the record (contract rule 4): a district, suburb, neighbourhood or
+# estate written after the street or on a line of its own (not the city, where a city is named), and a PO box beside
+# the street (neither the street nor the postcode). {place} is another town of the country.
+# fmt: off
+DISTRICTS: dict[str, tuple[str, ...]] = {
+    "en": ("{place} Industrial Estate", "{place} Business Park", "City Centre", "Old Town", "Downtown", "{place} North",
+           "Industrial Area Phase {n}", "Riverside", "Harbourside", "Docklands", "Technology Park", "Airport Zone",
+           "{place} East", "Sector {n}", "Block {a}", "{place} Village", "Midtown", "Uptown", "Westside",
+           "Marina District", "{place} Heights", "Enterprise Zone"),
+    "es": ("Centro", "Zona Industrial", "Col. {place}", "Colonia {place}", "Distrito {place}",
+           "Polígono Industrial {place}", "Barrio {place}", "Centro Histórico", "Parque Industrial {place}"),
+    "pt": ("Centro", "Bairro {place}", "Vila {place}", "Zona Industrial", "Distrito Industrial {place}"),
+    "it": ("Centro Storico", "Zona Industriale {place}", "Frazione {place}", "Località {place}", "Quartiere {n}"),
+    "fr": ("Quartier {place}", "ZI de {place}", "ZA {place}", "Centre-ville", "Parc d'activités {place}",
+           "Arrondissement {n}"),
+    "de": ("Altstadt", "Gewerbegebiet {place}", "Industriegebiet Nord", "Stadtteil {place}", "Ortsteil {place}",
+           "Gewerbepark {place}"),
+    "nl": ("Wijk {place}", "Bedrijventerrein {place}", "Centrum", "Industrieterrein {place}"),
+    "pl": ("Osiedle {place}", "Dzielnica {place}", "Strefa Przemysłowa", "Centrum"),
+}
+PO_BOXES = (
+    "P.O. Box {n}", "PO Box {n}", "Box {n}", "Postfach {n}", "BP {n}", "B.P. {n}", "Apartado {n}",
+    "Apartado de Correos {n}", "Casella postale {n}", "Postbus {n}", "Caixa Postal {n}", "Boîte postale {n}",
+    "Private Bag {n}", "Locked Bag {n}", "POB {n}", "Postboks {n}",
+)
+# fmt: on
+
+
 @dataclass
 class Address:
     street: str | None
@@ -72,6 +101,8 @@ class Address:
     postcode: str | None
     country: str | None
     unit_first: bool = False  # the unit part stands before the house number (a "Unit 4, 22 Mill Lane" street)
+    district: str | None = None  # written, but no field (DISTRICTS)
+    po_box: str | None = None  # written, but no field (PO_BOXES)
 
 
 def person(p: Picker, country: Country, style: str | None = None) -> str:
@@ -125,7 +156,24 @@ def phone(p: Picker, country: Country) -> str:
     return p.digits(p.any(country.phones))
 
 
-def world_address(p: Picker, w: World) -> Address:
+def with_extras(p: Picker, a: Address, place: Callable[[], str], language: str) -> Address:
+    """``a`` with, sometimes, a district (in ``language``'s words, else English; ``place`` draws a town of the
+    country for it) and a PO box written beside it; neither repeats a part of the address."""
+    parts = [value for value in (a.street, a.city, a.region, a.postcode, a.country) if value]
+    for _ in range(5):
+        if not p.chance(0.14):
+            break
+        pool = DISTRICTS.get(language, DISTRICTS["en"])
+        district = p.one(pool).format(place=place(), n=p.between(1, 12), a=p.any("ABCDEFGH"))
+        if not any(part in district or district in part for part in parts):
+            a.district = district
+            break
+    if p.chance(0.06):
+        a.po_box = p.one(PO_BOXES).format(n=p.digits(p.any(("ddd", "dddd", "ddddd", "dd"))))
+    return a
+
+
+def world_address(p: Picker, w: World, language: str, extras: bool) -> Address:
     """An address of a faker locale's country: its street as the locale writes it, a town, region and postcode."""
     street = p.one(w.streets)
     unit_first = False
@@ -134,7 +182,7 @@ def world_address(p: Picker, w: World) -> Address:
         street = f"{unit}, {street}" if unit_first else f"{street}, {unit}"
     in_format = any(part.field == "region" for line in w.lines for part in line)
     region = p.one(w.regions) if w.regions and p.chance(0.85 if in_format else 0.15) else None
-    return Address(
+    written = Address(
         street if p.chance(0.97) else None,
         p.one(w.towns),
         region,
@@ -142,12 +190,15 @@ def world_address(p: Picker, w: World) -> Address:
         p.weighted(tuple((name, 3 if i == 0 else 1) for i, name in enumerate(w.names))) if p.chance(0.4) else None,
         unit_first,
     )
+    return with_extras(p, written, lambda: p.one(w.towns), language) if extras else written
 
 
-def address(p: Picker, country: Country) -> Address:
-    """A delivery address of ``country`` with a random choice of which optional parts are written."""
+def address(p: Picker, country: Country, extras: bool = False) -> Address:
+    """A delivery address of ``country`` with a random choice of which optional parts are written; with ``extras``
+    (the train and held-out splits since delivery_note-synth-14; the disjoint family's notes stay as they were), also
+    a district and a PO box now and then."""
     if country.world is not None:
-        return world_address(p, country.world)
+        return world_address(p, country.world, country.language, extras)
     town, region, pattern = p.one(country.towns)
     street_name = p.one(country.streets)
     postcode = "".join(p.any("ABCDEFGHJKLMNPRSTUWXYZ") if c == "@" else c for c in p.digits(pattern))
@@ -180,11 +231,30 @@ def address(p: Picker, country: Country) -> Address:
         written_region = region if p.chance(0.92) else None
     country_name = p.any(country.names) if p.chance(0.3) else None
     written_postcode = postcode if p.chance(0.92) else None
-    return Address(street if p.chance(0.97) else None, town, written_region, written_postcode, country_name, unit_first)
+    written = Address(
+        street if p.chance(0.97) else None, town, written_region, written_postcode, country_name, unit_first
+    )
+    return with_extras(p, written, lambda: p.one(country.towns)[0], country.language) if extras else written
 
 
 def render_address(p: Picker, a: Address, country: Country, multiline: bool) -> str:
-    """The address as written in the note, one line or several, in the country's order of parts."""
+    """The address as written in the note, one line or several, in the country's order of parts, with its district
+    and PO box where it has them."""
+    written = _render_parts(p, a, country, multiline)
+    for extra in (a.district, a.po_box):
+        at = written.find(a.street) if a.street else -1
+        if extra is None:
+            continue
+        if at < 0:  # no street written as such: the extra part first
+            written = extra + ("\n" if multiline else ", ") + written
+            continue
+        end = at + len(str(a.street))
+        own_line = multiline and p.chance(0.5)
+        written = written[:end] + ("\n" if own_line else p.any((", ", " - ", ", "))) + extra + written[end:]
+    return written
+
+
+def _render_parts(p: Picker, a: Address, country: Country, multiline: bool) -> str:
     assert a.city is not None
     if country.world is not None:
         values = {"street": a.street, "city": a.city, "region": a.region, "postcode": a.postcode, "country": a.country}
