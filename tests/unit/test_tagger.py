@@ -127,7 +127,7 @@ def test_a_directory_without_a_tagger_is_a_load_error_that_says_how_to_make_one(
 def test_tune_scores_every_threshold_of_its_grid_on_generated_notes_best_first(
     trained: tuple[Path, SpanTagger, ModelRunner], served: SpanTagger
 ) -> None:
-    from slmq.training.tagger import TUNED_EXTEND, TUNED_IN_SPAN, tune
+    from slmq.training.tagger_eval import TUNED_EXTEND, TUNED_IN_SPAN, tune
 
     tokenizer = trained[2].tokenizer
     encoded = encode(tokenizer, NOTES[0])
@@ -225,7 +225,7 @@ def test_thresholds_saved_in_a_tagger_recipe_are_the_ones_its_worker_decodes_wit
 ) -> None:
     import shutil
 
-    from slmq.training.tagger import save_thresholds
+    from slmq.training.tagger_eval import save_thresholds
 
     directory = shutil.copytree(trained[0], tmp_path / "tagger")
     default = ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu", tagger_dir=directory)
