@@ -44,6 +44,8 @@ EXTEND = 0.15
 # Kinds whose spans are joined when only spaces lie between them: one value the head split at a token it took
 # for a new span's first ("07095" "466 808"; "THE" "21ST").
 JOINED = frozenset({"contact_name", "contact_phone", "delivery_date", "instructions"})
+# Kinds whose span does not grow across digits and letters when snapped to words ("12m" is 12 of m).
+MEASURES = frozenset({"item.quantity", "item.unit"})
 PREFIX, SEPARATOR = "Delivery note:\n", "\n\nThe same note again:\n"
 
 Tagged = tuple[dict[str, Any], dict[str, Any]]  # a record as plain data, and its confidence per field
@@ -222,7 +224,7 @@ def spans_of(
     for column, kind in enumerate(KINDS):
         p_in = inside[:, column].tolist()
         runs = [run for run in _runs(p_in, begins[:, column].tolist(), extend) if max(p_in[i] for i in run) >= in_span]
-        measure = kind in ("item.quantity", "item.unit")
+        measure = kind in MEASURES
         spans = [
             (snap(text, Span(encoded.offsets[run[0]][0], encoded.offsets[run[-1]][1]), measure), run) for run in runs
         ]

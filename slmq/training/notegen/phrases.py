@@ -261,7 +261,7 @@ def instruction(p: Picker, lang: str, name: str | None, phone: str | None) -> st
         following = _one_instruction(p, pool, None, None)
         if following.lower() in run.lower():
             break
-        joiner = p.any((". ", "; ", ", ", " - ", ". "))
+        joiner = p.any((". ", "; ", ", ", " - ", ". "))  # a full stop twice as often as each other
         run += joiner + (following[0].upper() + following[1:] if joiner == ". " else following)
     return run
 

@@ -160,10 +160,10 @@ def with_extras(p: Picker, a: Address, place: Callable[[], str], language: str) 
     """``a`` with, sometimes, a district (in ``language``'s words, else English; ``place`` draws a town of the
     country for it) and a PO box written beside it; neither repeats a part of the address."""
     parts = [value for value in (a.street, a.city, a.region, a.postcode, a.country) if value]
+    pool = DISTRICTS.get(language, DISTRICTS["en"])
     for _ in range(5):
         if not p.chance(0.14):
             break
-        pool = DISTRICTS.get(language, DISTRICTS["en"])
         district = p.one(pool).format(place=place(), n=p.between(1, 12), a=p.any("ABCDEFGH"))
         if not any(part in district or district in part for part in parts):
             a.district = district
@@ -241,14 +241,15 @@ def render_address(p: Picker, a: Address, country: Country, multiline: bool) -> 
     """The address as written in the note, one line or several, in the country's order of parts, with its district
     and PO box where it has them."""
     written = _render_parts(p, a, country, multiline)
+    street = a.street or ""
     for extra in (a.district, a.po_box):
-        at = written.find(a.street) if a.street else -1
         if extra is None:
             continue
+        at = written.find(street) if street else -1
         if at < 0:  # no street written as such: the extra part first
             written = extra + ("\n" if multiline else ", ") + written
             continue
-        end = at + len(str(a.street))
+        end = at + len(street)
         own_line = multiline and p.chance(0.5)
         written = written[:end] + ("\n" if own_line else p.any((", ", " - ", ", "))) + extra + written[end:]
     return written
