@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from slmq.schemas import DeliveryNote
-from slmq.training.notegen import DATA_VERSION, generate, layouts, parts, phrases, unspanned, vocab
+from slmq.training.notegen import DATA_VERSION, generate, layouts, parts, phrases, unspanned, values, vocab
 from slmq.training.notegen.goods import LOCAL_GOODS, SECTORS
 from slmq.training.notegen.note import text_values
 from slmq.training.notegen.picker import Picker, split_pool
@@ -160,3 +160,32 @@ def test_a_value_in_several_pools_falls_in_the_same_split_in_each() -> None:
         for value in pool:
             held.setdefault(value, set()).add(value in heldout)
     assert [value for value, sides in held.items() if len(sides) > 1] == []
+
+
+def test_a_district_or_po_box_is_written_beside_the_street_and_is_no_part_of_the_address() -> None:
+    # Given addresses of every hand-written country drawn with extras (train and held-out notes since synth-14)
+    p = Picker("extras", "train")
+    drawn = [(country, values.address(p, country, extras=True)) for country in COUNTRIES for _ in range(60)]
+    # Then some have a district and some a PO box, each written in the address text and equal to no address part
+    assert sum(a.district is not None for _, a in drawn) > 50 and sum(a.po_box is not None for _, a in drawn) > 20
+    for country, a in drawn:
+        text = values.render_address(p, a, country, multiline=p.chance(0.5))
+        fields = [part for part in (a.street, a.city, a.region, a.postcode, a.country) if part]
+        for extra in (a.district, a.po_box):
+            if extra is not None:
+                assert extra in text and extra not in fields and not any(extra in part for part in fields)
+    # And without extras (the disjoint family's notes) there are none
+    assert not any(values.address(p, country).district or values.address(p, country).po_box for country in COUNTRIES)
+
+
+def test_a_department_is_written_after_the_consignee_and_is_no_gold_value(train: list[dict]) -> None:
+    forms = [form.format(d=d) for d in parts.DEPARTMENTS for form in set(parts.DEPARTMENT_FORMS)]
+    written = [
+        note for note in train
+        if note["gold"]["consignee"]
+        and any(re.search(re.escape(note["gold"]["consignee"]) + r"(\n|, | - | / )" + re.escape(f), note["text"])
+                for f in forms)
+    ]  # fmt: skip
+    # Then some notes write one, and no consignee value takes it in
+    assert written
+    assert not any(note["gold"]["consignee"].endswith(f) for note in written for f in forms)
