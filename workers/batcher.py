@@ -14,6 +14,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from importlib.metadata import version
 from typing import Any
 
 import celery
@@ -34,6 +35,7 @@ from workers.delivery import DeliveryGuard, LedgerUnavailableError
 from workers.meter import WorkerMeter
 from workers.model.runner import ModelRunner
 from workers.model.tasktypes import TASK_TYPES, Outcome
+from workers.versions import check_versions
 
 log = logging.getLogger(__name__)
 MAX_EXTENSIONS = 10  # a partial batch waits at most (1 + MAX_EXTENSIONS) x max_wait_ms
@@ -72,13 +74,17 @@ class Batcher:
         self.meter = meter
         self.arrivals: dict[str, float] = {}  # task id -> when its message reached the batcher (monotonic)
 
-    def install(self, consumer: Any) -> None:
+    def install(self, consumer: Any, installed: Callable[[str], str] = version) -> None:
         """Route the consumer's requests through this batcher (before its task strategies are built).
 
         Celery has no public hook for this: ``consumer.on_task_request`` is what its task strategies hand each
-        request to (celery/worker/consumer/consumer.py), and pyproject.toml pins the releases it was written
-        against. This is the one place slmq uses a Celery internal; it refuses a consumer that lacks it.
+        request to (celery/worker/consumer/consumer.py), and its ETA and rate-limit paths too. The documented
+        ``Task.Strategy`` would not do: the default strategy reads ``on_task_request`` from the consumer, and
+        so do those paths, so a strategy of slmq's own would be a copy of Celery's (celery-batches' is, and
+        drops ETAs). This is the one place slmq uses a Celery internal: it refuses a Celery release other than
+        the ones it was written against (``workers/versions.py``) and a consumer that lacks the internal.
         """
+        check_versions(installed, ("celery",))
         missing = [name for name in ("on_task_request", "timer") if not hasattr(consumer, name)]
         if missing:
             raise ConfigError(

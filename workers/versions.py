@@ -21,13 +21,14 @@ def release(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in match.group(0).split(".")) if match else ()
 
 
-def check_versions(installed: Callable[[str], str] = version) -> None:
-    """A ConfigError naming the versions if the installed celery or kombu is outside the tested range."""
-    for package, (lowest, below) in TESTED.items():
+def check_versions(installed: Callable[[str], str] = version, packages: tuple[str, ...] = tuple(TESTED)) -> None:
+    """A ConfigError naming the versions if the installed ``packages`` (celery, kombu) are outside the tested range."""
+    for package in packages:
+        lowest, below = TESTED[package]
         found = installed(package)
         if not release(lowest) <= release(found) < release(below):
             raise ConfigError(
-                f"slmq's worker is written against {package}>={lowest},<{below} (its transport overrides kombu's "
-                f"Redis internals), but {package} {found} is installed; install a tested one: "
+                f"slmq's worker is written against {package}>={lowest},<{below} (its transport and batcher use "
+                f"{package}'s internals), but {package} {found} is installed; install a tested one: "
                 f"pip install '{package}>={lowest},<{below}'."
             )

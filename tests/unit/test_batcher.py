@@ -201,3 +201,12 @@ def test_a_consumer_without_the_internal_the_batcher_replaces_is_refused_with_th
     del consumer.on_task_request
     with pytest.raises(ConfigError, match=r"has no on_task_request.*celery 5\.7"):
         AnsweringBatcher(consumer)
+
+
+@pytest.mark.parametrize("found", ["5.6.3", "5.8.0"])
+def test_a_celery_release_the_batcher_was_not_written_against_is_refused_at_install(found: str) -> None:
+    batcher = Batcher(SimpleNamespace(spec=SimpleNamespace(max_batch=1, max_wait_ms=1)), None, 1_000)  # type: ignore[arg-type]
+    consumer = FakeConsumer()
+    with pytest.raises(ConfigError, match=f"celery>=5.7.0,<5.8 .* but celery {found} is installed"):
+        batcher.install(consumer, {"celery": found}.__getitem__)
+    assert consumer.on_task_request != batcher.add  # nothing was replaced
