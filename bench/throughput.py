@@ -321,7 +321,8 @@ class Bench:
 class TokenCounter:
     """A ``GenerationHook`` that adds up the tokens every ``generate()`` of a runner wrote (re-asks included)."""
 
-    tokens = 0
+    def __init__(self) -> None:
+        self.tokens = 0
 
     def time_budget(self) -> float | None:
         return None
