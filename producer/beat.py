@@ -12,6 +12,7 @@ import socket
 from celery import Celery
 
 from celeryconfig import beat_schedule
+from producer.inbox import InboxPipeline
 from slmq.constants import PIPELINE_QUEUE, PIPELINE_TASK
 from slmq.fleet import load_fleet
 from slmq.settings import Settings
@@ -22,8 +23,6 @@ log = logging.getLogger("slmq.beat")
 
 def build_beat_app(settings: Settings) -> Celery:
     """The app of ``slmq beat``: the fleet's pipelines as its schedule and the pipeline task."""
-    from producer.inbox import InboxPipeline
-
     fleet = load_fleet(settings.fleet)
     app = create_app(settings)
     app.conf.beat_schedule = beat_schedule(fleet)
