@@ -36,6 +36,7 @@ from slmq.training import notegen
 from slmq.training.tagger_eval import evaluate_file, print_tuning, specialist
 from slmq.training.tagging import gold_spans
 from slmq.training.trainer import batches, learning_rate
+from workers.model.device import cpu_has_bf16
 from workers.model.tagger import (
     BEGIN,
     CONFIG,
@@ -53,6 +54,10 @@ from workers.model.tagger import (
 from workers.model.tagging import KINDS
 
 IGNORE = -100
+NO_BF16 = (
+    "--bf16 needs a CPU with bf16 units (AVX-512 bf16 or AMX); this one would emulate them, 270 s a step against 7 s "
+    "in fp32 on a 2-core AVX2 EPYC: train with --no-bf16"
+)
 OPTIMIZER = "optimizer.pt"  # written beside a checkpoint so that a resumed run goes on exactly; not shipped
 
 
@@ -256,7 +261,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _no_tagger(given)
         if args.resume and args.init:
             parser.error("--resume goes on with a run; --init starts a new one: give one of them")
-        train(args.output, TaggerConfig(**{name: getattr(args, name) for name in names}), args.resume, args.init)
+        config = TaggerConfig(**{name: getattr(args, name) for name in names})
+        if config.bf16 and not cpu_has_bf16():
+            raise SlmqError(NO_BF16)
+        train(args.output, config, args.resume, args.init)
         return 0
     if not (args.tagger / CONFIG).is_file():
         return _no_tagger(args.tagger)

@@ -158,6 +158,20 @@ def test_train_refuses_a_start_that_is_no_tagger_and_resume_with_init_before_loa
     assert not (tmp_path / "out").exists()
 
 
+def test_train_refuses_bf16_on_a_cpu_without_bf16_units_before_loading_a_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slmq.errors import SlmqError
+    from slmq.training.tagger import main
+
+    # Given a CPU without AVX-512 bf16 or AMX (read off /proc/cpuinfo; here the reading is fixed)
+    monkeypatch.setattr("slmq.training.tagger.cpu_has_bf16", lambda: False)
+    # Then --bf16 is refused with what to give instead, and no run directory is made
+    with pytest.raises(SlmqError, match="train with --no-bf16"):
+        main(["train", "-o", str(tmp_path / "out"), "--bf16"])
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.fixture(scope="module")
 def tiny_gemma_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.tiny_model import build_tiny_gemma

@@ -2,13 +2,14 @@
 
 from typing import Any
 
-from slmq.training.notegen import ocr
+from slmq.training.notegen import forward, ocr
 from slmq.training.notegen.layouts import LAYOUTS
 from slmq.training.notegen.picker import Picker, Split
 from slmq.training.notegen.scenario import Scenario, draw
 
 TEXT_FIELDS = ("consignee", "delivery_date", "contact_name", "contact_phone", "reference", "instructions")
 ADDRESS_FIELDS = ("street", "city", "region", "postcode", "country")
+FORWARDED = {"email": 0.3, "sms": 0.12, "oneliner": 0.12, "form": 0.08}  # share of each layout's notes (synth-15)
 
 
 def collapse(value: str) -> str:
@@ -75,6 +76,11 @@ def make_note(seed: int, split: Split, index: int, version: str) -> dict[str, An
             text = text.upper()
             gold = gold_of(_upper(s), text)
         s.tags.append("ocr")
+    elif p.chance(FORWARDED.get(name, 0.0)):
+        chain = forward.forwarded(p, s, text, text_values(gold) + [item.written for item in s.items])
+        if chain is not None:
+            text, gold = chain, gold_of(s, chain)
+            s.tags.append("forwarded")
     text = text.strip()
     flat = collapse(text)
     missing = unspanned(gold, text) + [
