@@ -11,13 +11,13 @@ import pytest
 
 from slmq.training.notegen.picker import Picker
 from slmq.training.notegen.places import country_choices, world_countries
-from slmq.training.notegen.values import address, render_address
+from slmq.training.notegen.values import address, person, render_address
 
 POOLS = """
 import hashlib, json
 from slmq.training.notegen import world
 pools = {}
-for key in (*world.LOCALES, *world.BORROWED):
+for key in (*world.LOCALES, *world.EAST_ASIA, *world.BORROWED):
     w = world.world(key)
     pools[key] = hashlib.sha256(repr(w).encode()).hexdigest()
 print(json.dumps(pools))
@@ -76,3 +76,31 @@ def test_without_the_train_extra_synth_says_what_to_install_in_one_line(tmp_path
     assert done.returncode != 0
     assert "Traceback" not in done.stderr and "pip install -e '.[train]'" in done.stderr, done.stderr
     assert out.read_text() == '{"id": "kept"}\n' and list(tmp_path.iterdir()) == [out]
+
+
+def test_an_east_asian_address_runs_from_region_to_street_and_its_ward_is_no_part() -> None:
+    # Given addresses of Japan, China and Korea in their own scripts, drawn with extras (train and held-out notes)
+    countries = [c for c in world_countries() if c.world is not None and c.world.wards_inside]
+    assert sorted(c.code for c in countries) == ["CN", "JP", "KR"]
+    wards = 0
+    for country in countries:
+        for index in range(40):
+            p = Picker(f"east-asia:{country.code}:{index}", "train")
+            parts = address(p, country, extras=True)
+            text = render_address(p, parts, country, multiline=False)
+            order = [parts.region, parts.city, parts.district, parts.street]
+            written = [value for value in order if value]
+            # Then the parts stand in that order, with nothing between them but a space in Korean
+            sep = " " if country.code == "KR" else ""
+            assert sep.join(written) in text, (country.code, text)
+            # And a ward is written only between the city and the street, in no field
+            if parts.district:
+                wards += 1
+                assert parts.district not in (parts.city or "") + (parts.street or "")
+            assert parts.postcode is None or parts.postcode in text
+    assert wards > 10
+    # And a full name is written family name first, in the country's script
+    japan = next(c for c in countries if c.code == "JP")
+    p = Picker("east-asia:names", "train")
+    names = [person(p, japan, "full") for _ in range(20)]
+    assert any(name.split()[0] in japan.world.surnames for name in names if not name.isascii())  # type: ignore[union-attr]

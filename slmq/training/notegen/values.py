@@ -113,6 +113,8 @@ def person(p: Picker, country: Country, style: str | None = None) -> str:
         lang = country.language
         first, last = p.one(country.world.first_names), p.one(country.world.surnames)
     style = style or p.weighted((("first", 3), ("full", 5), ("title", 1), ("initial", 1)))
+    if country.world is not None and country.world.name_order != "{first} {last}" and lang == country.language:
+        return last if style == "title" else country.world.name_order.format(first=first, last=last)
     if style == "first":
         return first
     if style == "title":
@@ -190,6 +192,10 @@ def world_address(p: Picker, w: World, language: str, extras: bool) -> Address:
         p.weighted(tuple((name, 3 if i == 0 else 1) for i, name in enumerate(w.names))) if p.chance(0.4) else None,
         unit_first,
     )
+    if w.wards_inside:  # a ward between the city and the street, no PO box
+        ward = w.districts and extras and not written.city.endswith("区") and p.chance(0.5)  # type: ignore[union-attr]
+        written.district = p.one(w.districts) if ward else None
+        return written
     return with_extras(p, written, lambda: p.one(w.towns), language) if extras else written
 
 
@@ -242,7 +248,8 @@ def render_address(p: Picker, a: Address, country: Country, multiline: bool) -> 
     and PO box where it has them."""
     written = _render_parts(p, a, country, multiline)
     street = a.street or ""
-    for extra in (a.district, a.po_box):
+    inside = country.world is not None and country.world.wards_inside
+    for extra in (None if inside else a.district, a.po_box):
         if extra is None:
             continue
         at = written.find(street) if street else -1
@@ -259,7 +266,7 @@ def _render_parts(p: Picker, a: Address, country: Country, multiline: bool) -> s
     assert a.city is not None
     if country.world is not None:
         values = {"street": a.street, "city": a.city, "region": a.region, "postcode": a.postcode, "country": a.country}
-        return world.render(p, country.world, values, multiline)
+        return world.render(p, country.world, values | {"district": a.district}, multiline)
     code = country.code
     city_line: str
     if code in {"US", "CA", "AU"}:

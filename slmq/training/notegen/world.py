@@ -13,6 +13,7 @@ None of this reads the labelled data of usaddress, libpostal or Duckling, which 
 import random
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -67,6 +68,11 @@ BORROWED: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 }
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 # fmt: on
+# Locales whose addresses run from the region down to the street in their own script, the parts joined with no
+# separator (Japanese, Chinese) or with spaces (Korean), a ward between the city and the street that is no field
+# ("大阪府大阪市中央区大阪城1-1": region 大阪府, city 大阪市, street 大阪城1-1), the family name first.
+EAST_ASIA: dict[str, str] = {"ja_JP": "JP", "zh_CN": "CN", "ko_KR": "KR"}
+NATIVE_NAMES = {"JP": ("日本",), "CN": ("中国", "中华人民共和国"), "KR": ("대한민국", "한국")}
 FIELDS = {"street_address": "street", "city": "city", "city_name": "city", "postcode": "postcode"}
 FIELDS |= {"postalcode": "postcode"}
 REGION_TOKENS = {"state_abbr", "province_abbr", "state", "estado_sigla", "administrative_unit", "region"}
@@ -78,8 +84,9 @@ POOL = 160  # values drawn per pool and locale
 @dataclass(frozen=True)
 class Part:
     before: str  # the separator written before it when a part stands before it on its line
-    field: str  # street, city, region or postcode
+    field: str  # street, city, region or postcode (or district, written but no field: EAST_ASIA)
     after: str = ""  # written after it ("(" ... ")")
+    lead: str = ""  # written right before it, wherever it stands ("〒" before a Japanese postcode)
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,13 @@ class World:
     companies: tuple[str, ...]
     phones: tuple[str, ...]  # patterns: d a digit
     names: tuple[str, ...]  # the country as a note may write it
+    districts: tuple[str, ...] = ()  # wards written between the city and the street, no field (EAST_ASIA)
+    name_order: str = "{first} {last}"  # a full name as the country writes it
+
+    @property
+    def wards_inside(self) -> bool:
+        """Whether the address lines write a ward between the city and the street (EAST_ASIA)."""
+        return any(part.field == "district" for line in self.lines for part in line)
 
 
 def parse_format(template: str) -> tuple[tuple[Part, ...], ...]:
@@ -219,7 +233,9 @@ def _words(names: tuple[str, ...]) -> tuple[str, ...]:
 
 @cache
 def world(key: str) -> World:
-    """The pools of a locale of LOCALES, or of a country code of BORROWED, drawn once with fixed seeds."""
+    """The pools of a locale of LOCALES or EAST_ASIA, or of a country code of BORROWED, drawn once with fixed seeds."""
+    if key in EAST_ASIA:
+        return east_asian(key)
     if key in BORROWED:
         address_locale, people_locale, template, shapes = BORROWED[key]
         code, fake = key, _faker(address_locale)
@@ -250,6 +266,66 @@ def world(key: str) -> World:
     )
 
 
+def east_asian(key: str) -> World:
+    """A locale of EAST_ASIA: its streets, towns, wards, regions and postcodes from faker, drawn with fixed seeds."""
+    code, fake = EAST_ASIA[key], _faker(key)
+    draw = random.Random(key)
+    region, space = Part("", "region"), " "
+    lines: tuple[tuple[Part, ...], ...]
+    if code == "JP":
+        streets = _draw_with(lambda: fake.town() + _jp_block(draw) + _building(draw, f"{fake.building_name()}{{n}}F"))
+        cities = _draw(fake, "city")  # "立川市", "足立区", "横浜市緑区" (a city and its ward)
+        towns = tuple(city for city in cities if not re.fullmatch(r".+市.+区", city))
+        districts = tuple(dict.fromkeys(city.split("市", 1)[1] for city in cities if re.fullmatch(r".+市.+区", city)))
+        regions = _draw(fake, "prefecture")
+        lines = ((Part("", "postcode", lead="〒"),), (region, *(Part("", f) for f in ("city", "district", "street"))))
+        order = "{last} {first}"
+    elif code == "CN":
+        streets = _draw_with(lambda: f"{fake.street_name()}{draw.randint(1, 999)}号" + _building(draw, "{n}号楼"))
+        towns, regions = _draw(fake, "city"), _draw(fake, "province")
+        districts = _draw_with(lambda: f"{fake.district()}区")
+        lines = ((region, *(Part("", f) for f in ("city", "district", "street"))), (Part("", "postcode"),))
+        order = "{last}{first}"
+    else:
+        streets = _draw_with(lambda: f"{fake.road_name()}{draw.choice(('로', '길', '대로'))} {fake.building_number()}")
+        towns = tuple(dict.fromkeys(town.split()[0] for town in _draw(fake, "city")))
+        districts, regions = _draw(fake, "borough"), _draw(fake, "province") + _draw(fake, "metropolitan_city", 20)
+        lines = ((region, *(Part(space, f) for f in ("city", "district", "street"))), (Part("", "postcode"),))
+        order = "{last}{first}"
+    return World(
+        locale=key,
+        code=code,
+        lines=lines,
+        streets=streets,
+        units=(),
+        towns=towns,
+        regions=regions,
+        postcodes=_draw(fake, "postcode"),
+        first_names=_words(_draw(fake, "first_name")),
+        surnames=_words(_draw(fake, "last_name")),
+        companies=_draw(fake, "company"),
+        phones=phone_patterns(code),
+        names=(*NATIVE_NAMES[code], *country_names(code)),
+        districts=districts,
+        name_order=order,
+    )
+
+
+def _jp_block(draw: random.Random) -> str:
+    """A Japanese block number: "2-8-1", "4丁目2番8号", "1番地"."""
+    a, b, c = draw.randint(1, 9), draw.randint(1, 30), draw.randint(1, 20)
+    return draw.choice((f"{a}-{b}-{c}", f"{a}-{b}-{c}", f"{a}丁目{b}番{c}号", f"{a}丁目{b}-{c}", f"{b}番地"))
+
+
+def _building(draw: random.Random, pattern: str) -> str:
+    """Now and then a building or floor after the street, a part of it as the contract's street takes them."""
+    return f" {pattern.format(n=draw.randint(1, 12))}" if draw.random() < 0.3 else ""
+
+
+def _draw_with(make: Callable[[], str], count: int = POOL) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(" ".join(make().split()) for _ in range(count)))
+
+
 def render(p: Picker, w: World, values: dict[str, str | None], multiline: bool) -> str:
     """The address in the locale's order of parts; a part left out takes its separator with it."""
     layout = w.lines
@@ -261,12 +337,13 @@ def render(p: Picker, w: World, values: dict[str, str | None], multiline: bool) 
         for part in parts:
             value = values.get(part.field)
             if value:
-                line += (part.before if line else "") + value + part.after
+                line += (part.before if line else "") + part.lead + value + part.after
         if line:
             lines.append(line)
     if values.get("country"):
         lines.append(str(values["country"]))
-    return "\n".join(lines) if multiline else p.any((", ", ", ", " ")).join(lines)
+    joiners = (" ",) if w.wards_inside else (", ", ", ", " ")
+    return "\n".join(lines) if multiline else p.any(joiners).join(lines)
 
 
 def _region_after_city(parts: tuple[Part, ...]) -> tuple[Part, ...]:
