@@ -119,8 +119,8 @@ def forwarded(p: Picker, s: Scenario, note: str, values: list[str]) -> str | Non
     remarks = REMARKS.get(lang, REMARKS["en"]) if p.chance(0.7) else REMARKS["en"]
     added: list[str] = []  # everything the forwarders write, checked against the gold values
     messages = []
-    for depth, person in enumerate(staff):  # newest first
-        to = staff[depth + 1] if depth + 1 < len(staff) and p.chance(0.3) else p.any(TEAMS)
+    for depth, person in enumerate(staff):  # newest first: each forwarded to the one before, the newest to a team
+        to = staff[depth - 1] if depth and p.chance(0.7) else p.any(TEAMS)
         prefix = " ".join([labels.forward] * (len(staff) - depth))
         header = _header(p, labels, _address_of(p, person, domain), _address_of(p, to, domain), f"{prefix} {subject}")
         remark, signature = p.one(remarks), _signature(p, s, person)
