@@ -8,7 +8,19 @@ import jsonschema
 import pytest
 
 from slmq.schemas import DeliveryNote
-from slmq.training.notegen import DATA_VERSION, forward, generate, layouts, parts, phrases, unspanned, values, vocab
+from slmq.training.notegen import (
+    DATA_VERSION,
+    forward,
+    generate,
+    goods,
+    layouts,
+    parts,
+    phrases,
+    unspanned,
+    values,
+    vocab,
+)
+from slmq.training.notegen import items as items_module
 from slmq.training.notegen.goods import LOCAL_GOODS, SECTORS
 from slmq.training.notegen.note import text_values
 from slmq.training.notegen.picker import Picker, split_pool
@@ -93,7 +105,9 @@ def test_held_out_notes_use_no_company_name_part_or_goods_of_the_train_split(
     heldout_descriptions = {item["description"] for record in heldout for item in record["gold"]["items"]}
     assert heldout_descriptions.isdisjoint(train_descriptions)
     clean = [record for record in heldout if "ocr" not in record["tags"]]  # OCR damage changes descriptions
-    assert {item["description"] for record in clean for item in record["gold"]["items"]} <= heldout_goods
+    described = {item["description"] for record in clean for item in record["gold"]["items"]}
+    # (a description may end in a pack size: "olive oil 5 l")
+    assert {d for d in described if not any(d == g or d.startswith(f"{g} ") for g in heldout_goods)} == set()
     assert not {r["gold"]["consignee"] for r in heldout} & {r["gold"]["consignee"] for r in train} - {None}
 
 
@@ -212,3 +226,17 @@ def test_quoting_wraps_long_lines_but_never_inside_a_value() -> None:
     assert wrapped.split() == line.split() and wrapped.count("\n") >= 2
     for value in ("Quayside Brewing Co.", "21 Pine Ridge Rd", "Monday morning before ten"):
         assert value in wrapped
+
+
+def test_some_items_carry_an_erp_unit_code_or_a_pack_size_whose_number_is_no_quantity(train: list[dict]) -> None:
+    items = [item for note in train for item in note["gold"]["items"]]
+    codes = {code for pool in goods.UOM_CODES.values() for code in pool}
+    # Then some units are codes as ERP systems print them ("EA", "PK"), and some descriptions hold a pack size
+    assert sum(item["unit"] in codes for item in items) > 10
+    sized = [item for item in items if any(f"{n}" in item["description"] for n in ("ml", " l", "kg", "x"))]
+    assert len(sized) > 20
+    # And a pack size the generator adds never writes the item's quantity as one of its numbers
+    p = Picker("pack sizes", "train")
+    for quantity in (1, 2, 5, 6, 12, 24, 25, 50, 100, 500, 1000):
+        numbers = re.findall(r"\d+", items_module.pack_size(p, "de", quantity))
+        assert str(quantity) not in numbers

@@ -7,8 +7,10 @@ from slmq.training.notegen.goods import (
     LOCAL_GOODS,
     LOCAL_UNITS,
     MEASURES,
+    PACK_SIZES,
     SINGULAR,
     SINGULAR_LOCAL,
+    UOM_CODES,
     Sector,
 )
 from slmq.training.notegen.picker import Picker
@@ -105,7 +107,22 @@ def _unit(p: Picker, plural: str, quantity: float | int, lang: str) -> str:
         singular = SINGULAR.get(plural, plural)
         if plural in ABBREVIATIONS and p.chance(0.12):
             singular, plural = ABBREVIATIONS[plural]
+        elif plural in UOM_CODES and p.chance(0.1):
+            singular = plural = p.any(UOM_CODES[plural])
     return singular if quantity == 1 else plural
+
+
+def pack_size(p: Picker, lang: str, quantity: float | int) -> str:
+    """A pack size or dimension for a description, none of whose numbers is ``quantity``."""
+    for _ in range(5):
+        n = p.any((1, 2, 5, 10, 12, 20, 25, 50, 100, 150, 250, 330, 500, 600, 750, 900, 1000, 1200))
+        a, b, k = p.any((30, 40, 50, 60, 120, 600)), p.any((40, 70, 80, 90, 900)), p.any((6, 12, 24, 48))
+        written = p.any(PACK_SIZES).format(n=n, a=a, b=b, k=k)
+        if p.chance(0.3) and n < 5:
+            written = written.replace(str(n), f"{n},5" if lang in DECIMAL_COMMA else f"{n}.5", 1)
+        if str(quantity) not in written.replace(",", " ").replace(".", " ").replace("x", " ").split():
+            return written
+    return "assorted"
 
 
 def make_items(p: Picker, lang: str, count: int, sector: Sector) -> list[Item]:
@@ -124,6 +141,8 @@ def make_items(p: Picker, lang: str, count: int, sector: Sector) -> list[Item]:
         else:
             quantity, written, words = _count(p, lang, plural)
             unit = _unit(p, plural, quantity, lang) if p.chance(0.78) else None
+            if p.chance(0.12):  # synth-15
+                description = f"{description} {pack_size(p, lang, quantity)}"
         if unit is None and words:
             written, words = str(quantity), False
         items.append(Item(quantity, written, unit, description, words, local))
