@@ -221,12 +221,6 @@ ABBREVIATIONS = {  # plural -> (singular, plural) abbreviations
     "kg": ("kg", "kgs"),
     "l": ("ltr", "ltrs"),
 }
-# Units of measure as ERP systems print them on dispatch forms, singular and plural alike (synth-15).
-UOM_CODES = {
-    "pcs": ("EA", "PCS", "PC", "ST", "STK"), "boxes": ("BX", "BOX"), "packs": ("PK", "PAK"), "rolls": ("RL", "ROL"),
-    "pallets": ("PAL", "PLT"), "cases": ("CS", "CAS"), "cartons": ("CTN", "CT"), "drums": ("DRM", "DR"),
-    "bags": ("BG", "BAG"), "bottles": ("BTL", "BT"), "sets": ("SET",), "units": ("EA", "UN"),
-}  # fmt: skip
 # A pack size or dimension written inside a description ("Pils 50 l", "mats 600x900"): its number is no quantity.
 PACK_SIZES = (
     "{n} l", "{n}L", "{n} kg", "{n}kg", "{n} ml", "{n}ml", "{n} g", "{n} lb", "{n}mm", "{n} m", "{a}x{b}",

@@ -10,7 +10,6 @@ from slmq.training.notegen.goods import (
     PACK_SIZES,
     SINGULAR,
     SINGULAR_LOCAL,
-    UOM_CODES,
     Sector,
 )
 from slmq.training.notegen.picker import Picker
@@ -107,8 +106,6 @@ def _unit(p: Picker, plural: str, quantity: float | int, lang: str) -> str:
         singular = SINGULAR.get(plural, plural)
         if plural in ABBREVIATIONS and p.chance(0.12):
             singular, plural = ABBREVIATIONS[plural]
-        elif plural in UOM_CODES and p.chance(0.1):
-            singular = plural = p.any(UOM_CODES[plural])
     return singular if quantity == 1 else plural
 
 
