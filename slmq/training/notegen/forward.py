@@ -162,14 +162,14 @@ def _address_of(p: Picker, name: str, domain: str) -> str:
 
 
 def _signature(p: Picker, s: Scenario, person: str) -> str:
-    first = person.split()[0]
+    """The forwarder's first name, or a signature block with the supplier's address and phone (distractors)."""
     if p.chance(0.6):
-        return first
-    lines = [f"{person} | {s.title}" if p.chance(0.5) else person]
+        return person.split()[0]
+    name = f"{person} | {s.title}" if p.chance(0.5) else person
     company = s.sender
     if p.chance(0.5):
         company = f"{company} | {render_address(p, s.sender_address, s.sender_country, False)}"
-    return "\n".join([*lines, f"{company} | {s.sender_phone}"])
+    return f"{name}\n{company} | {s.sender_phone}"
 
 
 def _quote(p: Picker, body: str, values: list[str]) -> str:
@@ -180,6 +180,7 @@ def _quote(p: Picker, body: str, values: list[str]) -> str:
 
 
 def _wrap(line: str, values: list[str], width: int) -> str:
+    """``line`` broken at spaces into lines of at most ``width`` characters where it can, never inside a value."""
     keep = [False] * len(line)
     for value in values:
         for match in re.finditer(_pattern(value), line):
