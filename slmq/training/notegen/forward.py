@@ -51,26 +51,12 @@ HEADERS = {
     "pl": Headers("Od:", "Wysłano:", "Do:", "Temat:", "PD:", "-----Wiadomość oryginalna-----", "{d} {n} napisał(a):"),
 }
 # fmt: on
-HEADER_LANG = {
-    "DE": "de",
-    "AT": "de",
-    "CH": "de",
-    "FR": "fr",
-    "BE": "fr",
-    "NL": "nl",
-    "ES": "es",
-    "MX": "es",
-    "AR": "es",
-    "CO": "es",
-    "CL": "es",
-    "IT": "it",
-    "PT": "pt",
-    "BR": "pt",
-    "DK": "da",
-    "NO": "da",
-    "SE": "sv",
-    "PL": "pl",
-}  # fmt: skip
+# fmt: off
+HEADER_LANG = {  # the supplier's country -> the language of its mail client's headers
+    "DE": "de", "AT": "de", "CH": "de", "FR": "fr", "BE": "fr", "NL": "nl", "ES": "es", "MX": "es", "AR": "es",
+    "CO": "es", "CL": "es", "IT": "it", "PT": "pt", "BR": "pt", "DK": "da", "NO": "da", "SE": "sv", "PL": "pl",
+}
+# fmt: on
 TLD = {"GB": "co.uk", "DE": "de", "FR": "fr", "NL": "nl", "IT": "it", "ES": "es", "AU": "com.au", "IE": "ie"}
 STAMPS = (
     "{wds}, {d} {mons} {yyyy} at {hh}:{mm}", "{dd} {mon} {yyyy} {hh}:{mm}", "{wd}, {d} {mon} {yyyy} {hh}:{mm}",
