@@ -193,7 +193,7 @@ def world_address(p: Picker, w: World, language: str, extras: bool) -> Address:
         unit_first,
     )
     if w.wards_inside:  # a ward between the city and the street, no PO box
-        ward = w.districts and extras and not written.city.endswith("区") and p.chance(0.5)  # type: ignore[union-attr]
+        ward = w.districts and extras and not (written.city or "").endswith("区") and p.chance(0.5)
         written.district = p.one(w.districts) if ward else None
         return written
     return with_extras(p, written, lambda: p.one(w.towns), language) if extras else written
