@@ -39,7 +39,7 @@ def _labels(records: Iterable[dict]) -> set[str]:
     for record in records:
         for line in record["text"].splitlines():
             match = re.match(r"\s*([^:\n]{1,30}):", line)
-            if match:
+            if match and re.search(r"[^\W\d_]", match.group(1)):  # a label has a letter ("27.11.2025 9:11" is a time)
                 found.add(re.sub(r"\d+", "9", " ".join(match.group(1).lower().split())))
     return found
 

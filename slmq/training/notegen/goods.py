@@ -226,6 +226,17 @@ PACK_SIZES = (
     "{n} l", "{n}L", "{n} kg", "{n}kg", "{n} ml", "{n}ml", "{n} g", "{n} lb", "{n}mm", "{n} m", "{a}x{b}",
     "{a} x {b} cm", "({k} x {n} l)", "({k} x {n} ml)", "{n}W", "{n} µl", "Ø{n}mm", "({k} un.)", "({k} pcs)",
 )  # fmt: skip
+QUALIFIERS: dict[str, tuple[str, ...]] = {  # a variant after a description (synth-16): "muffins, assorted"
+    "en": (
+        "assorted", "mixed", "large", "small", "medium", "white", "black", "blue", "red", "grey", "natural", "brass",
+        "oak", "stainless", "size M", "size L", "hardback", "refill", "spare", "printed", "plain", "recycled",
+        "organic", "frozen", "chilled", "boxed", "flat-packed", "display only", "left-hand", "heavy duty", "matt",
+    ),
+    "de": ("sortiert", "gemischt", "weiß", "schwarz", "blau", "groß", "klein", "Gr. L", "Edelstahl", "Eiche", "bedruckt", "tiefgekühlt"),
+    "fr": ("assortis", "blanc", "noir", "bleu", "grand modèle", "petit modèle", "inox", "chêne", "imprimé", "surgelé"),
+    "nl": ("assorti", "wit", "zwart", "blauw", "groot", "klein", "rvs", "eiken", "bedrukt", "diepvries"),
+}  # fmt: skip
+QUALIFIER_FORMS = ("{d}, {q}", "{d}, {q}", "{d} ({q})", "{d} - {q}")
 LOCAL_UNITS: dict[str, dict[str, tuple[str, str]]] = {  # plural English -> (singular, plural) in the note's language
     "de": {
         "pallets": ("Palette", "Paletten"),

@@ -8,6 +8,8 @@ from slmq.training.notegen.goods import (
     LOCAL_UNITS,
     MEASURES,
     PACK_SIZES,
+    QUALIFIER_FORMS,
+    QUALIFIERS,
     SINGULAR,
     SINGULAR_LOCAL,
     Sector,
@@ -140,6 +142,9 @@ def make_items(p: Picker, lang: str, count: int, sector: Sector) -> list[Item]:
             unit = _unit(p, plural, quantity, lang) if p.chance(0.78) else None
             if p.chance(0.12):  # synth-15
                 description = f"{description} {pack_size(p, lang, quantity)}"
+        if p.chance(0.15):  # synth-16: a variant after the goods, local goods in their language
+            pool = QUALIFIERS[lang] if local and lang in QUALIFIERS else QUALIFIERS["en"]
+            description = p.any(QUALIFIER_FORMS).format(d=description, q=p.one(pool))
         if unit is None and words:
             written, words = str(quantity), False
         items.append(Item(quantity, written, unit, description, words, local))

@@ -2,13 +2,13 @@
 
 from dataclasses import dataclass, field
 
-from slmq.training.notegen import phrases
+from slmq.training.notegen import access, phrases
 from slmq.training.notegen.goods import SECTORS
 from slmq.training.notegen.items import Item, make_items
 from slmq.training.notegen.picker import Picker
 from slmq.training.notegen.places import Country, country_choices
 from slmq.training.notegen.values import Address, address, company, distinct_person, phone
-from slmq.training.notegen.vocab import CARRIERS, JOB_TITLES
+from slmq.training.notegen.vocab import CARRIERS, COMPANY_TRADES, JOB_TITLES
 
 LOCAL_LANG = {"DE": "de", "AT": "de", "CH": "de", "FR": "fr", "BE": "fr", "NL": "nl"}
 
@@ -50,7 +50,7 @@ def draw(p: Picker) -> Scenario:
     country = p.weighted(country_choices())
     lang = LOCAL_LANG.get(country.code, "en") if p.chance(0.3) else "en"
     sector = p.any(SECTORS)
-    consignee: str | None = company(p, country, sector.trades) if p.chance(0.7) else company(p, country)
+    consignee: str | None = company(p, country, sector.trades if p.chance(0.7) else COMPANY_TRADES, venues=True)
     taken: set[str] = set()  # name words already used by someone in this note
     consignee_person = p.chance(0.06)
     if consignee_person:
@@ -64,13 +64,14 @@ def draw(p: Picker) -> Scenario:
     contact_phone = phone(p, country) if p.chance(0.72) else None
     if contact_name is None and contact_phone is None and p.chance(0.3):
         contact_phone = phone(p, country)
+    delivery = address(p, country, extras=True)
     in_instructions = p.chance(0.25) and (contact_name is not None or contact_phone is not None)
     instructions: str | None = None
-    if in_instructions:
-        instructions = phrases.instruction(p, "en" if lang == "en" else lang, contact_name, contact_phone)
+    if in_instructions or p.chance(0.68):
+        other = distinct_person(p, country, taken, "first")
+        name, number = (contact_name, contact_phone) if in_instructions else (None, None)
+        instructions = access.instructions(p, country, lang, lambda: side_street(p, country, delivery), other, name, number)
         in_instructions = (contact_name or "\0") in instructions or (contact_phone or "\0") in instructions
-    elif p.chance(0.68):
-        instructions = phrases.instruction(p, lang, None, None)
     date_is_hours = False
     delivery_date: str | None = phrases.delivery_date(p, lang) if p.chance(0.82) else None
     if delivery_date is None and p.chance(0.3):
@@ -84,7 +85,7 @@ def draw(p: Picker) -> Scenario:
         country=country,
         lang=lang,
         consignee=consignee,
-        address=address(p, country, extras=True),
+        address=delivery,
         items=make_items(p, lang, item_count, sector),
         delivery_date=delivery_date,
         date_is_hours=date_is_hours,
@@ -108,3 +109,12 @@ def draw(p: Picker) -> Scenario:
         tags=tags,
         consignee_person=consignee_person,
     )
+
+
+def side_street(p: Picker, country: Country, delivery: Address) -> str:
+    """A street of ``country`` for an instruction to name: not the delivery address's, without its number."""
+    for _ in range(10):
+        name = access.street_name(p.one(country.world.streets) if country.world else p.one(country.streets))
+        if len(name) > 1 and name not in (delivery.street or "") and name not in (delivery.city or ""):
+            return name
+    return ""

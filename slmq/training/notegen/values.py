@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from slmq.training.notegen import world
 from slmq.training.notegen.picker import Picker
 from slmq.training.notegen.places import Country
+from slmq.training.notegen.venues import venue
 from slmq.training.notegen.vocab import COMPANY_HEADS, COMPANY_TRADES, FIRST_NAMES, INSTITUTIONS, LEGAL_FORMS, SURNAMES
 from slmq.training.notegen.world import World
 
@@ -27,6 +28,7 @@ NAME_LANG = {
     "NO": "nordic",
     "PT": "pt",
 }
+VENUE_SHARE = 0.1  # of companies, a venue with no legal form (synth-16)
 NUMBER_FIRST = {"UK", "US", "CA", "IE", "AU", "IN", "JP", "FR", "NZ"}
 
 UNIT_PARTS = {
@@ -140,10 +142,16 @@ def distinct_person(p: Picker, country: Country, taken: set[str], style: str | N
     return name
 
 
-def company(p: Picker, country: Country, trades: tuple[str, ...] = COMPANY_TRADES) -> str:
-    """A company (or institution) name with the country's legal forms."""
+def company(p: Picker, country: Country, trades: tuple[str, ...] = COMPANY_TRADES, venues: bool = False) -> str:
+    """A company (or institution) name with the country's legal forms; with ``venues`` (synth-16's scenarios, not
+    the disjoint family), now and then a venue with none (``slmq.training.notegen.venues``)."""
     if p.chance(0.08):
         return p.one(INSTITUTIONS)
+    if venues and p.chance(VENUE_SHARE):
+        lang = NAME_LANG.get(country.code, "en")
+        w = country.world
+        first, last = (p.one(w.first_names), p.one(w.surnames)) if w else (p.one(FIRST_NAMES[lang]), p.one(SURNAMES[lang]))
+        return venue(p, country, first, last)
     if country.world is not None and (p.chance(0.6) or country.code not in LEGAL_FORMS):
         return p.one(country.world.companies)
     head = p.one(COMPANY_HEADS) if p.chance(0.75) else p.one(SURNAMES[NAME_LANG.get(country.code, "en")])
