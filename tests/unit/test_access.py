@@ -41,7 +41,7 @@ def test_instructions_run_to_several_clauses_name_side_streets_and_mix_in_the_si
     # Given 300 instructions for a Spanish site, written in English notes, with a side street to name
     spain = next(c for c in world_countries() if c.world and c.world.locale == "es_ES")
     p = Picker("access", "train")
-    runs = [access.instructions(p, spain, "en", lambda: "Calle del Pez", "Lucía", None, None) for _ in range(300)]
+    runs = [access.instructions(p, spain, "en", lambda: "Calle del Pez", None, None) for _ in range(300)]
     spanish = [words for kind in (access.STREET, access.OTHER) for words in _fixed_words(kind["es"])]
     # Then many have two or three clauses, a fair share names the side street, and some clauses are Spanish
     assert sum(bool(re.search(r"[.;,]\s|\s[-—]\s", run)) for run in runs) > 100
@@ -49,7 +49,7 @@ def test_instructions_run_to_several_clauses_name_side_streets_and_mix_in_the_si
     assert 30 < sum(any(words in run for words in spanish) for run in runs) < 200
     # And an English site's instructions stay English
     uk = next(c for c in COUNTRIES if c.code == "UK")
-    english = [access.instructions(p, uk, "en", lambda: "Mill Lane", "Ann", None, None) for _ in range(100)]
+    english = [access.instructions(p, uk, "en", lambda: "Mill Lane", None, None) for _ in range(100)]
     assert not any(words in run for run in english for words in spanish)
 
 

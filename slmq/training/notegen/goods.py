@@ -232,7 +232,10 @@ QUALIFIERS: dict[str, tuple[str, ...]] = {  # a variant after a description (syn
         "oak", "stainless", "size M", "size L", "hardback", "refill", "spare", "printed", "plain", "recycled",
         "organic", "frozen", "chilled", "boxed", "flat-packed", "display only", "left-hand", "heavy duty", "matt",
     ),
-    "de": ("sortiert", "gemischt", "weiß", "schwarz", "blau", "groß", "klein", "Gr. L", "Edelstahl", "Eiche", "bedruckt", "tiefgekühlt"),
+    "de": (
+        "sortiert", "gemischt", "weiß", "schwarz", "blau", "groß", "klein", "Gr. L", "Edelstahl", "Eiche", "bedruckt",
+        "tiefgekühlt",
+    ),
     "fr": ("assortis", "blanc", "noir", "bleu", "grand modèle", "petit modèle", "inox", "chêne", "imprimé", "surgelé"),
     "nl": ("assorti", "wit", "zwart", "blauw", "groot", "klein", "rvs", "eiken", "bedrukt", "diepvries"),
 }  # fmt: skip

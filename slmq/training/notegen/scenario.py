@@ -68,9 +68,8 @@ def draw(p: Picker) -> Scenario:
     in_instructions = p.chance(0.25) and (contact_name is not None or contact_phone is not None)
     instructions: str | None = None
     if in_instructions or p.chance(0.68):
-        other = distinct_person(p, country, taken, "first")
         name, number = (contact_name, contact_phone) if in_instructions else (None, None)
-        instructions = access.instructions(p, country, lang, lambda: side_street(p, country, delivery), other, name, number)
+        instructions = access.instructions(p, country, lang, lambda: side_street(p, country, delivery), name, number)
         in_instructions = (contact_name or "\0") in instructions or (contact_phone or "\0") in instructions
     date_is_hours = False
     delivery_date: str | None = phrases.delivery_date(p, lang) if p.chance(0.82) else None

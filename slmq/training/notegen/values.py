@@ -148,10 +148,9 @@ def company(p: Picker, country: Country, trades: tuple[str, ...] = COMPANY_TRADE
     if p.chance(0.08):
         return p.one(INSTITUTIONS)
     if venues and p.chance(VENUE_SHARE):
-        lang = NAME_LANG.get(country.code, "en")
-        w = country.world
-        first, last = (p.one(w.first_names), p.one(w.surnames)) if w else (p.one(FIRST_NAMES[lang]), p.one(SURNAMES[lang]))
-        return venue(p, country, first, last)
+        lang, w = NAME_LANG.get(country.code, "en"), country.world
+        first, last = (w.first_names, w.surnames) if w else (FIRST_NAMES[lang], SURNAMES[lang])
+        return venue(p, country, p.one(first), p.one(last))
     if country.world is not None and (p.chance(0.6) or country.code not in LEGAL_FORMS):
         return p.one(country.world.companies)
     head = p.one(COMPANY_HEADS) if p.chance(0.75) else p.one(SURNAMES[NAME_LANG.get(country.code, "en")])

@@ -34,7 +34,10 @@ VENUES: Mapping[str, tuple[str, ...]] = {
         "Museo Civico di {town}", "Teatro {surname}", "Fondazione {surname}", "Palazzo {surname}", "Comune di {town}",
         "Università di {town}", "Biblioteca civica di {town}",
     ),
-    "pt": ("Museu de {town}", "Teatro {surname}", "Câmara Municipal de {town}", "Universidade de {town}", "Hospital de {town}"),
+    "pt": (
+        "Museu de {town}", "Teatro {surname}", "Câmara Municipal de {town}", "Universidade de {town}",
+        "Hospital de {town}",
+    ),
     "pl": ("Teatr {surname}", "Fundacja {surname}", "Hotel {surname}", "Filharmonia {surname}"),
     "sv": ("{town}s museum", "{town} konserthus", "{town} stadsbibliotek", "Hotell {surname}"),
     "da": ("{town} Museum", "{town} Rådhus", "Hotel {surname}"),
