@@ -1,10 +1,10 @@
-"""synth-16's instructions, venues and item variants: what the tagger reads in real notes and synth-15 never wrote."""
+"""synth-16's instructions, dates, venues and item variants: what real notes write and synth-15 never did."""
 
 import re
 
 import pytest
 
-from slmq.training.notegen import access, generate
+from slmq.training.notegen import access, generate, when
 from slmq.training.notegen.goods import QUALIFIERS
 from slmq.training.notegen.picker import Picker
 from slmq.training.notegen.places import COUNTRIES, world_countries
@@ -88,3 +88,24 @@ def test_some_item_descriptions_end_in_a_variant(notes: list[dict]) -> None:
     descriptions = [item["description"] for note in notes for item in note["gold"]["items"]]
     ending = [d for d in descriptions if re.split(r", | - | \(", d)[-1].rstrip(")") in variants]
     assert len(ending) > 0.08 * len(descriptions)
+
+
+def test_a_day_and_a_window_make_one_date_span_in_the_language_asked_for() -> None:
+    p = Picker("dates", "train")
+    for tongue in ("en", "de", "fr", "nl", "es", "it", "pt", "pl", "sv", "da", "no", "ja"):
+        for _ in range(30):
+            date = when.day_and_window(p, tongue)
+            # Then every placeholder is filled, and the window's words are the language's own (English for ja)
+            assert "{" not in date and "}" not in date
+            windows = [
+                max(re.split(r"\{\w+\}", w), key=len).strip() for w in when.WINDOWS.get(tongue, when.WINDOWS["en"])
+            ]
+            assert any(words in date for words in windows if words), (tongue, date)
+
+
+def test_some_delivery_dates_are_a_day_with_a_window(notes: list[dict]) -> None:
+    dates = [note["gold"]["delivery_date"] for note in notes if note["gold"]["delivery_date"]]
+    windows = [max(re.split(r"\{\w+\}", w), key=len).strip() for pool in when.WINDOWS.values() for w in pool]
+    days = ("tomorrow", "morgen", "demain", *[d for pool in when.WEEKDAYS.values() for d in pool], "day", "/")
+    both = [d for d in dates if any(w in d for w in windows if len(w) > 3) and any(x in d.lower() for x in days)]
+    assert len(both) > 0.1 * len(dates)

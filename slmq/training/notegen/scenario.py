@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from slmq.training.notegen import access, phrases
+from slmq.training.notegen import access, phrases, when
 from slmq.training.notegen.goods import SECTORS
 from slmq.training.notegen.items import Item, make_items
 from slmq.training.notegen.picker import Picker
@@ -10,6 +10,7 @@ from slmq.training.notegen.places import Country, country_choices
 from slmq.training.notegen.values import Address, address, company, distinct_person, phone
 from slmq.training.notegen.vocab import CARRIERS, COMPANY_TRADES, JOB_TITLES
 
+DAY_AND_WINDOW = 0.3  # of delivery dates (synth-16)
 LOCAL_LANG = {"DE": "de", "AT": "de", "CH": "de", "FR": "fr", "BE": "fr", "NL": "nl"}
 
 
@@ -72,7 +73,7 @@ def draw(p: Picker) -> Scenario:
         instructions = access.instructions(p, country, lang, lambda: side_street(p, country, delivery), name, number)
         in_instructions = (contact_name or "\0") in instructions or (contact_phone or "\0") in instructions
     date_is_hours = False
-    delivery_date: str | None = phrases.delivery_date(p, lang) if p.chance(0.82) else None
+    delivery_date: str | None = _delivery_date(p, lang, country) if p.chance(0.82) else None
     if delivery_date is None and p.chance(0.3):
         delivery_date, date_is_hours = phrases.receiving_hours(p), True
     references = [phrases.reference_code(p) for _ in range(p.weighted(((0, 3), (1, 8), (2, 1))))]
@@ -117,3 +118,11 @@ def side_street(p: Picker, country: Country, delivery: Address) -> str:
         if len(name) > 1 and name not in (delivery.street or "") and name not in (delivery.city or ""):
             return name
     return ""
+
+
+def _delivery_date(p: Picker, lang: str, country: Country) -> str:
+    """A date as one pattern, or (synth-16, 30%) a day and a window, in the site's language now and then."""
+    if not p.chance(DAY_AND_WINDOW):
+        return phrases.delivery_date(p, lang)
+    site = access.language(country)
+    return when.day_and_window(p, site if p.chance(0.25 if lang == "en" else 0.8) else lang)
