@@ -204,7 +204,7 @@ def _clause(
         return p.one(STREET[tongue]).format(street=street) if street else None
     pool = HANDLING[tongue]
     pattern = p.one(pool)
-    while "{name}" in pattern or "{phone}" in pattern:  # the old pools' contact clauses: only in "contact"
+    while "{name}" in pattern or "{phone}" in pattern:  # old contact clauses: CONTACT has their kind
         pattern = p.one(pool)
     n = p.between(1, 9)
     return pattern.format(

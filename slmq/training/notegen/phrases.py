@@ -249,29 +249,3 @@ def labelled_reference(p: Picker, lang: str, code: str) -> str:
 def distractor_number(p: Picker, lang: str) -> str:
     pool = DISTRACTOR_NUMBERS_LOCAL[lang] if lang in DISTRACTOR_NUMBERS_LOCAL and p.chance(0.6) else DISTRACTOR_NUMBERS
     return p.digits(p.one(pool), "#")
-
-
-def instruction(p: Picker, lang: str, name: str | None, phone: str | None) -> str:
-    """One instruction span; placeholders for the contact are only used when the contact exists."""
-    pool = INSTRUCTIONS_LOCAL[lang] if lang in INSTRUCTIONS_LOCAL and p.chance(0.75) else INSTRUCTIONS_EN
-    run = _one_instruction(p, pool, name, phone)
-    for chance in (0.3, 0.12):  # two or three instructions side by side make one span (one paragraph or message)
-        if not p.chance(chance):
-            break
-        following = _one_instruction(p, pool, None, None)
-        if following.lower() in run.lower():
-            break
-        joiner = p.any((". ", "; ", ", ", " - ", ". "))  # a full stop twice as often as each other
-        run += joiner + (following[0].upper() + following[1:] if joiner == ". " else following)
-    return run
-
-
-def _one_instruction(p: Picker, pool: tuple[str, ...], name: str | None, phone: str | None) -> str:
-    for _ in range(20):
-        pattern = p.one(pool)
-        if ("{name}" in pattern and not name) or ("{phone}" in pattern and not phone):
-            continue
-        return pattern.format(
-            name=name, phone=phone, code=p.digits("dddd"), n=p.between(1, 9), n2=p.between(10, 16), h=p.between(6, 9)
-        )
-    return p.any(INSTRUCTIONS_EN[:4])
