@@ -2,11 +2,12 @@
 
 from collections.abc import Callable
 
-from slmq.training.notegen import parts
+from slmq.training.notegen import access, parts
 from slmq.training.notegen.phrases import (
     DISCLAIMERS,
     FILLER_EN,
     FORM_FOOTERS,
+    FORM_FOOTERS_LOCAL,
     ORDER_DATE_LABELS,
     QUOTED_REPLIES,
     fill,
@@ -170,9 +171,14 @@ def email(p: Picker, s: Scenario) -> str:
     signature = [_signoff(p, s), signer]
     if p.chance(0.6):
         signature.append(s.title)
-    if customer and s.contact_name is None and s.contact_phone and contact and p.chance(0.5) and not s.consignee_person:
-        # "Ring me on ..." makes the signer the contact: the gold name is the signature's.
+    unwritten = not (s.consignee_person or s.contact_in_instructions or s.contact_name_written)
+    if customer and s.contact_phone and contact and unwritten and p.chance(0.7 if s.contact_name is None else 0.25):
+        # "Ring me on ..." makes the signer the contact: the gold name is the signature's (synth-17: now and then
+        # the first name alone, as people sign to a supplier they know)
         contact = p.one(ME_PHRASES).format(p=s.contact_phone)
+        world = s.sender_country.world
+        if (world is None or world.name_order.startswith("{first}")) and p.chance(0.5):
+            signer = signature[1] = signer.split()[0]
         s.contact_name = signer
         s.tags.append("signer_is_contact")
     if customer and p.chance(0.5):
@@ -339,7 +345,10 @@ def form(p: Picker, s: Scenario, table: bool = False) -> str:
         else:
             items = f"{label}\n" + parts.item_list(p, s)
     p.rng.shuffle(blocks)
-    footer = p.one(FORM_FOOTERS).format(n=p.between(1, 30), w=p.between(20, 900)) if p.chance(0.3) else None
+    site = access.language(s.country)  # synth-17: half the footers in the site's language where it has them
+    local = site in FORM_FOOTERS_LOCAL and p.chance(0.5)
+    footer = p.any(FORM_FOOTERS_LOCAL[site]) if local else p.one(FORM_FOOTERS)
+    footer = footer.format(n=p.between(1, 30), w=p.between(20, 900)) if p.chance(0.3) else None
     ordered = [letterhead, header, *blocks[:2], items, *blocks[2:], instr, footer]
     if table:
         s.tags.append("table")

@@ -163,6 +163,18 @@ FORM_FOOTERS: tuple[str, ...] = (
     "Driver signature ____________  Customer signature ____________", "E&OE",
     "No. of packages: {n}   Total weight: {w} kg",
 )
+FORM_FOOTERS_LOCAL: dict[str, tuple[str, ...]] = {  # synth-17: in the site's language, under a form's last line
+    "de": ("Seite 1 von 1", "Ware erhalten: ____________  Unterschrift: ____________", "Es gelten unsere AGB."),
+    "fr": ("Page 1 sur 1", "Reçu en bon état : ____________  Signature : ____________"),
+    "nl": ("Blad 1 van 1", "Handtekening ontvanger: ____________"),
+    "es": ("Página 1 de 1", "Firma del receptor: ____________"),
+    "it": ("Pagina 1 di 1", "Firma per ricevuta: ____________"),
+    "pt": ("Página 1 de 1", "Recebido por: ____________"),
+    "pl": ("Strona 1 z 1", "Podpis odbiorcy: ____________"),
+    "sv": ("Sida 1 av 1", "Mottagarens signatur: ____________"),
+    "da": ("Side 1 af 1", "Modtaget af: ____________"),
+    "no": ("Side 1 av 1", "Mottatt av: ____________"),
+}
 # fmt: on
 # fmt: off
 FILLER_EN: tuple[str, ...] = (
