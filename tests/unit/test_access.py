@@ -1,4 +1,5 @@
-"""synth-16's instructions, dates, venues and item variants: what real notes write and synth-15 never did."""
+"""synth-16's instructions, dates, venues and item variants, synth-17's signers and footers: what real notes write
+and synth-15 never did."""
 
 import re
 
@@ -6,6 +7,7 @@ import pytest
 
 from slmq.training.notegen import access, generate, when
 from slmq.training.notegen.goods import QUALIFIERS
+from slmq.training.notegen.phrases import FORM_FOOTERS_LOCAL
 from slmq.training.notegen.picker import Picker
 from slmq.training.notegen.places import COUNTRIES, world_countries
 from slmq.training.notegen.values import company
@@ -109,3 +111,22 @@ def test_some_delivery_dates_are_a_day_with_a_window(notes: list[dict]) -> None:
     days = ("tomorrow", "morgen", "demain", *[d for pool in when.WEEKDAYS.values() for d in pool], "day", "/")
     both = [d for d in dates if any(w in d for w in windows if len(w) > 3) and any(x in d.lower() for x in days)]
     assert len(both) > 0.1 * len(dates)
+
+
+def test_a_customer_who_signs_is_the_contact_now_and_then_by_first_name_alone(notes: list[dict]) -> None:
+    signed = [note for note in notes if "signer_is_contact" in note["tags"]]
+    assert len(signed) > 10
+    for note in signed:
+        # Then the contact's name stands on a line of its own in the signature (quoted, if the note was forwarded)
+        lines = [re.sub(r"^[>\s]+", "", line).strip() for line in note["text"].splitlines()]
+        assert note["gold"]["contact_name"] in lines, note["id"]
+    # And some sign with their first name alone (a Latin-script name of one word: a Chinese full name is one too)
+    assert sum(bool(re.fullmatch(r"[A-Za-zÀ-ÿ'-]+", note["gold"]["contact_name"])) for note in signed) >= 3
+
+
+def test_some_forms_end_in_a_footer_of_the_site_s_language_that_is_no_value(notes: list[dict]) -> None:
+    footers = {footer for pool in FORM_FOOTERS_LOCAL.values() for footer in pool}
+    footed = [note for note in notes if note["text"].splitlines()[-1] in footers]
+    assert len(footed) > 3
+    for note in footed:
+        assert note["text"].splitlines()[-1] not in (note["gold"]["instructions"] or ""), note["id"]
