@@ -347,8 +347,8 @@ def form(p: Picker, s: Scenario, table: bool = False) -> str:
     p.rng.shuffle(blocks)
     site = access.language(s.country)  # synth-17: half the footers in the site's language where it has them
     local = site in FORM_FOOTERS_LOCAL and p.chance(0.5)
-    footer = p.any(FORM_FOOTERS_LOCAL[site]) if local else p.one(FORM_FOOTERS)
-    footer = footer.format(n=p.between(1, 30), w=p.between(20, 900)) if p.chance(0.3) else None
+    pattern = p.any(FORM_FOOTERS_LOCAL[site]) if local else p.one(FORM_FOOTERS)
+    footer = pattern.format(n=p.between(1, 30), w=p.between(20, 900)) if p.chance(0.3) else None
     ordered = [letterhead, header, *blocks[:2], items, *blocks[2:], instr, footer]
     if table:
         s.tags.append("table")
