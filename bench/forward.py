@@ -1,20 +1,18 @@
-"""The native engine's forward under each attention path, on one device, in one run.
+"""The native engine's decode forward under each attention path, on one device, in one run.
 
-The engine feeds each row several tokens a step under its own boolean 4-D mask. transformers' SDPA
-integration then either shares the key/value heads with the query heads inside torch's kernel
-(``enable_gqa``, forced by ``TRANSFORMERS_SDPA_FORCE_GQA=1``) or copies them to the query heads' count first
-(``repeat_kv``); on CUDA a masked ``enable_gqa`` call runs torch's unfused math kernel. This times the
-engine's decode forward for each, side by side, with 1 to 9 tokens per row (a step's pending token and its
-guesses) over rows that hold a prompt each, on SmolLM2-135M's shapes with random weights.
+The engine packs the tokens its rows are fed into one forward and attends each over its own cache row
+(workers/model/engine/attention.py): rows fed at most ``MATMUL_WIDTH`` tokens attend by two matmuls with the
+query heads of each key head grouped, wider ones by torch's ``scaled_dot_product_attention``. This times one
+decode forward with each path forced, side by side, with 1 to 9 tokens fed per row (a step's pending token and
+its guesses) over rows that hold a prompt each, on SmolLM2-135M's shapes with random weights.
 
-    python bench/forward.py --config .gpu/smollm2 --device cuda:0 [--rows 16] [--widths 1 2 4 9]
+    python bench/forward.py --config DIR [--device cuda:0] [--dtype bf16] [--rows 16] [--widths 1 2 4 9]
 
 Prints ms per decode forward for each path and their ratio; writes --output (JSON).
 """
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -23,21 +21,24 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-PATHS = {"enable_gqa": "1", "repeat_kv": "0"}
+from bench.engine import cpu_flags  # noqa: E402
+from bench.soak import machine  # noqa: E402
+
+PATHS = {"matmul": 10**6, "sdpa": 0}  # MATMUL_WIDTH forcing each path
 
 
 def forward_ms(engine: Any, prompts: list[list[int]], width: int, repeats: int, device: str) -> float:
     """Milliseconds of one decode forward feeding ``width`` tokens to every row, the rows holding ``prompts``."""
     import torch
 
-    tokens = torch.randint(0, 1000, (len(prompts), width))
-    starts = torch.tensor([len(prompt) for prompt in prompts])
-    engine._forward(0, tokens, starts, None)  # warm-up at this width
+    feeds = torch.randint(0, 1000, (len(prompts), width)).tolist()
+    starts = [len(prompt) for prompt in prompts]
+    engine._forward(0, feeds, starts, last_only=False)  # warm-up at this width
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     began = time.perf_counter()
     for _ in range(repeats):
-        engine._forward(0, tokens, starts, None)  # the same positions each time: the cache rows stay as they are
+        engine._forward(0, feeds, starts, last_only=False)  # the same positions each time: the rows stay as they are
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     return 1000 * (time.perf_counter() - began) / repeats
@@ -47,6 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True, help="a directory with the model's config.json")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", choices=["fp32", "bf16"], help="default: fp32 on a CPU, bf16 on a GPU")
     parser.add_argument("--rows", type=int, default=16)
     parser.add_argument("--prompt", type=int, default=300, help="prompt tokens per row")
     parser.add_argument("--widths", type=int, nargs="+", default=[1, 2, 4, 9], help="tokens fed per row")
@@ -58,10 +60,10 @@ def main() -> None:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from workers.model.engine import NativeEngine
+    from workers.model.engine import NativeEngine, attention
 
     torch.manual_seed(0)
-    dtype = torch.float32 if args.device == "cpu" else torch.bfloat16
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[args.dtype or ("fp32" if args.device == "cpu" else "bf16")]
     config = AutoConfig.from_pretrained(args.config)
     model = AutoModelForCausalLM.from_config(config, dtype=dtype).to(args.device).eval()
     prompts = [torch.randint(0, config.vocab_size, (args.prompt + 7 * row,)).tolist() for row in range(args.rows)]
@@ -69,8 +71,8 @@ def main() -> None:
     engine.generate(prompts, 1)  # the prompts' keys and values stay in the cache rows 0..rows-1
     timings: dict[str, dict[int, list[float]]] = {path: {width: [] for width in args.widths} for path in PATHS}
     for _ in range(args.rounds):  # the paths alternate, so both see the same machine noise
-        for path, flag in PATHS.items():
-            os.environ["TRANSFORMERS_SDPA_FORCE_GQA"] = flag  # read by transformers at every attention call
+        for path, matmul_width in PATHS.items():
+            attention.MATMUL_WIDTH = matmul_width  # read at every attention call
             for width in args.widths:
                 with torch.inference_mode():  # the engine's cache is an inference tensor
                     timings[path][width].append(forward_ms(engine, prompts, width, args.repeats, args.device))
@@ -78,13 +80,14 @@ def main() -> None:
     result = {
         "device": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "cpu",
         "torch": torch.__version__,
+        "dtype": str(dtype).removeprefix("torch."),
+        "machine": machine(),
+        "cpu_flags": cpu_flags(),
         "rows": args.rows,
         "prompt_tokens": args.prompt,
         "decode_ms_per_forward_by_width_best_of_rounds": best,
         "all_rounds": timings,
-        "enable_gqa_ms_over_repeat_kv_ms": {
-            width: round(best["enable_gqa"][width] / best["repeat_kv"][width], 2) for width in args.widths
-        },
+        "sdpa_ms_over_matmul_ms": {width: round(best["sdpa"][width] / best["matmul"][width], 2) for width in args.widths},
     }
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from slmq.errors import SlmqError
 from slmq.fleet import ModelSpec
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest
+from workers.model.engine.attention import MATMUL_WIDTH, Packing, engine_attention
 from workers.model.engine.cache import SlotCache
 from workers.model.engine.engine import lookup
 from workers.model.engine.prefixes import MIN_SHARED, PrefixStore
@@ -191,13 +192,58 @@ def test_a_cache_row_moved_into_a_freed_one_keeps_its_keys_and_the_mask_sees_onl
         cache.keys[layer][2, 0, :4] = torch.arange(8.0).view(4, 2) + layer
     cache.move(source=2, target=0, length=4)
     assert torch.equal(cache.keys[1][0, 0, :4], torch.arange(8.0).view(4, 2) + 1)
-    # Row 0 at positions 3..4 and row 1 at position 1 (padded to width 2): each query sees keys up to itself
-    positions = torch.tensor([[3, 4], [1, 2]])
-    cache.prepare(0, positions)
-    mask = cache.attention_mask(positions)
+    # Row 0 fed at positions 3..4 and row 1 at position 1, packed: each query sees keys up to itself
+    cache.prepare(0, rows=torch.tensor([0, 0, 1]), positions=torch.tensor([3, 4, 1]))
+    mask = cache.visible(torch.tensor([[3, 4], [1, 2]]))
     assert mask.shape == (2, 1, 2, 5)
     assert mask[0, 0, 0].tolist() == [True, True, True, True, False]
     assert mask[1, 0, 0].tolist() == [True, True, False, False, False]
+    # and each packed token's keys land in its own row, at its own position
+    new = torch.tensor([[10.0, 11.0], [12.0, 13.0], [14.0, 15.0]]).view(1, 1, 3, 2)
+    keys, _ = cache.update(new, new, layer_idx=0)
+    assert keys.shape == (2, 1, 5, 2)
+    assert keys[0, 0, 3:5].tolist() == [[10.0, 11.0], [12.0, 13.0]]
+    assert keys[1, 0, 1].tolist() == [14.0, 15.0]
+    assert keys[0, 0, 2].tolist() == [4.0, 5.0]  # what the moved row held stays
+
+
+@pytest.mark.parametrize("width", [3, MATMUL_WIDTH + 2])  # attended by matmul, and by SDPA
+def test_packed_attention_is_each_row_s_own_attention(width: int) -> None:
+    torch.manual_seed(0)
+    heads, kv_heads, dim, keys = 4, 2, 8, 40
+    lengths, starts = [width, 1, 2], [30, 5, 0]
+    key, value = torch.randn(3, kv_heads, keys, dim), torch.randn(3, kv_heads, keys, dim)
+    queries = [torch.randn(heads, n, dim) for n in lengths]
+    rows = torch.repeat_interleave(torch.arange(3), torch.tensor(lengths))
+    slots = torch.cat([torch.arange(n) for n in lengths])
+    positions = torch.tensor(starts).unsqueeze(1) + torch.arange(width)
+    visible = torch.arange(keys).view(1, 1, 1, -1) <= positions.unsqueeze(1).unsqueeze(-1)
+    module = torch.nn.Module()
+    output, _ = engine_attention(
+        module, torch.cat(queries, 1).unsqueeze(0), key, value, None, slmq_packing=Packing(rows, slots, visible)
+    )
+    assert output.shape == (1, sum(lengths), heads, dim)
+    for row, (query, start) in enumerate(zip(queries, starts, strict=True)):
+        n = query.shape[1]
+        expected = torch.nn.functional.scaled_dot_product_attention(
+            query.unsqueeze(0),
+            key[row : row + 1, :, : start + n].repeat_interleave(heads // kv_heads, 1),
+            value[row : row + 1, :, : start + n].repeat_interleave(heads // kv_heads, 1),
+            is_causal=False,
+            attn_mask=visible[row : row + 1, :, :n, : start + n],
+        )[0].transpose(0, 1)
+        assert torch.allclose(output[0, rows == row], expected, atol=1e-5)
+
+
+def test_a_model_whose_attention_cannot_be_swapped_is_refused_with_the_engine_to_use_instead(
+    tiny_model_dir: Path,
+) -> None:
+    spec = ModelSpec(name="tiny", source=f"path:{tiny_model_dir}", quantization="none")  # type: ignore[arg-type]
+    reference = ModelRunner.load(spec, tiny_model_dir, "cpu")
+    # What transformers does for a model without AttentionInterface support: it warns and keeps its attention
+    reference.model._can_set_attn_implementation = lambda: False
+    with pytest.raises(SlmqError, match='engine = "transformers"'):
+        ModelRunner(spec.model_copy(update={"engine": "native"}), reference.model, reference.tokenizer, "cpu")
 
 
 def test_a_stored_prefix_serves_every_prompt_as_far_as_they_agree() -> None:

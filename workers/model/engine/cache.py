@@ -4,7 +4,9 @@ Row ``i`` holds its sequence's positions ``0 .. length-1`` at the same indices: 
 pays for another's prompt. The active sequences always fill rows ``0 .. n-1`` (one that finishes is
 replaced by the last, ``move``), so a forward attends over a view of the buffers, never a gathered copy.
 The model sees it as a transformers cache: its attention layers call ``update`` with each layer's new
-keys and values, which are written at the positions ``prepare`` set.
+keys and values for the forward's packed tokens (attention.py), written at the rows and positions
+``prepare`` set. Keys are stored with positions innermost (``keys[layer]`` is a transposed view of that),
+so attention multiplies by a row's keys transposed without copying them first.
 """
 
 from typing import Any
@@ -25,8 +27,9 @@ class SlotCache:
         self.device = device
         self.keys: list[torch.Tensor] = []
         self.values: list[torch.Tensor] = []
-        self._index: tuple[torch.Tensor, torch.Tensor] | None = None  # (rows [n, 1], positions [n, width])
+        self._index: tuple[torch.Tensor, torch.Tensor] | None = None  # (rows [T], positions [T])
         self._width = 0
+        self._first = self._last = 0  # the rows a forward attends over
 
     @property
     def capacity(self) -> int:
@@ -42,36 +45,39 @@ class SlotCache:
         slots, heads, _, dim = self.shape
         for buffers in (self.keys, self.values):
             for layer in range(self.layers):
-                grown = torch.zeros(slots, heads, capacity, dim, dtype=self.dtype, device=self.device)
+                if buffers is self.keys:  # stored [.., dim, positions]: what attention's keys-transposed matmul reads
+                    grown = torch.zeros(slots, heads, dim, capacity, dtype=self.dtype, device=self.device).transpose(2, 3)
+                else:
+                    grown = torch.zeros(slots, heads, capacity, dim, dtype=self.dtype, device=self.device)
                 if layer < len(buffers):
                     grown[:, :, : buffers[layer].shape[2]] = buffers[layer]
                     buffers[layer] = grown
                 else:
                     buffers.append(grown)
 
-    def prepare(self, first: int, positions: torch.Tensor) -> None:
-        """The next forward writes row ``first + i``'s new tokens at ``positions[i]`` and attends that far."""
+    def prepare(self, first: int, rows: torch.Tensor, positions: torch.Tensor) -> None:
+        """The next forward writes its ``i``-th packed token at row ``first + rows[i]``, position ``positions[i]``."""
         self._width = int(positions.max()) + 1
         self.reserve(self._width)
-        rows = torch.arange(first, first + positions.shape[0], device=self.device).unsqueeze(1)
-        self._index = (rows, positions.to(self.device))
+        self._first, self._last = first, first + int(rows.max()) + 1
+        self._index = ((rows + first).to(self.device), positions.to(self.device))
 
-    def attention_mask(self, positions: torch.Tensor) -> torch.Tensor:
-        """[n, 1, width, kv] True where a query at ``positions`` may see a key: its own row, up to itself."""
+    def visible(self, positions: torch.Tensor) -> torch.Tensor:
+        """[n, 1, width, keys] True where a query at ``positions`` ([n, width]) may see a key: up to itself."""
         keys = torch.arange(self._width, device=self.device)
         return (keys.view(1, 1, 1, -1) <= positions.to(self.device).unsqueeze(1).unsqueeze(-1)).contiguous()
 
     def update(
         self, key_states: torch.Tensor, value_states: torch.Tensor, layer_idx: int, *args: Any, **kwargs: Any
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Write one layer's new keys and values ([n, heads, width, dim]) and return all the rows attend over."""
+        """Write one layer's new keys and values ([1, heads, T, dim], packed) and return all the rows attend over."""
         assert self._index is not None, "prepare() before each forward"
         rows, positions = self._index
-        first, last = int(rows[0]), int(rows[-1]) + 1
         keys, values = self.keys[layer_idx], self.values[layer_idx]
-        keys[rows, :, positions] = key_states.transpose(1, 2).to(self.dtype)
-        values[rows, :, positions] = value_states.transpose(1, 2).to(self.dtype)
-        return keys[first:last, :, : self._width], values[first:last, :, : self._width]
+        keys[rows, :, positions] = key_states[0].transpose(0, 1).to(self.dtype)
+        values[rows, :, positions] = value_states[0].transpose(0, 1).to(self.dtype)
+        window = slice(self._first, self._last)
+        return keys[window, :, : self._width], values[window, :, : self._width]
 
     def load(self, row: int, keys: list[torch.Tensor], values: list[torch.Tensor], length: int) -> None:
         """Put the first ``length`` positions of a stored prefix ([heads, positions, dim] per layer) into ``row``."""

@@ -8,12 +8,14 @@ value being copied. A guess is kept only as far as greedy argmax under the row's
 the output is what one-token-at-a-time greedy decoding writes; a step that guessed wrong still writes its
 one token. Sequences leave as soon as they finish and waiting ones join at the next step (``add``, ``step``).
 
-It calls the model's forward with its own positions, 4-D mask and cache, so quantized layers, adapters
-and any transformers causal LM whose attention writes through ``cache.update`` keep working.
+Each forward packs the tokens its rows are fed into one row of the model's input, so its linear layers see
+only real tokens, never a row padded to the widest one; attention alone spreads them out to their cache rows
+(attention.py). It calls the model's forward with its own positions, mask, cache and that packing, so
+quantized layers, adapters and any transformers causal LM whose attention follows transformers'
+AttentionInterface and writes through ``cache.update`` keep working.
 """
 
 import inspect
-import os
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -21,6 +23,8 @@ from typing import Any
 
 import torch
 
+from slmq.errors import ConfigError
+from workers.model.engine.attention import ENGINE_ATTENTION, Packing, use_engine_attention
 from workers.model.engine.cache import SlotCache
 from workers.model.engine.prefixes import PrefixStore
 from workers.model.engine.sequence import Sequence
@@ -62,10 +66,13 @@ class NativeEngine:
         self.active: list[Sequence] = []  # active[i] is in cache row i
         self.waiting: deque[Sequence] = deque()
         self.counters = EngineCounters()
-        # Several queries per row under a mask would make transformers' SDPA copy every layer's keys and values
-        # to the query heads' count (repeat_kv); this asks torch's kernel to share them (enable_gqa) instead.
-        os.environ.setdefault("TRANSFORMERS_SDPA_FORCE_GQA", "1")
         base = model.get_base_model() if hasattr(model, "get_base_model") else model  # under a LoRA adapter
+        use_engine_attention(base)
+        if base.config._attn_implementation != ENGINE_ATTENTION:
+            raise ConfigError(
+                f"the native engine cannot serve {type(base).__name__}: its attention does not follow transformers'"
+                ' AttentionInterface; serve it with engine = "transformers"'
+            )
         # transformers 5 renamed the forward's past_key_values to cache
         self._cache_argument = "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
 
@@ -124,57 +131,50 @@ class NativeEngine:
             elif candidate := self.prefixes.candidate(sequence.prompt):
                 to_store.append((row, candidate))
             sequence.length = shared
-        width = max(len(s.prompt) - s.length for s in sequences)
-        tokens = torch.zeros(len(sequences), width, dtype=torch.long)
-        for index, sequence in enumerate(sequences):
-            rest = sequence.prompt[sequence.length :]
-            tokens[index, : len(rest)] = torch.tensor(rest)
-        starts = torch.tensor([s.length for s in sequences])
-        lasts = torch.tensor([len(s.prompt) - s.length - 1 for s in sequences])
-        keep = torch.unique(lasts)  # only each row's last position needs logits
-        logits = self._forward(first, tokens, starts, keep)
+        feeds = [sequence.prompt[sequence.length :] for sequence in sequences]
+        logits = self._forward(first, feeds, [s.length for s in sequences], last_only=True)
         self.counters.prompt_tokens += sum(len(s.prompt) for s in sequences)
         for row, length in to_store:
             if self.prefixes.match(self.active[row].prompt)[0] < length:
                 self.prefixes.add(self.active[row].prompt[:length], *self.cache.read(row, length))
-        for index, sequence in enumerate(sequences):
+        for sequence, scores in zip(sequences, logits, strict=True):
             sequence.length = len(sequence.prompt)
-            column = int(torch.searchsorted(keep, lasts[index]))
-            self._choose(sequence, logits[index, column : column + 1], [])
+            self._choose(sequence, scores, [])
         return self._retire()
 
     def _decode(self) -> list[Sequence]:
         drafts = [self._draft(sequence) for sequence in self.active]
-        width = 1 + max(map(len, drafts))
-        tokens = torch.zeros(len(self.active), width, dtype=torch.long)
-        for index, (sequence, draft) in enumerate(zip(self.active, drafts, strict=True)):
-            assert sequence.pending is not None
-            tokens[index, : 1 + len(draft)] = torch.tensor([sequence.pending, *draft])
-        logits = self._forward(0, tokens, torch.tensor([s.length for s in self.active]), None)
-        for index, (sequence, draft) in enumerate(zip(self.active, drafts, strict=True)):
-            kept = self._choose(sequence, logits[index], draft)
+        feeds = [[sequence.pending, *draft] for sequence, draft in zip(self.active, drafts, strict=True)]
+        logits = self._forward(0, feeds, [s.length for s in self.active], last_only=False)
+        for sequence, draft, scores in zip(self.active, drafts, logits, strict=True):
+            kept = self._choose(sequence, scores, draft)
             sequence.length += kept  # the pending token and the guesses that were kept are in the cache now
             self.counters.drafted += len(draft)
             self.counters.kept += kept - 1
         return self._retire()
 
-    def _forward(
-        self, first: int, tokens: torch.Tensor, starts: torch.Tensor, keep: torch.Tensor | None
-    ) -> torch.Tensor:
-        """Logits ([rows, kept positions, vocab], CPU) of ``tokens`` fed to cache rows ``first ..`` at ``starts``."""
-        positions = starts.unsqueeze(1) + torch.arange(tokens.shape[1]).unsqueeze(0)
-        self.cache.prepare(first, positions)
+    def _forward(self, first: int, feeds: list[list[int]], starts: list[int], last_only: bool) -> list[torch.Tensor]:
+        """Feed cache row ``first + i`` the tokens ``feeds[i]`` from position ``starts[i]``, packed into one
+        forward (attention.py); each row's logits ([positions, vocab], CPU): of every token fed, or its last."""
+        lengths = torch.tensor([len(feed) for feed in feeds])
+        rows = torch.repeat_interleave(torch.arange(len(feeds)), lengths)
+        ends = torch.cumsum(lengths, 0)
+        slots = torch.arange(int(ends[-1])) - (ends - lengths)[rows]
+        positions = torch.tensor(starts)[rows] + slots
+        self.cache.prepare(first, rows, positions)
+        visible = self.cache.visible(torch.tensor(starts).unsqueeze(1) + torch.arange(int(lengths.max())))
         output = self.model(
-            input_ids=tokens.to(self.device),
-            position_ids=positions.to(self.device),
-            attention_mask=self.cache.attention_mask(positions),
+            input_ids=torch.tensor([token for feed in feeds for token in feed], device=self.device).unsqueeze(0),
+            position_ids=positions.unsqueeze(0).to(self.device),
+            attention_mask=visible,
             use_cache=True,
             **{self._cache_argument: self.cache},
-            logits_to_keep=keep.to(self.device) if keep is not None else 0,
+            logits_to_keep=(ends - 1).to(self.device) if last_only else 0,
+            slmq_packing=Packing(rows.to(self.device), slots.to(self.device), visible),
         )
         self.counters.forwards += 1
-        logits: torch.Tensor = output.logits.float().cpu()
-        return logits
+        logits: torch.Tensor = output.logits[0].float().cpu()
+        return list(logits.split(1 if last_only else lengths.tolist()))
 
     def _choose(self, sequence: Sequence, logits: torch.Tensor, draft: list[int]) -> int:
         """Write greedy tokens from ``logits`` (one row per input position) while they agree with ``draft``.
