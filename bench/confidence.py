@@ -96,6 +96,9 @@ def main() -> None:
     spec = fleet.model(args.model)
     task_spec = fleet.tasks["delivery_note"]
     model_dir = materialize(spec, fleet, Settings().models_dir)
+    # The unmasked probabilities need every token's logit: generate() computes them, while the native engine
+    # applies the output layer on a CPU only to the tokens a constraint allows. The same weights either way.
+    spec = spec.model_copy(update={"engine": "transformers"})
     runner = ModelRunner.load(spec, model_dir, "cpu", fleet.resolve(spec.adapter) if spec.adapter else None)
     budget = task_spec.max_new_tokens or spec.max_new_tokens
     options = {"constrained": task_spec.constrained, "reasks": task_spec.reasks, "copy_spans": task_spec.copy_spans}

@@ -87,7 +87,9 @@ def main() -> None:
         "prompt_tokens": args.prompt,
         "decode_ms_per_forward_by_width_best_of_rounds": best,
         "all_rounds": timings,
-        "sdpa_ms_over_matmul_ms": {width: round(best["sdpa"][width] / best["matmul"][width], 2) for width in args.widths},
+        "sdpa_ms_over_matmul_ms": {
+            width: round(best["sdpa"][width] / best["matmul"][width], 2) for width in args.widths
+        },
     }
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

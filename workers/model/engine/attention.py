@@ -69,13 +69,17 @@ def engine_attention(
     return output[packing.rows, :, packing.slots].unsqueeze(0), None
 
 
-def _grouped(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, visible: torch.Tensor, scale: float) -> torch.Tensor:
+def _grouped(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, visible: torch.Tensor, scale: float
+) -> torch.Tensor:
     """Attention by two matmuls, each key head's query heads stacked (as repeat_kv would pair them)."""
     rows, heads, width, dim = query.shape
     kv_heads = key.shape[1]
     grouped = query.reshape(rows, kv_heads, heads // kv_heads * width, dim)
     scores = torch.matmul(grouped, key.transpose(-1, -2)).float().mul_(scale)
-    scores = scores.view(rows, kv_heads, heads // kv_heads, width, -1).masked_fill_(~visible.unsqueeze(1), float("-inf"))
+    scores = scores.view(rows, kv_heads, heads // kv_heads, width, -1).masked_fill_(
+        ~visible.unsqueeze(1), float("-inf")
+    )
     weights = torch.softmax(scores, dim=-1).to(value.dtype).view(rows, kv_heads, -1, scores.shape[-1])
     return torch.matmul(weights, value).view(rows, heads, width, dim)
 

@@ -46,7 +46,9 @@ class SlotCache:
         for buffers in (self.keys, self.values):
             for layer in range(self.layers):
                 if buffers is self.keys:  # stored [.., dim, positions]: what attention's keys-transposed matmul reads
-                    grown = torch.zeros(slots, heads, dim, capacity, dtype=self.dtype, device=self.device).transpose(2, 3)
+                    grown = torch.zeros(slots, heads, dim, capacity, dtype=self.dtype, device=self.device).transpose(
+                        2, 3
+                    )
                 else:
                     grown = torch.zeros(slots, heads, capacity, dim, dtype=self.dtype, device=self.device)
                 if layer < len(buffers):

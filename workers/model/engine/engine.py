@@ -32,6 +32,9 @@ from workers.model.grammar import RowConstraint
 
 DEFAULT_DRAFT = 8  # tokens guessed per row per step at most
 LOOKUP_TAIL = 2  # an unconstrained row's last tokens, looked up in its prompt for a guess at what follows
+# Architectures whose logits are their output layer applied to the last hidden state, nothing more (no softcap,
+# no scale): the engine may apply that layer itself, to the tokens a row's constraint allows only.
+PLAIN_HEADS = frozenset({"llama", "mistral", "qwen2", "qwen3"})
 
 
 @dataclass
@@ -75,6 +78,13 @@ class NativeEngine:
             )
         # transformers 5 renamed the forward's past_key_values to cache
         self._cache_argument = "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+        head = base.get_output_embeddings()
+        # On a GPU the whole head costs little and one copy of its logits a forward beats small products per token
+        plain = (
+            device == "cpu" and config.model_type in PLAIN_HEADS and type(head) is torch.nn.Linear and head.bias is None
+        )
+        self._head: torch.nn.Linear | None = head if plain else None  # applied by the engine, sparsely where it can
+        self._body = base.get_decoder() if plain else model
 
     def generate(
         self,
@@ -132,30 +142,34 @@ class NativeEngine:
                 to_store.append((row, candidate))
             sequence.length = shared
         feeds = [sequence.prompt[sequence.length :] for sequence in sequences]
-        logits = self._forward(first, feeds, [s.length for s in sequences], last_only=True)
+        outputs = self._outputs(sequences, self._forward(first, feeds, [s.length for s in sequences], last_only=True))
         self.counters.prompt_tokens += sum(len(s.prompt) for s in sequences)
         for row, length in to_store:
             if self.prefixes.match(self.active[row].prompt)[0] < length:
                 self.prefixes.add(self.active[row].prompt[:length], *self.cache.read(row, length))
-        for sequence, scores in zip(sequences, logits, strict=True):
+        for sequence, output in zip(sequences, outputs, strict=True):
             sequence.length = len(sequence.prompt)
-            self._choose(sequence, scores, [])
+            self._choose(sequence, output, [])
         return self._retire()
 
     def _decode(self) -> list[Sequence]:
         drafts = [self._draft(sequence) for sequence in self.active]
-        feeds = [[sequence.pending, *draft] for sequence, draft in zip(self.active, drafts, strict=True)]
-        logits = self._forward(0, feeds, [s.length for s in self.active], last_only=False)
-        for sequence, draft, scores in zip(self.active, drafts, logits, strict=True):
-            kept = self._choose(sequence, scores, draft)
+        feeds = []
+        for sequence, draft in zip(self.active, drafts, strict=True):
+            assert sequence.pending is not None
+            feeds.append([sequence.pending, *draft])
+        outputs = self._outputs(self.active, self._forward(0, feeds, [s.length for s in self.active], last_only=False))
+        for sequence, draft, output in zip(self.active, drafts, outputs, strict=True):
+            kept = self._choose(sequence, output, draft)
             sequence.length += kept  # the pending token and the guesses that were kept are in the cache now
             self.counters.drafted += len(draft)
             self.counters.kept += kept - 1
         return self._retire()
 
     def _forward(self, first: int, feeds: list[list[int]], starts: list[int], last_only: bool) -> list[torch.Tensor]:
-        """Feed cache row ``first + i`` the tokens ``feeds[i]`` from position ``starts[i]``, packed into one
-        forward (attention.py); each row's logits ([positions, vocab], CPU): of every token fed, or its last."""
+        """Feed cache row ``first + i`` the tokens ``feeds[i]`` from position ``starts[i]``, packed into one forward
+        (attention.py). Per row, of every token fed or of its last: the last hidden states ([positions, hidden])
+        where the engine applies the output layer itself (``_head``), else the logits ([positions, vocab], CPU)."""
         lengths = torch.tensor([len(feed) for feed in feeds])
         rows = torch.repeat_interleave(torch.arange(len(feeds)), lengths)
         ends = torch.cumsum(lengths, 0)
@@ -163,33 +177,45 @@ class NativeEngine:
         positions = torch.tensor(starts)[rows] + slots
         self.cache.prepare(first, rows, positions)
         visible = self.cache.visible(torch.tensor(starts).unsqueeze(1) + torch.arange(int(lengths.max())))
-        output = self.model(
-            input_ids=torch.tensor([token for feed in feeds for token in feed], device=self.device).unsqueeze(0),
-            position_ids=positions.unsqueeze(0).to(self.device),
-            attention_mask=visible,
-            use_cache=True,
-            **{self._cache_argument: self.cache},
-            logits_to_keep=(ends - 1).to(self.device) if last_only else 0,
-            slmq_packing=Packing(rows.to(self.device), slots.to(self.device), visible),
-        )
+        inputs = {
+            "input_ids": torch.tensor([token for feed in feeds for token in feed], device=self.device).unsqueeze(0),
+            "position_ids": positions.unsqueeze(0).to(self.device),
+            "attention_mask": visible,
+            "use_cache": True,
+            self._cache_argument: self.cache,
+            "slmq_packing": Packing(rows.to(self.device), slots.to(self.device), visible),
+        }
+        keep = (ends - 1).to(self.device) if last_only else None
+        sizes: list[int] = [1] * len(feeds) if last_only else lengths.tolist()
         self.counters.forwards += 1
-        logits: torch.Tensor = output.logits[0].float().cpu()
-        return list(logits.split(1 if last_only else lengths.tolist()))
+        if self._head is not None:
+            hidden: torch.Tensor = self._body(**inputs).last_hidden_state[0]
+            return list(torch.split(hidden if keep is None else hidden[keep], sizes))
+        logits: torch.Tensor = self._body(**inputs, logits_to_keep=0 if keep is None else keep).logits[0].float().cpu()
+        return list(torch.split(logits, sizes))
 
-    def _choose(self, sequence: Sequence, logits: torch.Tensor, draft: list[int]) -> int:
-        """Write greedy tokens from ``logits`` (one row per input position) while they agree with ``draft``.
+    def _outputs(self, sequences: list[Sequence], outputs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """What ``_choose`` reads per row: hidden states where a constraint lets the head be applied to the tokens
+        it allows only, logits elsewhere (the unconstrained rows' in one product)."""
+        if self._head is None:
+            return outputs
+        free = [index for index, sequence in enumerate(sequences) if sequence.constraint is None]
+        if free:
+            logits = self._head(torch.cat([outputs[index] for index in free])).float().cpu()
+            for index, row in zip(free, torch.split(logits, [len(outputs[index]) for index in free]), strict=True):
+                outputs[index] = row
+        return outputs
+
+    def _choose(self, sequence: Sequence, outputs: torch.Tensor, draft: list[int]) -> int:
+        """Write greedy tokens from ``outputs`` (one row per input position, see ``_outputs``) while they agree
+        with ``draft``.
 
         Returns how many tokens were written: at least one, at most one more than the guesses kept.
         """
         constraint = sequence.constraint
-        for step, scores in enumerate(logits[: len(draft) + 1]):
-            raw = torch.logsumexp(scores, 0)
-            if constraint is not None:
-                constraint.mask(scores)
-            token = int(scores.argmax())
+        for step, output in enumerate(outputs[: len(draft) + 1]):
+            token = self._pick(sequence, output)
             sequence.output.append(token)
-            sequence.logprobs.append(float(scores[token] - torch.logsumexp(scores, 0)))
-            sequence.raw_logprobs.append(float(scores[token] - raw))
             sequence.pending = token
             self.counters.written += 1
             if token in self.stop_ids or not sequence.room:
@@ -200,6 +226,26 @@ class NativeEngine:
             if step == len(draft) or token != draft[step]:
                 return step + 1
         raise AssertionError("unreachable: the last input position always returns")
+
+    def _pick(self, sequence: Sequence, output: torch.Tensor) -> int:
+        """The greedy token under the row's constraint, its log-probabilities recorded: under the constraint, and
+        unmasked where the whole vocabulary's logits were computed."""
+        constraint = sequence.constraint
+        if constraint is not None and self._head is not None:  # the head applied to the allowed tokens alone
+            scores = torch.zeros(self._head.out_features)
+            constraint.mask(scores)
+            allowed = torch.isfinite(scores).nonzero().squeeze(1)
+            logits = self._head.weight[allowed.to(self.device)].float() @ output.float()
+            best = int(logits.argmax())
+            sequence.logprobs.append(float(logits[best] - torch.logsumexp(logits, 0)))
+            return int(allowed[best])
+        raw = torch.logsumexp(output, 0)
+        if constraint is not None:
+            constraint.mask(output)
+        token = int(output.argmax())
+        sequence.logprobs.append(float(output[token] - torch.logsumexp(output, 0)))
+        sequence.raw_logprobs.append(float(output[token] - raw))
+        return token
 
     def _draft(self, sequence: Sequence) -> list[int]:
         room = min(self.max_draft, sequence.room - 1)

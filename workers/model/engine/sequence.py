@@ -17,7 +17,7 @@ class Sequence:
     constraint: RowConstraint | None = None
     output: list[int] = field(default_factory=list)
     logprobs: list[float] = field(default_factory=list)  # of each output token, under the row's mask
-    raw_logprobs: list[float] = field(default_factory=list)  # the same, unmasked (bench/confidence.py)
+    raw_logprobs: list[float] = field(default_factory=list)  # unmasked, where the whole vocabulary was scored
     length: int = 0  # positions of this sequence in its cache row
     pending: int | None = None
     finished: bool = False
