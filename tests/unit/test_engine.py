@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from slmq.errors import SlmqError
 from slmq.fleet import ModelSpec
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest
+from workers.model.engine import engine as engine_module
 from workers.model.engine.attention import MATMUL_WIDTH, Packing, engine_attention
 from workers.model.engine.cache import SlotCache
 from workers.model.engine.engine import lookup
@@ -88,6 +89,34 @@ def test_both_engines_write_the_same_tokens_for_prompts_of_mixed_lengths(
     assert counters["prefix_tokens"] > before["prefix_tokens"]
     if mode != "free":
         assert counters["kept"] > before["kept"]
+
+
+def test_the_head_applied_to_the_whole_vocabulary_writes_what_the_allowed_tokens_alone_write(
+    tiny_model_dir: Path, pair: tuple[ModelRunner, ModelRunner], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference, sparse = pair
+    # Given a native engine that leaves the output layer to the model (as for heads with a softcap, or on a GPU)
+    monkeypatch.setattr(engine_module, "PLAIN_HEADS", frozenset())
+    whole = ModelRunner(
+        reference.spec.model_copy(update={"engine": "native"}), reference.model, reference.tokenizer, "cpu"
+    )
+    assert whole.engine is not None and sparse.engine is not None
+    assert whole.engine._head is None and sparse.engine._head is not None
+    task = DeliveryNoteTask()
+    conversations = [task.messages(request) for request in requests()]
+    copy_from = [task.copy_source(request) for request in requests()]
+    # When both write the notes under the grammar and the copy constraint
+    written = {
+        name: runner.generate(conversations, BUDGET, runner.json_constraint(task.output_schema(), copy_from))
+        for name, runner in (("whole", whole), ("sparse", sparse))
+    }
+    # Then they wrote the same tokens with the same log-probabilities under the constraint
+    assert written["whole"] == written["sparse"]
+    for mine, theirs in zip(written["whole"], written["sparse"], strict=True):
+        assert isinstance(mine, Generation) and isinstance(theirs, Generation)
+        assert mine.logprobs == pytest.approx(theirs.logprobs, abs=1e-4)
+        # and only the whole vocabulary's logits give the unmasked ones
+        assert len(mine.raw_logprobs) == mine.new_tokens and not theirs.raw_logprobs
 
 
 class ShortNoteTask(DeliveryNoteTask):

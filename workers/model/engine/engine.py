@@ -12,7 +12,9 @@ Each forward packs the tokens its rows are fed into one row of the model's input
 only real tokens, never a row padded to the widest one; attention alone spreads them out to their cache rows
 (attention.py). It calls the model's forward with its own positions, mask, cache and that packing, so
 quantized layers, adapters and any transformers causal LM whose attention follows transformers'
-AttentionInterface and writes through ``cache.update`` keep working.
+AttentionInterface and writes through ``cache.update`` keep working. On a CPU, for a model whose logits are
+its output layer alone (``PLAIN_HEADS``), it runs the model's body and applies that layer itself, to the
+tokens a row's constraint allows only.
 """
 
 import inspect
