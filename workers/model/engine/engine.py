@@ -176,13 +176,14 @@ class NativeEngine:
         rows = torch.repeat_interleave(torch.arange(len(feeds)), lengths)
         ends = torch.cumsum(lengths, 0)
         slots = torch.arange(int(ends[-1])) - (ends - lengths)[rows]
-        positions = torch.tensor(starts)[rows] + slots
+        first_positions = torch.tensor(starts)
+        positions = first_positions[rows] + slots
         self.cache.prepare(first, rows, positions)
-        visible = self.cache.visible(torch.tensor(starts).unsqueeze(1) + torch.arange(int(lengths.max())))
+        visible = self.cache.visible(first_positions.unsqueeze(1) + torch.arange(int(lengths.max())))
         inputs = {
             "input_ids": torch.tensor([token for feed in feeds for token in feed], device=self.device).unsqueeze(0),
             "position_ids": positions.unsqueeze(0).to(self.device),
-            "attention_mask": visible,
+            "attention_mask": visible,  # 4-D: transformers passes it on instead of building a mask of its own
             "use_cache": True,
             self._cache_argument: self.cache,
             "slmq_packing": Packing(rows.to(self.device), slots.to(self.device), visible),
