@@ -229,6 +229,31 @@ def save_checkpoint(
     (output / CONFIG).write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8")
 
 
+def average(taggers: Sequence[Path], output: Path) -> None:
+    """A tagger whose adapter and head are the mean of ``taggers``' (a weight average, or "model soup", of taggers
+    of one lineage: each trained on from the same weights). Its recipe lists theirs; its thresholds are left to
+    ``tune``."""
+    recipes = [json.loads((directory / CONFIG).read_text(encoding="utf-8")) for directory in taggers]
+    first = (recipes[0]["backbone"], recipes[0]["config"]["rank"])
+    for directory, recipe in zip(taggers[1:], recipes[1:], strict=True):
+        if (recipe["backbone"], recipe["config"]["rank"]) != first:
+            raise SlmqError(
+                f"{directory} and {taggers[0]} differ in backbone or adapter rank: only taggers of one lineage "
+                "(trained on from the same weights) can be averaged"
+            )
+    output.mkdir(parents=True, exist_ok=True)
+    for name in (LORA, HEAD):
+        parts = [load_file(str(directory / name)) for directory in taggers]
+        if any(part.keys() != parts[0].keys() for part in parts):
+            raise SlmqError(f"the taggers' {name} hold different tensors: they are not of one lineage")
+        mean = {
+            key: torch.stack([part[key].float() for part in parts]).mean(0).to(parts[0][key].dtype) for key in parts[0]
+        }
+        save_file(mean, str(output / name))
+    recipe = {"config": recipes[0]["config"], "backbone": recipes[0]["backbone"], "averaged": recipes}
+    (output / CONFIG).write_text(json.dumps(recipe, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m slmq.training.tagger")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -253,7 +278,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     tuning.add_argument("--count", type=int, default=300)
     tuning.add_argument("--seed", type=int, default=5, help="(default: 5; the heldout-v* files are seed 1)")
     tuning.add_argument("--save", action="store_true", help="write the best thresholds into the tagger's recipe")
+    averaging = commands.add_parser("average", help="a tagger whose weights are the mean of several taggers'")
+    averaging.add_argument("taggers", type=Path, nargs="+")
+    averaging.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.command == "average":
+        for given in args.taggers:
+            if not (given / CONFIG).is_file():
+                return _no_tagger(given)
+        average(args.taggers, args.output)
+        return 0
     if args.command == "train":
         names = asdict(TaggerConfig())
         for given in (args.resume, args.init):

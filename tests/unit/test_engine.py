@@ -313,6 +313,9 @@ def test_a_call_that_fails_mid_way_leaves_nothing_behind_for_the_next(pair: tupl
         def mask(self, scores: torch.Tensor) -> None:
             return None
 
+        def allowed(self) -> torch.Tensor:
+            return torch.arange(native.model.config.vocab_size)
+
         def accept(self, token: int) -> None:
             self.accepted += 1
             if self.accepted == 2:

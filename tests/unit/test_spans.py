@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from slmq.errors import InvalidPayloadError
 from slmq.fleet import ModelSpec
 from slmq.schemas import DeliveryNote, DeliveryNoteRequest
+from workers.model.grammar import bitmask_ids
 from workers.model.runner import Generation, ModelRunner
-from workers.model.spans import JsonPosition, SpanTable, span_source
+from workers.model.spans import JsonPosition, SpanRow, SpanTable, span_source
 from workers.model.tasktypes import TASK_TYPES, Answered
 from workers.model.tasktypes.base import GenerativeTaskType
 
@@ -70,7 +72,7 @@ def test_continuations_are_the_tokens_that_extend_a_value_along_any_occurrence()
     # Given a vocabulary of byte strings, two of them with quotes
     vocab = [b"Ha", b"r", b"rb", b"bour", b"Lt", b"d", b'"', b'",', b" 14", b"Z"]
     table = SpanTable(vocab)
-    assert table.quoted.tolist() == [6, 7]
+    assert table.is_quoted.nonzero().squeeze(1).tolist() == [6, 7]
     # Then after "Ha" only what follows "Ha" in the source can come; from nothing, any start of a span
     assert table.continuations(SOURCE, b"Ha") == {1, 2}  # "r", "rb"
     assert table.continuations(SOURCE, b"Harbour Rd") == set()
@@ -125,3 +127,53 @@ def test_a_prompt_too_long_for_the_batch_does_not_shift_the_other_rows_sources(m
         assert isinstance(generation, Generation)
         values = strings(DeliveryNote.model_validate_json(generation.text).model_dump())
         assert any(values) and all(text.encode() in span_source(note) for text in values), generation.text
+
+
+def test_bitmask_ids_are_the_set_bits_of_xgrammar_s_words_below_the_vocabulary_size() -> None:
+    # Given ids set in a bitmask of 32-bit words, bit 31 (the sign bit) of the first word among them
+    ids = [0, 5, 31, 32, 63, 70, 95]
+    words = [0, 0, 0]
+    for token in ids:
+        words[token // 32] |= 1 << (token % 32)
+    signed = torch.tensor([w - (1 << 32) if w >= 1 << 31 else w for w in words], dtype=torch.int32)
+    # Then they are read back in order, and those past the vocabulary (a padded last word) are not
+    assert bitmask_ids(signed, 96).tolist() == ids
+    assert bitmask_ids(signed, 71).tolist() == ids[:-1]
+
+
+def test_a_copying_row_allows_its_grammar_s_tokens_that_keep_every_value_a_span(model: ModelRunner) -> None:
+    # Given a record the copy constraint wrote for a note, and a grammar row and a copying row walked along it
+    task = TASK_TYPES["delivery_note"]
+    assert isinstance(task, GenerativeTaskType)
+    schema = task.output_schema()
+    assert schema is not None
+    note = NOTES[0]
+    (generation,) = model.generate(
+        [task.messages(DeliveryNoteRequest(text=note))], 640, model.json_constraint(schema, [note])
+    )
+    assert isinstance(generation, Generation)
+    tokens = model.tokenizer.encode(generation.text, add_special_tokens=False)
+    grammar = model.json_constraint(schema).rows([0])[0]
+    copying = model.json_constraint(schema, copy_from=[note]).rows([0])[0]
+    assert isinstance(copying, SpanRow)
+    vocab = model.model.config.vocab_size
+    values = 0
+    for token in tokens:
+        # Then at every step the grammar's ids are what its mask leaves finite
+        scores = torch.zeros(vocab)
+        grammar.mask(scores)
+        assert grammar.allowed().tolist() == torch.isfinite(scores).nonzero().squeeze(1).tolist()
+        # And the copying row allows a part of them, each keeping the value a span of the note; its mask agrees
+        allowed = copying.allowed()
+        assert set(allowed.tolist()) <= set(grammar.allowed().tolist())
+        if copying.position.value is not None:
+            values += 1
+            after = [copying.position.after(copying.table.token_bytes[t], copying.source) for t in allowed.tolist()]
+            assert all(position is not None for position in after)
+        scores = torch.zeros(vocab)
+        copying.mask(scores)
+        assert torch.isfinite(scores).nonzero().squeeze(1).tolist() == allowed.tolist()
+        assert token in allowed.tolist()
+        grammar.accept(token)
+        copying.accept(token)
+    assert values > 0 and copying.position.done

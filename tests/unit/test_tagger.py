@@ -263,3 +263,38 @@ def test_a_tagger_over_another_model_is_a_load_error_that_names_both(
     # Given a tagger trained over the tiny Llama (its recipe records the backbone), served over the tiny Gemma
     with pytest.raises(ModelLoadError, match=r"trained over \{'model_type': 'llama'.*\(\{'model_type': 'gemma3_text'"):
         ModelRunner.load(_spec(tiny_gemma_dir), tiny_gemma_dir, "cpu", tagger_dir=trained[0])
+
+
+def test_averaged_taggers_hold_the_mean_of_their_weights_and_load_as_a_worker_loads_them(
+    trained: tuple[Path, SpanTagger, ModelRunner], tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import json
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from slmq.errors import SlmqError
+    from slmq.training.tagger import main
+
+    # Given a tagger and one trained on from it (here: its weights moved)
+    first, second = trained[0], tmp_path / "second"
+    shutil.copytree(first, second)
+    for name in ("lora.safetensors", "head.safetensors"):
+        save_file({k: v * 3 + 1 for k, v in load_file(str(first / name)).items()}, str(second / name))
+    # When they are averaged
+    assert main(["average", str(first), str(second), "-o", str(tmp_path / "soup")]) == 0
+    # Then every tensor is the mean of theirs, the recipe lists both, and a worker serves it
+    for name in ("lora.safetensors", "head.safetensors"):
+        a, b, mean = (load_file(str(d / name)) for d in (first, second, tmp_path / "soup"))
+        assert mean.keys() == a.keys() and all(torch.allclose(mean[k], (a[k] + b[k]) / 2) for k in a)
+    recipe = json.loads((tmp_path / "soup" / "tagger.json").read_text())
+    assert len(recipe["averaged"]) == 2 and recipe["config"]["rank"] == 4 and "thresholds" not in recipe
+    runner = ModelRunner.load(_spec(tiny_model_dir), tiny_model_dir, "cpu", tagger_dir=tmp_path / "soup")
+    assert runner.tagger is not None
+    # And taggers of another adapter rank are refused, a directory with no tagger in one line
+    recipe = json.loads((second / "tagger.json").read_text())
+    recipe["config"]["rank"] = 8
+    (second / "tagger.json").write_text(json.dumps(recipe))
+    with pytest.raises(SlmqError, match="differ in backbone or adapter rank"):
+        main(["average", str(first), str(second), "-o", str(tmp_path / "other")])
+    assert main(["average", str(first), str(tmp_path / "nothing"), "-o", str(tmp_path / "other")]) == 2

@@ -25,6 +25,7 @@ MAX_LIST_ITEMS = 40
 SEPARATORS = (",", ":")  # json.dumps' compact form: two tokens fewer per field than ", " and ": "
 # One character of a generated JSON string: no quote, backslash or control character (so no escapes either).
 _STRING_CHAR = r'[^"\\\x00-\x1f]'
+_BITS = torch.arange(32, dtype=torch.int32)  # a bitmask word's bits, lowest first (xgrammar: bit 1 = allowed)
 
 
 def generation_schema(
@@ -64,8 +65,13 @@ class RowConstraint(Protocol):
         """Set the logits of this row's disallowed next tokens (a 1-D tensor on the CPU) to -inf, in place."""
         ...
 
+    def allowed(self) -> torch.Tensor:
+        """The ids of the tokens ``mask`` would leave, ascending (1-D int64 on the CPU): the same choice, for a
+        caller that scores those tokens only (the native engine's output layer on a CPU)."""
+        ...
+
     def accept(self, token: int) -> None:
-        """Advance past ``token``, which the last mask allowed."""
+        """Advance past ``token``, which the last mask or ``allowed`` allowed."""
         ...
 
     def draft(self) -> list[int]:
@@ -123,12 +129,24 @@ class GrammarRow:
         self.matcher.fill_next_token_bitmask(self.bitmask, 0)
         xgr.apply_token_bitmask_inplace(scores.view(1, -1), self.bitmask, vocab_size=self.vocab_size)
 
+    def allowed(self) -> torch.Tensor:
+        self.matcher.fill_next_token_bitmask(self.bitmask, 0)
+        return bitmask_ids(self.bitmask[0], self.vocab_size)
+
     def accept(self, token: int) -> None:
         if not self.matcher.accept_token(token):
             raise RuntimeError(f"token {token} was generated against the grammar")
 
     def draft(self) -> list[int]:
         return list(self.matcher.find_jump_forward_tokens())
+
+
+def bitmask_ids(words: torch.Tensor, size: int) -> torch.Tensor:
+    """The ids whose bits are set in an xgrammar bitmask row (int32 words, 32 ids each), ascending, below ``size``."""
+    nonzero = words.nonzero().squeeze(1)
+    bits = (words[nonzero].unsqueeze(1) >> _BITS) & 1
+    ids = (nonzero.unsqueeze(1) * 32 + _BITS)[bits.bool()]
+    return ids[ids < size]
 
 
 class JsonConstraint:

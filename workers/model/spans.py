@@ -41,7 +41,8 @@ class SpanTable:
                 quoted.append(token)
             elif 0 < len(data) <= LONGEST_COPIED_TOKEN:
                 self.by_bytes.setdefault(data, []).append(token)
-        self.quoted = torch.tensor(quoted, dtype=torch.long)  # few (163 of SmolLM2's 49,152): checked one by one
+        self.is_quoted = torch.zeros(len(token_bytes), dtype=torch.bool)  # few (163 of SmolLM2's 49,152)
+        self.is_quoted[quoted] = True
         self.longest = max(map(len, self.by_bytes), default=0)
 
     def continuations(self, source: bytes, value: bytes) -> set[int]:
@@ -141,24 +142,28 @@ class SpanRow:
         return self.table.greedy_tokens(rest)[:COPY_DRAFT_TOKENS]
 
     def mask(self, scores: torch.Tensor) -> None:
-        self.grammar.mask(scores)
-        if self.position.done:
-            return
-        position, source = self.position, self.source
-        allowed = torch.isfinite(scores)  # what the grammar allows
-        quoted = self.table.quoted[allowed[self.table.quoted]].tolist()
-        bad_quoted = [t for t in quoted if position.after(self.table.token_bytes[t], source) is None]
+        allowed = self.allowed()
+        kept = scores[allowed]
+        scores.fill_(float("-inf"))
+        scores[allowed] = kept
+
+    def allowed(self) -> torch.Tensor:
+        """What the grammar allows; inside a value, only the tokens that extend it to a longer span of the source,
+        or close it (unless that leaves no token at all: the grammar's choice stands then)."""
+        allowed = self.grammar.allowed()
+        position = self.position
+        if position.done:
+            return allowed
+        quoted = allowed[self.table.is_quoted[allowed]].tolist()
+        bad_quoted = [t for t in quoted if position.after(self.table.token_bytes[t], self.source) is None]
         if position.value is None:  # outside a string only a token that opens one with text can stray
-            if bad_quoted and int(allowed.sum()) > len(bad_quoted):
-                scores[bad_quoted] = float("-inf")
-            return
-        keep = torch.zeros_like(allowed)
-        keep[list(self._continuations(position.value))] = True
-        keep[quoted] = True
-        keep[bad_quoted] = False
-        keep &= allowed
-        if keep.any():  # never leave a row with no token at all; the grammar's choice stands then
-            scores.masked_fill_(~keep, float("-inf"))
+            if bad_quoted and len(allowed) > len(bad_quoted):
+                return allowed[~torch.isin(allowed, torch.tensor(bad_quoted))]
+            return allowed
+        keep = self._continuations(position.value).union(quoted).difference(bad_quoted)
+        kept = torch.tensor(sorted(keep), dtype=torch.long)
+        kept = kept[torch.isin(kept, allowed)]
+        return kept if len(kept) else allowed
 
     def _continuations(self, value: bytes) -> set[int]:
         if value:

@@ -235,9 +235,7 @@ class NativeEngine:
         unmasked where the whole vocabulary's logits were computed."""
         constraint = sequence.constraint
         if constraint is not None and self._head is not None:  # the head applied to the allowed tokens alone
-            scores = torch.zeros(self._head.out_features)
-            constraint.mask(scores)
-            allowed = torch.isfinite(scores).nonzero().squeeze(1)
+            allowed = constraint.allowed()
             logits = self._head.weight[allowed.to(self.device)].float() @ output.float()
             best = int(logits.argmax())
             sequence.logprobs.append(float(logits[best] - torch.logsumexp(logits, 0)))
