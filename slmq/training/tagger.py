@@ -10,6 +10,7 @@ A new LoRA adapter is trained together with the head on generated notes whose go
         --bidirectional --bf16 --save-every 100 --warmup-steps 30
     python -m slmq.training.tagger tune runs/tagger --count 300 --seed 5 --save
     python -m slmq.training.tagger eval runs/tagger data/delivery_note/real-v1.jsonl [-o answers.jsonl]
+    python -m slmq.training.tagger average runs/a runs/b -o runs/mean    # weights averaged; then tune it
 
 ``tune`` scores the span thresholds (``IN_SPAN``, ``EXTEND``, ``JOINED``) on generated held-out notes, never on
 the evaluation files. ``eval`` and ``tune`` run in this process (``slmq.training.tagger_eval``); through the queue,
