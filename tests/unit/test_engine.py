@@ -316,6 +316,9 @@ def test_a_call_that_fails_mid_way_leaves_nothing_behind_for_the_next(pair: tupl
         def allowed(self) -> torch.Tensor:
             return torch.arange(native.model.config.vocab_size)
 
+        def allows(self, tokens: torch.Tensor) -> torch.Tensor:
+            return torch.ones_like(tokens, dtype=torch.bool)
+
         def accept(self, token: int) -> None:
             self.accepted += 1
             if self.accepted == 2:

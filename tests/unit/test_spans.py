@@ -72,7 +72,7 @@ def test_continuations_are_the_tokens_that_extend_a_value_along_any_occurrence()
     # Given a vocabulary of byte strings, two of them with quotes
     vocab = [b"Ha", b"r", b"rb", b"bour", b"Lt", b"d", b'"', b'",', b" 14", b"Z"]
     table = SpanTable(vocab)
-    assert table.is_quoted.nonzero().squeeze(1).tolist() == [6, 7]
+    assert table.quoted.tolist() == [6, 7]
     # Then after "Ha" only what follows "Ha" in the source can come; from nothing, any start of a span
     assert table.continuations(SOURCE, b"Ha") == {1, 2}  # "r", "rb"
     assert table.continuations(SOURCE, b"Harbour Rd") == set()

@@ -14,6 +14,7 @@ import copy
 import json
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 import xgrammar as xgr
 from pydantic import BaseModel
@@ -25,7 +26,6 @@ MAX_LIST_ITEMS = 40
 SEPARATORS = (",", ":")  # json.dumps' compact form: two tokens fewer per field than ", " and ": "
 # One character of a generated JSON string: no quote, backslash or control character (so no escapes either).
 _STRING_CHAR = r'[^"\\\x00-\x1f]'
-_BITS = torch.arange(32, dtype=torch.int32)  # a bitmask word's bits, lowest first (xgrammar: bit 1 = allowed)
 
 
 def generation_schema(
@@ -68,6 +68,10 @@ class RowConstraint(Protocol):
     def allowed(self) -> torch.Tensor:
         """The ids of the tokens ``mask`` would leave, ascending (1-D int64 on the CPU): the same choice, for a
         caller that scores those tokens only (the native engine's output layer on a CPU)."""
+        ...
+
+    def allows(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Which of ``tokens`` (1-D int64 on the CPU) ``allowed`` would name, as booleans: cheaper for a few."""
         ...
 
     def accept(self, token: int) -> None:
@@ -133,6 +137,10 @@ class GrammarRow:
         self.matcher.fill_next_token_bitmask(self.bitmask, 0)
         return bitmask_ids(self.bitmask[0], self.vocab_size)
 
+    def allows(self, tokens: torch.Tensor) -> torch.Tensor:
+        self.matcher.fill_next_token_bitmask(self.bitmask, 0)
+        return ((self.bitmask[0][tokens >> 5] >> (tokens & 31)) & 1).bool()
+
     def accept(self, token: int) -> None:
         if not self.matcher.accept_token(token):
             raise RuntimeError(f"token {token} was generated against the grammar")
@@ -142,11 +150,10 @@ class GrammarRow:
 
 
 def bitmask_ids(words: torch.Tensor, size: int) -> torch.Tensor:
-    """The ids whose bits are set in an xgrammar bitmask row (int32 words, 32 ids each), ascending, below ``size``."""
-    nonzero = words.nonzero().squeeze(1)
-    bits = (words[nonzero].unsqueeze(1) >> _BITS) & 1
-    ids = (nonzero.unsqueeze(1) * 32 + _BITS)[bits.bool()]
-    return ids[ids < size]
+    """The ids whose bits are set in an xgrammar bitmask row (int32 words of 32 ids, lowest bit first, in a
+    little-endian machine's memory), ascending, below ``size``."""
+    bits = np.unpackbits(words.numpy().view(np.uint8), bitorder="little")[:size]
+    return torch.from_numpy(np.flatnonzero(bits))
 
 
 class JsonConstraint:

@@ -41,8 +41,7 @@ class SpanTable:
                 quoted.append(token)
             elif 0 < len(data) <= LONGEST_COPIED_TOKEN:
                 self.by_bytes.setdefault(data, []).append(token)
-        self.is_quoted = torch.zeros(len(token_bytes), dtype=torch.bool)  # few (163 of SmolLM2's 49,152)
-        self.is_quoted[quoted] = True
+        self.quoted = torch.tensor(quoted, dtype=torch.long)  # few (163 of SmolLM2's 49,152): checked one by one
         self.longest = max(map(len, self.by_bytes), default=0)
 
     def continuations(self, source: bytes, value: bytes) -> set[int]:
@@ -150,20 +149,19 @@ class SpanRow:
     def allowed(self) -> torch.Tensor:
         """What the grammar allows; inside a value, only the tokens that extend it to a longer span of the source,
         or close it (unless that leaves no token at all: the grammar's choice stands then)."""
-        allowed = self.grammar.allowed()
         position = self.position
         if position.done:
-            return allowed
-        quoted = allowed[self.table.is_quoted[allowed]].tolist()
-        bad_quoted = [t for t in quoted if position.after(self.table.token_bytes[t], self.source) is None]
+            return self.grammar.allowed()
+        quoted = self.table.quoted[self.grammar.allows(self.table.quoted)].tolist()
+        bad_quoted = {t for t in quoted if position.after(self.table.token_bytes[t], self.source) is None}
         if position.value is None:  # outside a string only a token that opens one with text can stray
+            allowed = self.grammar.allowed()
             if bad_quoted and len(allowed) > len(bad_quoted):
-                return allowed[~torch.isin(allowed, torch.tensor(bad_quoted))]
+                return allowed[~(allowed.unsqueeze(1) == torch.tensor(sorted(bad_quoted))).any(1)]
             return allowed
-        keep = self._continuations(position.value).union(quoted).difference(bad_quoted)
-        kept = torch.tensor(sorted(keep), dtype=torch.long)
-        kept = kept[torch.isin(kept, allowed)]
-        return kept if len(kept) else allowed
+        candidates = torch.tensor(sorted(self._continuations(position.value).union(quoted) - bad_quoted))
+        kept = candidates[self.grammar.allows(candidates)] if len(candidates) else candidates
+        return kept if len(kept) else self.grammar.allowed()
 
     def _continuations(self, value: bytes) -> set[int]:
         if value:
