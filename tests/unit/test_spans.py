@@ -174,6 +174,8 @@ def test_a_copying_row_allows_its_grammar_s_tokens_that_keep_every_value_a_span(
         copying.mask(scores)
         assert torch.isfinite(scores).nonzero().squeeze(1).tolist() == allowed.tolist()
         assert token in allowed.tolist()
+        probe = torch.tensor([token, *grammar.allowed().tolist()[:50]])  # and says so of a few tokens at once
+        assert copying.allows(probe).tolist() == [t in allowed.tolist() for t in probe.tolist()]
         grammar.accept(token)
         copying.accept(token)
     assert values > 0 and copying.position.done

@@ -163,6 +163,9 @@ class SpanRow:
         kept = candidates[self.grammar.allows(candidates)] if len(candidates) else candidates
         return kept if len(kept) else self.grammar.allowed()
 
+    def allows(self, tokens: torch.Tensor) -> torch.Tensor:
+        return torch.isin(tokens, self.allowed())
+
     def _continuations(self, value: bytes) -> set[int]:
         if value:
             return self.table.continuations(self.source, value)
