@@ -19,6 +19,7 @@ point fleet.toml's ``tagger`` at the directory and use ``slmq eval``.
 
 import argparse
 import json
+import random
 import sys
 import time
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from transformers import PreTrainedTokenizerBase
 from slmq.batchfile import utf8_file
 from slmq.errors import SlmqError
 from slmq.training import notegen
+from slmq.training.relayout import relayout
 from slmq.training.tagger_eval import evaluate_file, print_tuning, specialist
 from slmq.training.tagging import gold_spans
 from slmq.training.trainer import batches, learning_rate
@@ -83,6 +85,8 @@ class TaggerConfig:
     # Forward passes under bf16 autocast (the adapter and head stay fp32): on a 2-core Zen 4 with AVX-512 bf16 a
     # step of 8 notes over Gemma-3-270M took 4.8 s against 11 s in fp32.
     bf16: bool = False
+    # The share of training notes whose line structure is changed outside their values (slmq.training.relayout).
+    relayout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -139,10 +143,11 @@ def train(output: Path, config: TaggerConfig, resume: Path | None = None, init: 
         origin = _load_weights(model, tagger, init)
         if origin["config"]["rank"] != config.rank:
             raise SlmqError(f"{init} has rank {origin['config']['rank']}; train over it with --rank the same")
-    examples = [
-        labelled(tokenizer, r["text"], r["gold"], tagger.echo)
-        for r in notegen.generate(config.count, config.data_seed, "train")
-    ]
+    shuffle = random.Random(config.data_seed)  # which notes are relaid out, and how: the same on a resume
+    examples = []
+    for note in notegen.generate(config.count, config.data_seed, "train"):
+        text = relayout(note["text"], note["gold"], shuffle) if shuffle.random() < config.relayout else note["text"]
+        examples.append(labelled(tokenizer, text, note["gold"], tagger.echo))
     examples = [e for e in examples if len(e.input_ids) <= config.max_tokens]
     lora_params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW([
