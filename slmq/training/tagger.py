@@ -288,17 +288,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     averaging.add_argument("taggers", type=Path, nargs="+")
     averaging.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
+    # The tagger directories the command reads (train's --resume and --init, eval's and tune's, average's)
+    named = (
+        args.taggers if args.command == "average" else [getattr(args, k, None) for k in ("resume", "init", "tagger")]
+    )
+    for given in named:
+        if given and not (given / CONFIG).is_file():
+            return _no_tagger(given)
     if args.command == "average":
-        for given in args.taggers:
-            if not (given / CONFIG).is_file():
-                return _no_tagger(given)
         average(args.taggers, args.output)
         return 0
     if args.command == "train":
         names = asdict(TaggerConfig())
-        for given in (args.resume, args.init):
-            if given and not (given / CONFIG).is_file():
-                return _no_tagger(given)
         if args.resume and args.init:
             parser.error("--resume goes on with a run; --init starts a new one: give one of them")
         config = TaggerConfig(**{name: getattr(args, name) for name in names})
@@ -306,8 +307,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SlmqError(NO_BF16)
         train(args.output, config, args.resume, args.init)
         return 0
-    if not (args.tagger / CONFIG).is_file():
-        return _no_tagger(args.tagger)
     if args.command == "tune":
         return print_tuning(args.tagger, args.count, args.seed, args.save)
     return evaluate_file(args.tagger, args.labelled, args.limit, args.in_span, args.output)

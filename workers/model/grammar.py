@@ -124,29 +124,35 @@ class GrammarRow:
         self.matcher = xgr.GrammarMatcher(compiled)
         self.vocab_size = compiled.tokenizer_info.vocab_size
         self.bitmask = xgr.allocate_token_bitmask(1, self.vocab_size)
+        self._filled = False  # the bitmask holds this position's tokens (a copying row reads it up to three times)
 
     @property
     def finished(self) -> bool:
         return bool(self.matcher.is_terminated())
 
     def mask(self, scores: torch.Tensor) -> None:
-        self.matcher.fill_next_token_bitmask(self.bitmask, 0)
-        xgr.apply_token_bitmask_inplace(scores.view(1, -1), self.bitmask, vocab_size=self.vocab_size)
+        xgr.apply_token_bitmask_inplace(scores.view(1, -1), self._words().view(1, -1), vocab_size=self.vocab_size)
 
     def allowed(self) -> torch.Tensor:
-        self.matcher.fill_next_token_bitmask(self.bitmask, 0)
-        return bitmask_ids(self.bitmask[0], self.vocab_size)
+        return bitmask_ids(self._words(), self.vocab_size)
 
     def allows(self, tokens: torch.Tensor) -> torch.Tensor:
-        self.matcher.fill_next_token_bitmask(self.bitmask, 0)
-        return ((self.bitmask[0][tokens >> 5] >> (tokens & 31)) & 1).bool()
+        return ((self._words()[tokens >> 5] >> (tokens & 31)) & 1).bool()
 
     def accept(self, token: int) -> None:
+        self._filled = False
         if not self.matcher.accept_token(token):
             raise RuntimeError(f"token {token} was generated against the grammar")
 
     def draft(self) -> list[int]:
         return list(self.matcher.find_jump_forward_tokens())
+
+    def _words(self) -> torch.Tensor:
+        """The bitmask of the tokens allowed at this position, filled once per position."""
+        if not self._filled:
+            self.matcher.fill_next_token_bitmask(self.bitmask, 0)
+            self._filled = True
+        return self.bitmask[0]
 
 
 def bitmask_ids(words: torch.Tensor, size: int) -> torch.Tensor:
