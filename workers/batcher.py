@@ -4,9 +4,10 @@ The batcher sits between Celery's consumer and its pool. Celery's own strategy s
 message, checks revocation and sends the 'received' event; instead of running the request at once,
 the consumer hands it to the batcher. A batch is flushed when ``max_batch`` requests are waiting or
 ``max_wait_ms`` after the first one arrived. The flush runs the model once per task type in the
-batch, keeps each request's outcome, and then lets Celery execute every request normally: the
-task body only picks up its outcome, so result storage, events and the late ack after the result
-is stored stay Celery's, per message.
+batch, keeps each request's outcome, and lets Celery execute each request normally as soon as its
+outcome is known: a valid result the native engine finished while its batch-mates still run at once,
+the rest when the batch ends. The task body only picks up its outcome, so result storage, events and
+the late ack after the result is stored stay Celery's, per message.
 """
 
 import json
@@ -31,10 +32,10 @@ from slmq.errors import (
     TaskNotServedError,
 )
 from slmq.fleet import Fleet
-from workers.delivery import DeliveryGuard, LedgerUnavailableError
+from workers.delivery import DeliveryGuard, Finish, LedgerUnavailableError
 from workers.meter import WorkerMeter
 from workers.model.runner import ModelRunner
-from workers.model.tasktypes import TASK_TYPES, Outcome
+from workers.model.tasktypes import TASK_TYPES, Answered, Outcome
 from workers.versions import check_versions
 
 log = logging.getLogger(__name__)
@@ -137,20 +138,18 @@ class Batcher:
         if not requests:
             return
         started = time.perf_counter()
-        # A suspect's batch mates are answered (and forget their arrival) before the batch is counted.
-        arrivals = {request.id: self.arrivals[request.id] for request in requests if request.id in self.arrivals}
         log.info("Batch started: %d tasks %s", len(requests), " ".join(request.id for request in requests))
         outcomes: dict[str, Outcome] = {r.id: error for r in requests if (error := self._refuse(r)) is not None}
         calls = {request.id: (request.name, request.kwargs) for request in requests if request.id not in outcomes}
         done: set[int] = set()
+
+        def finish(known: dict[str, Outcome]) -> None:  # each result stored as soon as it is known
+            self._finish(requests, known, done)
+
         if self.delivery is None:
-            outcomes.update(self.answer(calls))
-        else:  # a suspect's result is stored as soon as it is known: a poison run after it cannot take it down
+            outcomes.update(self.answer(calls, finish))
+        else:  # a suspect's batch mates are stored before it runs: a poison run after it cannot take them down
             headers = {request.id: job_headers(request) for request in requests}
-
-            def finish(known: dict[str, Outcome]) -> None:
-                self._finish(requests, known, done)
-
             try:
                 outcomes.update(self.delivery.answer(calls, self.answer, finish, headers))
             except LedgerUnavailableError as exc:
@@ -159,13 +158,20 @@ class Batcher:
         failed = sum(isinstance(outcome, SlmqError) for outcome in outcomes.values())
         seconds = time.perf_counter() - started
         log.info("Answered a batch of %d (%d failed) in %.2fs", len(requests), failed, seconds)
-        if self.meter is not None:  # before the results are stored, so a caller that has its result sees it counted
-            self.meter.batch({request.id: request.name for request in requests}, outcomes, seconds, arrivals)
+        if self.meter is not None:
+            self.meter.batch(len(requests), seconds)
         self._finish(requests, outcomes, done)
 
     def _finish(self, requests: list[Request], outcomes: dict[str, Outcome], done: set[int]) -> None:
-        """Let Celery store the result and ack each request whose outcome is known and that is not done yet."""
+        """Count, then let Celery store the result and ack, each request whose outcome is known and not done yet.
+
+        Counted before the result is stored, so a caller that has its result sees it counted.
+        """
         ready = [(i, request) for i, request in enumerate(requests) if i not in done and request.id in outcomes]
+        if self.meter is not None:  # also writes the batch's own figures when the batch ends
+            names = {request.id: request.name for _, request in ready}
+            arrivals = {task_id: self.arrivals[task_id] for task_id in names if task_id in self.arrivals}
+            self.meter.answered(names, outcomes, arrivals)
         self.outcomes.update({request.id: outcomes[request.id] for _, request in ready})
         self._takers.update(request.id for _, request in ready)
         for i, request in ready:
@@ -229,8 +235,11 @@ class Batcher:
             )
         return None
 
-    def answer(self, calls: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Outcome]:
-        """Outcomes for ``{task id: (task name, kwargs)}``: one model call per task type, errors per message."""
+    def answer(self, calls: dict[str, tuple[str, dict[str, Any]]], early: Finish | None = None) -> dict[str, Outcome]:
+        """Outcomes for ``{task id: (task name, kwargs)}``: one model call per task type, errors per message.
+
+        A valid result known before its call ends (a row the native engine finished) goes to ``early`` at once.
+        """
         outcomes: dict[str, Outcome] = {}
         groups: dict[str, dict[str, BaseModel]] = {}
         for task_id, (name, kwargs) in calls.items():
@@ -240,11 +249,19 @@ class Batcher:
             else:
                 groups.setdefault(str(task_type_from_name(name)), {})[task_id] = request
         for task_type, requests in groups.items():
-            outcomes.update(self._run_group(task_type, requests))
+            outcomes.update(self._run_group(task_type, requests, early))
         return outcomes
 
-    def _run_group(self, task_type: str, requests: dict[str, BaseModel]) -> dict[str, Outcome]:
+    def _run_group(self, task_type: str, requests: dict[str, BaseModel], early: Finish | None) -> dict[str, Outcome]:
         task = self.fleet.tasks[task_type]
+        ids = list(requests)
+        answered: set[str] = set()
+
+        def on_answer(index: int, outcome: Answered[Any]) -> None:
+            answered.add(ids[index])
+            if early is not None:
+                early({ids[index]: outcome})
+
         try:
             results = TASK_TYPES[task_type].run(
                 self.runner,
@@ -253,12 +270,13 @@ class Batcher:
                 constrained=task.constrained,
                 reasks=task.reasks,
                 copy_spans=task.copy_spans,
+                on_answer=on_answer,
             )
-        except Exception as exc:  # a model failure fails its batch, typed, and the worker goes on
+        except Exception as exc:  # a model failure fails its batch (what was not answered yet), typed, and goes on
             log.exception("Batch of %d %s tasks failed in the model", len(requests), task_type)
             error = InferenceError(f"The model failed on a batch of {len(requests)} {task_type} tasks: {exc!r}")
-            return dict.fromkeys(requests, error)
-        return dict(zip(requests, results, strict=True))
+            return {task_id: error for task_id in ids if task_id not in answered}
+        return dict(zip(ids, results, strict=True))
 
     def _parse(self, name: str, kwargs: dict[str, Any]) -> BaseModel | SlmqError:
         task_type = str(task_type_from_name(name))

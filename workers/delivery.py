@@ -137,8 +137,8 @@ class DeliveryLedger:
 
 
 Calls = dict[str, tuple[str, dict[str, Any]]]  # {task id: (task name, kwargs)}
-Answer = Callable[[Calls], dict[str, Outcome]]
-Finish = Callable[[dict[str, Outcome]], None]
+Finish = Callable[[dict[str, Outcome]], None]  # store and ack these outcomes now
+Answer = Callable[[Calls, Finish], dict[str, Outcome]]  # the model's outcomes; valid ones may go to Finish early
 
 
 class DeliveryGuard:
@@ -156,9 +156,11 @@ class DeliveryGuard:
 
         A message started before without an answer (its worker was lost with it in hand) is a suspect: it
         runs alone, its attempt is counted only when it starts, and each group's outcomes go to ``finish``
-        (stored and acked) before the next group runs. So a poison message takes down no batch-mate twice,
-        and is dead-lettered once it has been started ``max_attempts`` times. ``headers`` are the job headers
-        of each task id, kept in its dead letter. Raises LedgerUnavailableError when Redis does not answer.
+        (stored and acked) before the next group runs. So a poison message takes down no batch-mate twice, and
+        is dead-lettered once it has been started ``max_attempts`` times. A valid result ``answer`` knows before
+        its group ends goes to ``finish`` at once (or the one another worker stored meanwhile, which stands).
+        ``headers`` are the job headers of each task id, kept in its dead letter. Raises LedgerUnavailableError
+        when Redis does not answer.
         """
         outcomes, started = self._read_ledger(calls)
         deliveries = {
@@ -177,7 +179,7 @@ class DeliveryGuard:
                 fresh[task_id] = (name, kwargs)
         for group in [fresh, *suspects]:
             if group:
-                computed = self._run_counted(group, answer, deliveries, started)
+                computed = self._run_counted(group, answer, finish, deliveries, started)
                 outcomes.update(computed)
                 if suspects:
                     finish(computed)
@@ -199,13 +201,17 @@ class DeliveryGuard:
         raise AssertionError("unreachable")
 
     def _run_counted(
-        self, group: Calls, answer: Answer, deliveries: dict[str, Delivery], started: dict[str, int]
+        self, group: Calls, answer: Answer, finish: Finish, deliveries: dict[str, Delivery], started: dict[str, int]
     ) -> dict[str, Outcome]:
         try:
             self.ledger.count(group)
         except redis.RedisError as exc:
             raise LedgerUnavailableError(f"Cannot count the attempts of {len(group)} tasks: {exc}") from exc
-        computed = self._won(group, self._run(group, answer))
+
+        def early(known: dict[str, Outcome]) -> None:  # a valid result known before its batch ends
+            finish(self._won(group, known))
+
+        computed = self._won(group, self._run(group, answer, early))
         for task_id, outcome in computed.items():
             if isinstance(outcome, DEAD_LETTER_ERRORS):
                 self.ledger.dead_letter(deliveries[task_id], outcome, started[task_id] + 1, type(outcome).__name__)
@@ -222,10 +228,10 @@ class DeliveryGuard:
             log.warning("%d task(s) were answered by another worker meanwhile; their stored answers stand", len(stored))
         return computed | stored
 
-    def _run(self, calls: Calls, answer: Answer) -> dict[str, Outcome]:
+    def _run(self, calls: Calls, answer: Answer, early: Finish) -> dict[str, Outcome]:
         started = time.monotonic()
         with self.watchdog.guard(f"A batch of {len(calls)} tasks ({', '.join(calls)})"):
-            outcomes = answer(calls)
+            outcomes = answer(calls, early)
         if time.monotonic() - started < TIME_LIMIT_SHARE * self.watchdog.soft_s:
             return outcomes
         return {task_id: self._timed_out(outcome) for task_id, outcome in outcomes.items()}

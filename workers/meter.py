@@ -45,7 +45,7 @@ def outcome_label(outcome: Outcome) -> str:
 
 
 class WorkerMeter:
-    """Counts one worker's batches into Redis; one round trip per batch."""
+    """Counts one worker's batches and tasks into Redis; one round trip per batch, and per task answered early."""
 
     def __init__(self, client: redis.Redis, model: str) -> None:
         self.client = client
@@ -55,15 +55,17 @@ class WorkerMeter:
         self._heartbeat: threading.Thread | None = None
         self._node: str | None = None
 
-    def batch(
-        self, names: dict[str, str], outcomes: dict[str, Outcome], seconds: float, arrivals: dict[str, float]
-    ) -> None:
-        """Record one answered batch: ``names`` is ``{task id: task name}``, ``outcomes`` by task id and ``arrivals``
-        when each message reached the worker (``time.monotonic()``), for its latency."""
+    def batch(self, size: int, seconds: float) -> None:
+        """Record one model batch: how many messages it held and how long it took (written with the next tasks)."""
+        model = {"model": self.model}
+        self.pending.observe(BATCH_SIZE, model, size)
+        self.pending.observe(BATCH_DURATION, model, seconds)
+
+    def answered(self, names: dict[str, str], outcomes: dict[str, Outcome], arrivals: dict[str, float]) -> None:
+        """Record answered tasks, just before their results are stored: ``names`` is ``{task id: task name}``,
+        ``outcomes`` by task id and ``arrivals`` when each message reached the worker (``time.monotonic()``)."""
         now = time.monotonic()
         model = {"model": self.model}
-        self.pending.observe(BATCH_SIZE, model, len(names))
-        self.pending.observe(BATCH_DURATION, model, seconds)
         for task_id, name in names.items():
             task_type = str(task_type_from_name(name))
             outcome = outcome_label(outcomes[task_id]) if task_id in outcomes else "error"

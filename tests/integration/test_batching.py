@@ -42,8 +42,10 @@ def client(deployment: Deployment, start_worker: StartWorker) -> FleetClient:
 
 
 def batch_sizes(deployment: Deployment) -> list[int]:
+    """The size of each batch the worker started. A batch logs its start before any of its results is stored (a
+    result the native engine finishes early is stored while its batch-mates still run, before the batch ends)."""
     log = (deployment.home / "tiny@batching.log").read_text()
-    return [int(line.split("a batch of ")[1].split()[0]) for line in log.splitlines() if "a batch of " in line]
+    return [int(line.split("Batch started: ")[1].split()[0]) for line in log.splitlines() if "Batch started: " in line]
 
 
 def test_a_lone_message_is_answered_after_max_wait_without_a_full_batch(

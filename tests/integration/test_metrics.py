@@ -70,9 +70,21 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 
 def batches_logged(worker: WorkerProcess) -> list[int]:
-    return [
-        int(line.split("a batch of ")[1].split()[0]) for line in worker.output().splitlines() if "a batch of " in line
-    ]
+    """The size of each batch the worker started (its start is logged before any of its results is stored)."""
+    lines = worker.output().splitlines()
+    return [int(line.split("Batch started: ")[1].split()[0]) for line in lines if "Batch started: " in line]
+
+
+def settled(endpoint: str, workers: dict[str, WorkerProcess]) -> Samples:
+    """The endpoint's samples once every batch each worker started is counted: a batch whose results were all stored
+    early (as the native engine finished them) writes its own figures a moment after the last of them."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        samples = scrape(endpoint)
+        counted = [value(samples, "slmq_batch_size_count", model=model) for model in workers]
+        if counted == [len(batches_logged(worker)) for worker in workers.values()] or time.monotonic() > deadline:
+            return samples
+        time.sleep(0.1)
 
 
 def test_the_endpoint_counts_what_the_workers_did(
@@ -89,7 +101,7 @@ def test_the_endpoint_counts_what_the_workers_did(
     for note in notes:
         with pytest.raises(OutputValidationError):
             note.get(timeout=TIMEOUT_S)
-    samples = scrape(endpoint)
+    samples = settled(endpoint, workers)
     # Then the outcomes are counted by model, task type and outcome
     assert value(samples, "slmq_tasks_total", model="tiny", task_type="sentiment", outcome="ok") == 6
     assert value(samples, "slmq_tasks_total", model="tiny", task_type="general", outcome="ok") == 3

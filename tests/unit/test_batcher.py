@@ -13,7 +13,7 @@ from slmq.errors import ConfigError, InvalidPayloadError, PayloadTooLargeError
 from slmq.schemas import GeneralResult
 from tests.unit.fakes import FakeConsumer, FakeRequest, MemoryLedger
 from workers.batcher import MAX_EXTENSIONS, Batcher
-from workers.delivery import Calls, DeliveryGuard
+from workers.delivery import Calls, DeliveryGuard, Finish
 from workers.model.tasktypes import Answered, Outcome
 from workers.watchdog import Watchdog
 
@@ -35,10 +35,14 @@ class AnsweringBatcher(Batcher):
         runner: Any = SimpleNamespace(spec=spec)
         super().__init__(runner, None, 1_000, delivery, waiting=waiting, meter=meter)  # type: ignore[arg-type]
         self.asked: list[list[str]] = []
+        self.early: list[str] = []  # task ids the model call knows the answer of before it ends, in that order
         self.install(consumer)
 
-    def answer(self, calls: Calls) -> dict[str, Outcome]:
+    def answer(self, calls: Calls, early: Finish | None = None) -> dict[str, Outcome]:
         self.asked.append(list(calls))
+        for task_id in self.early:
+            if task_id in calls and early is not None:
+                early({task_id: answer(task_id)})
         return {task_id: answer(task_id) for task_id in calls}
 
 
@@ -162,12 +166,17 @@ def test_a_batch_whose_ledger_cannot_be_read_goes_back_to_the_queue_unanswered()
 
 
 class CountingMeter:
-    """The meter's batch call, recorded: which tasks were counted and which had an arrival time for latency."""
+    """The meter's calls, recorded: each batch's size, and which tasks were counted answered, with an arrival
+    time for their latency."""
 
     def __init__(self) -> None:
+        self.batches: list[int] = []
         self.counted: list[tuple[list[str], list[str]]] = []
 
-    def batch(self, names: dict[str, str], outcomes: dict[str, Outcome], seconds: float, arrivals: Any) -> None:
+    def batch(self, size: int, seconds: float) -> None:
+        self.batches.append(size)
+
+    def answered(self, names: dict[str, str], outcomes: dict[str, Outcome], arrivals: Any) -> None:
         self.counted.append((sorted(names), sorted(arrivals)))
 
 
@@ -181,10 +190,10 @@ def test_a_suspect_runs_alone_after_its_fresh_batch_mates_which_are_answered_bef
     answered_when_b_ran: list[list[str]] = []
     model_answer = batcher.answer
 
-    def answer_recording(calls: Calls) -> dict[str, Outcome]:
+    def answer_recording(calls: Calls, early: Finish | None = None) -> dict[str, Outcome]:
         if "b" in calls:
             answered_when_b_ran.append(list(consumer.executed))
-        return model_answer(calls)
+        return model_answer(calls, early)
 
     batcher.answer = answer_recording  # type: ignore[method-assign]
     add(batcher, "a", "b", "c")
@@ -192,8 +201,25 @@ def test_a_suspect_runs_alone_after_its_fresh_batch_mates_which_are_answered_bef
     assert answered_when_b_ran == [["a", "c"]]  # stored and acked before the suspect could take them down
     assert consumer.executed == ["a", "c", "b"]
     assert ledger.attempts == {"a": 1, "b": 2, "c": 1}
-    # And the batch was counted once, every task with its latency, though a and c were answered before it ended
-    assert meter.counted == [(["a", "b", "c"], ["a", "b", "c"])] and batcher.arrivals == {}
+    # And the batch was counted once, and every task with its latency as it was answered (at the batch's end, none
+    # was left: that write carries the batch's own figures)
+    assert meter.batches == [3] and meter.counted == [(["a", "c"], ["a", "c"]), (["b"], ["b"]), ([], [])]
+    assert batcher.arrivals == {}
+
+
+def test_a_result_the_model_knows_before_its_batch_ends_is_stored_and_counted_at_once() -> None:
+    # Given a batch of three whose model call knows c's answer, then a's, before it ends
+    consumer = FakeConsumer()
+    consumer.on_task_request = lambda request: (consumer.executed.append(request.id), batcher.take(request.id))
+    meter = CountingMeter()
+    batcher = AnsweringBatcher(consumer, DeliveryGuard(MemoryLedger(), Watchdog(60, 120)), max_batch=3, meter=meter)
+    batcher.early = ["c", "a"]
+    # When it runs, then c and a are executed (stored and acked) as they are known, b when the batch ends
+    add(batcher, "a", "b", "c")
+    assert consumer.executed == ["c", "a", "b"] and batcher.asked == [["a", "b", "c"]]
+    # each counted once, with its latency, before it was stored; the batch once
+    assert meter.counted == [(["c"], ["c"]), (["a"], ["a"]), (["b"], ["b"])] and meter.batches == [3]
+    assert batcher.outcomes == {} and batcher.arrivals == {}  # every outcome taken by its own request
 
 
 def test_a_consumer_without_the_internal_the_batcher_replaces_is_refused_with_the_celery_release_to_install() -> None:

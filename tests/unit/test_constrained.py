@@ -39,9 +39,11 @@ class Recorder:
         self.calls: list[tuple[list[Messages], int]] = []
         generate = runner.generate
 
-        def recorded(conversations: list[Messages], max_new_tokens: int, constraint: Any = None) -> list[Any]:
+        def recorded(
+            conversations: list[Messages], max_new_tokens: int, constraint: Any = None, on_generation: Any = None
+        ) -> list[Any]:
             self.calls.append((conversations, max_new_tokens))
-            return generate(conversations, max_new_tokens, constraint)
+            return generate(conversations, max_new_tokens, constraint, on_generation)
 
         setattr(runner, "generate", recorded)  # noqa: B010
 

@@ -9,7 +9,7 @@ import pytest
 from slmq.errors import DeadLetteredError, GenerationTimeoutError, OutputValidationError
 from slmq.schemas import GeneralResult
 from tests.unit.fakes import MemoryLedger
-from workers.delivery import Calls, DeliveryGuard, LedgerUnavailableError
+from workers.delivery import Calls, DeliveryGuard, Finish, LedgerUnavailableError
 from workers.model.tasktypes import Answered, Outcome
 from workers.watchdog import MIN_GENERATION_S, Watchdog
 
@@ -26,7 +26,7 @@ class Model:
     def __init__(self) -> None:
         self.asked: list[list[str]] = []
 
-    def __call__(self, batch: Calls) -> dict[str, Outcome]:
+    def __call__(self, batch: Calls, early: Finish = lambda _: None) -> dict[str, Outcome]:
         self.asked.append(list(batch))
         return {task_id: Answered(GeneralResult(answer=f"model: {task_id}")) for task_id in batch}
 
@@ -71,7 +71,7 @@ def test_an_answer_stored_by_another_worker_meanwhile_stands_over_this_workers_o
     ledger = MemoryLedger()
     other = Answered(GeneralResult(answer="the other worker's"))
 
-    def model(batch: Calls) -> dict[str, Outcome]:
+    def model(batch: Calls, early: Finish) -> dict[str, Outcome]:
         ledger.results["a"] = other
         return Model()(batch)
 
@@ -80,13 +80,31 @@ def test_an_answer_stored_by_another_worker_meanwhile_stands_over_this_workers_o
     assert outcomes == {"a": other, "b": Answered(GeneralResult(answer="model: b"))}
 
 
+def test_a_result_known_before_its_batch_ends_is_finished_at_once_unless_another_worker_stored_one() -> None:
+    # Given a model call that knows "a" and "b" before it ends, while another worker stores its answer to "b"
+    ledger, finished = MemoryLedger(), []
+    other = Answered(GeneralResult(answer="the other worker's"))
+
+    def model(batch: Calls, early: Finish) -> dict[str, Outcome]:
+        early({"a": answered("early a")})
+        ledger.results["b"] = other
+        early({"b": answered("early b")})
+        finished.append(["batch ends"])
+        return {"a": answered("early a"), "b": answered("early b"), "c": answered("model: c")}
+
+    # When the batch is answered, then "a" and "b" were finished while it ran, "b" with the stored answer
+    outcomes = guard(ledger, []).answer(calls("a", "b", "c"), model, lambda known: finished.append([*known.items()]))
+    assert finished == [[("a", answered("early a"))], [("b", other)], ["batch ends"]]
+    assert outcomes == {"a": answered("early a"), "b": other, "c": answered("model: c")}
+
+
 def test_a_dead_letter_keeps_the_job_headers_of_its_message() -> None:
     # Given a batch whose model output never validates, for a job line
     ledger = MemoryLedger()
     headers = {"a": {"slmq_job": "job-1", "slmq_line": 7, "slmq_line_id": "n7"}}
     # When it is answered, then its dead letter carries the job headers, so a re-run records the job's line
     guard(ledger, []).answer(
-        calls("a"), lambda batch: dict.fromkeys(batch, OutputValidationError("bad")), ignore, headers
+        calls("a"), lambda batch, _: dict.fromkeys(batch, OutputValidationError("bad")), ignore, headers
     )
     delivery, error = ledger.letters["a"]
     assert delivery.headers == headers["a"] and isinstance(error, OutputValidationError)
@@ -123,7 +141,7 @@ def test_a_message_started_max_attempts_times_is_dead_lettered_without_running()
 
 def test_an_output_still_invalid_at_the_time_limit_is_a_generation_timeout() -> None:
     # Given a model call that runs the whole (tiny) time limit and ends with an invalid output
-    def slow_invalid(batch: Calls) -> dict[str, Outcome]:
+    def slow_invalid(batch: Calls, early: Finish) -> dict[str, Outcome]:
         time.sleep(0.06)
         return dict.fromkeys(batch, OutputValidationError("The output is not JSON."))
 

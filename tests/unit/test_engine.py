@@ -160,6 +160,49 @@ def test_re_asks_and_larger_budget_retries_give_the_same_outcomes_on_both_engine
     assert any(not isinstance(o, Answered) for o in expected), "some note should fail after its attempts"
 
 
+class Forwards:
+    """A generation hook that records how many forwards the native engine had run as each generate() call ended."""
+
+    def __init__(self, runner: ModelRunner) -> None:
+        self.counters = runner.engine.counters if runner.engine is not None else None
+        self.at_end: list[int] = []
+
+    def now(self) -> int:
+        return self.counters.forwards if self.counters is not None else 0
+
+    def time_budget(self) -> float | None:
+        return None
+
+    def generated(self, generations: list[Generation | SlmqError], seconds: float) -> None:
+        self.at_end.append(self.now())
+
+
+@pytest.mark.parametrize("engine", ["transformers", "native"])
+def test_each_valid_result_is_answered_once_as_its_row_finishes_and_re_asked_ones_after_their_attempt(
+    pair: tuple[ModelRunner, ModelRunner], engine: str
+) -> None:
+    runner = pair[engine == "native"]
+    forwards = Forwards(runner)
+    heard: list[tuple[int, Answered[Any], int]] = []  # (index, answer, forwards run when it was heard)
+    # Given a budget that cuts every record off: some give one with twice the budget, the others with four times
+    runner.hooks[:] = [forwards]
+    try:
+        outcomes = ShortNoteTask().run(
+            runner, requests(), BUDGET, reasks=2, on_answer=lambda i, answer: heard.append((i, answer, forwards.now()))
+        )
+    finally:
+        runner.hooks.clear()
+    # Then each valid result was heard once, as it is returned, and no error was
+    assert sorted((index, outcome(answer)) for index, answer, _ in heard) == [
+        (index, outcome(answer)) for index, answer in enumerate(outcomes) if isinstance(answer, Answered)
+    ]
+    # in the order of the attempts that gave them
+    assert [answer.retries for _, answer, _ in heard] == sorted(answer.retries for _, answer, _ in heard)
+    assert {answer.retries for _, answer, _ in heard} == {1, 2}, "some records after one retry, some after two"
+    if engine == "native":  # two rows at once: some result was heard before its call's last forward
+        assert any(at < forwards.at_end[answer.retries] for _, answer, at in heard)
+
+
 def test_quantized_layers_serve_through_the_engine(tiny_model_dir: Path) -> None:
     # Given the tiny model quantized nf4 by bitsandbytes
     reference, native = runners(tiny_model_dir, "nf4", slots=4)

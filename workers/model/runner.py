@@ -2,6 +2,7 @@
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,7 +19,7 @@ from transformers import (
 from slmq.errors import InvalidPayloadError, ModelLoadError, SlmqError
 from slmq.fleet import ModelSpec, Quantization
 from workers.model.device import cpu_has_bf16
-from workers.model.engine import NativeEngine
+from workers.model.engine import NativeEngine, Sequence
 from workers.model.grammar import Constraint, GrammarCompiler
 from workers.model.spans import SpanCopyConstraint, SpanTable
 from workers.model.tagger import SpanTagger, load_tagger
@@ -44,6 +45,9 @@ class Generation:
     pieces: tuple[bytes, ...] = field(default=(), compare=False)
     logprobs: tuple[float, ...] = field(default=(), compare=False)
     raw_logprobs: tuple[float, ...] = field(default=(), compare=False)  # unmasked: bench/confidence.py compares
+
+
+OnGeneration = Callable[[int, Generation], None]  # a conversation's index in its call, and what was written for it
 
 
 class GenerationHook(Protocol):
@@ -166,21 +170,33 @@ class ModelRunner:
             self.generate([[{"role": "user", "content": "Hello"}]], max_new_tokens=4)
 
     def generate(
-        self, conversations: list[Messages], max_new_tokens: int, constraint: Constraint | None = None
+        self,
+        conversations: list[Messages],
+        max_new_tokens: int,
+        constraint: Constraint | None = None,
+        on_generation: OnGeneration | None = None,
     ) -> list[Generation | SlmqError]:
         """Greedy generation for every conversation, batched; errors stay in their places.
 
         With a ``constraint`` every row's output is masked to its JSON schema as it is generated. The spec's
         engine runs the batch: transformers' ``generate()`` over left-padded rows, or the native engine. The
         hooks' shortest time budget stops every row where it is (its output judged as it stands).
+        ``on_generation(index, generation)`` is called once for each conversation that was generated: by the
+        native engine as soon as its row finishes, while the others go on; else when the batch ends.
         """
         started = time.perf_counter()
         budgets = [budget for hook in self.hooks if (budget := hook.time_budget()) is not None]
         max_time = min(budgets, default=None)
         prompts = [self._prompt_ids(messages, max_new_tokens) for messages in conversations]
         ready = [(i, ids) for i, ids in enumerate(prompts) if not isinstance(ids, SlmqError)]
-        run = self._generate_native if self.engine is not None else self._generate_transformers
-        generations = run(ready, max_new_tokens, constraint, max_time) if ready else {}
+        generations: dict[int, Generation] = {}
+        if ready and self.engine is not None:
+            generations = self._generate_native(ready, max_new_tokens, constraint, max_time, on_generation)
+        elif ready:
+            generations = self._generate_transformers(ready, max_new_tokens, constraint, max_time)
+            for index, generation in generations.items():
+                if on_generation is not None:
+                    on_generation(index, generation)
         answers = [ids if isinstance(ids, SlmqError) else generations[i] for i, ids in enumerate(prompts)]
         for hook in self.hooks:
             hook.generated(answers, time.perf_counter() - started)
@@ -188,15 +204,24 @@ class ModelRunner:
 
     def _generate_native(
         self, ready: list[tuple[int, list[int]]], max_new_tokens: int, constraint: Constraint | None,
-        max_time: float | None,
+        max_time: float | None, on_generation: OnGeneration | None,
     ) -> dict[int, Generation]:  # fmt: skip
         assert self.engine is not None
         rows = constraint.rows([i for i, _ in ready]) if constraint is not None else None
-        outputs = self.engine.generate([ids for _, ids in ready], max_new_tokens, rows, max_time)
-        return {
-            index: self._decode(sequence.output, max_new_tokens, sequence.logprobs, sequence.raw_logprobs)
-            for (index, _), sequence in zip(ready, outputs, strict=True)
-        }
+        generations: dict[int, Generation] = {}
+
+        def finished(position: int, sequence: Sequence) -> None:
+            index = ready[position][0]
+            generation = self._decode(sequence.output, max_new_tokens, sequence.logprobs, sequence.raw_logprobs)
+            generations[index] = generation
+            if on_generation is not None:
+                on_generation(index, generation)
+
+        outputs = self.engine.generate([ids for _, ids in ready], max_new_tokens, rows, max_time, finished)
+        for position, sequence in enumerate(outputs):  # stopped by max_time, or given no budget
+            if ready[position][0] not in generations:
+                finished(position, sequence)
+        return generations
 
     def _generate_transformers(
         self, ready: list[tuple[int, list[int]]], max_new_tokens: int, constraint: Constraint | None,

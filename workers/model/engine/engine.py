@@ -20,6 +20,7 @@ tokens a row's constraint allows only.
 import inspect
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,18 +95,25 @@ class NativeEngine:
         max_new_tokens: int,
         constraints: list[RowConstraint] | None = None,
         max_time: float | None = None,
+        on_finished: Callable[[int, Sequence], None] | None = None,
     ) -> list[Sequence]:
         """Each prompt's sequence, in order: the tokens written (up to and including its stop token) and
         their log-probabilities under the row's mask. After ``max_time`` seconds every sequence stops where
-        it is (as transformers' ``max_time`` does)."""
+        it is (as transformers' ``max_time`` does). ``on_finished(index, sequence)`` is called as each prompt's
+        sequence finishes in a step, while the others go on (not for one with no budget, nor for those ``max_time``
+        stopped)."""
         rows = constraints if constraints is not None else [None] * len(prompts)
         sequences = [Sequence(prompt, max_new_tokens, row) for prompt, row in zip(prompts, rows, strict=True)]
+        indices = {id(sequence): index for index, sequence in enumerate(sequences)}
         deadline = None if max_time is None else time.monotonic() + max_time
         for sequence in sequences:
             self.add(sequence)
         try:
             while self.waiting or self.active:
-                self.step()
+                finished = self.step()
+                if on_finished is not None:
+                    for sequence in finished:
+                        on_finished(indices[id(sequence)], sequence)
                 if deadline is not None and time.monotonic() >= deadline:
                     break
         finally:

@@ -1,6 +1,7 @@
 """What every task type does: turn requests into prompts, run them as one batch, parse each output."""
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic
 
@@ -21,6 +22,7 @@ class Answered(Generic[ResultT]):
 
 
 Outcome = Answered[Any] | SlmqError  # what the model side answers one request with
+OnAnswer = Callable[[int, Answered[Any]], None]  # a request's index in its batch and its final, valid result
 DEFAULT_REASKS = 1  # fleet.toml's [tasks.<type>] reasks: further attempts after an invalid or cut-off output
 MAX_ERRORS = 8  # validation errors kept per output (and shown to the model when it is re-asked)
 PROMPT_PROBE = "{note}"  # the request text a prompt is rendered with for its fingerprint
@@ -50,13 +52,15 @@ class TaskType(ABC, Generic[RequestT, ResultT]):
         constrained: bool = True,
         reasks: int = DEFAULT_REASKS,
         copy_spans: bool = True,
+        on_answer: OnAnswer | None = None,
     ) -> list[Outcome]:
         """One outcome per request, in order: a result, or the typed error of that request alone.
 
         ``constrained`` generates structured outputs against their JSON schema; ``reasks`` bounds the further
         attempts after an output fails validation (a re-ask showing the errors, or a larger budget if cut off);
         ``copy_spans`` also holds constrained string values to verbatim spans of the request, where the task
-        type's contract says values are copied.
+        type's contract says values are copied. ``on_answer`` may be told a request's valid result as soon as it
+        is known, before the others are (it is in the list returned too).
         """
 
 
@@ -96,33 +100,38 @@ class GenerativeTaskType(TaskType[RequestT, ResultT]):
         constrained: bool = True,
         reasks: int = DEFAULT_REASKS,
         copy_spans: bool = True,
+        on_answer: OnAnswer | None = None,
     ) -> list[Outcome]:
+        """Generated in one batched call, then the invalid outputs again in one call per further attempt; each
+        valid result goes to ``on_answer`` as its row finishes (at once, on the native engine)."""
         schema = self.output_schema() if constrained else None
         conversations = [self.messages(request) for request in requests]
-        outcomes: list[Outcome] = []
+        outcomes: dict[int, Outcome] = {}
         cut_off: set[int] = set()
-        constraint = self._constraint(runner, schema, requests, copy_spans)
-        for index, generation in enumerate(runner.generate(list(conversations), max_new_tokens, constraint)):
-            outcomes.append(self._outcome(generation, requests[index], attempt=0))
-            if isinstance(generation, Generation) and generation.truncated:
-                cut_off.add(index)
+
+        def attempt(rows: list[int], budget: int, number: int) -> None:
+            def judge(position: int, generation: Generation) -> None:
+                index = rows[position]
+                outcome = outcomes[index] = self._outcome(generation, requests[index], number)
+                (cut_off.add if generation.truncated else cut_off.discard)(index)
+                if on_answer is not None and isinstance(outcome, Answered):
+                    on_answer(index, outcome)
+
+            constraint = self._constraint(runner, schema, [requests[i] for i in rows], copy_spans)
+            generations = runner.generate([conversations[i] for i in rows], budget, constraint, judge)
+            for index, generation in zip(rows, generations, strict=True):
+                if isinstance(generation, SlmqError) and index not in outcomes:  # a later try keeps its last error
+                    outcomes[index] = generation
+
+        attempt(list(range(len(requests))), max_new_tokens, 0)
         pending, budget = list(range(len(requests))), max_new_tokens
-        for attempt in range(1, reasks + 1):
+        for number in range(1, reasks + 1):
             failed = [i for i in pending if isinstance(outcomes[i], OutputValidationError)]
             pending, budget = self._next_attempt(runner, failed, cut_off, outcomes, conversations, budget)
             if not pending:
                 break
-            # Every item of the batch that failed runs again, all in one batched call.
-            constraint = self._constraint(runner, schema, [requests[i] for i in pending], copy_spans)
-            generations = runner.generate([conversations[i] for i in pending], budget, constraint)
-            for index, generation in zip(pending, generations, strict=True):
-                if isinstance(generation, Generation):  # else keep the last validation error, not a prompt error
-                    outcomes[index] = self._outcome(generation, requests[index], attempt)
-                    if generation.truncated:
-                        cut_off.add(index)
-                    else:
-                        cut_off.discard(index)
-        return outcomes
+            attempt(pending, budget, number)  # every item of the batch that failed, all in one batched call
+        return [outcomes[index] for index in range(len(requests))]
 
     def _constraint(
         self, runner: ModelRunner, schema: dict[str, Any] | None, requests: list[RequestT], copy_spans: bool
@@ -139,7 +148,7 @@ class GenerativeTaskType(TaskType[RequestT, ResultT]):
         runner: ModelRunner,
         failed: list[int],
         cut_off: set[int],
-        outcomes: list[Outcome],
+        outcomes: dict[int, Outcome],
         conversations: list[Messages],
         budget: int,
     ) -> tuple[list[int], int]:

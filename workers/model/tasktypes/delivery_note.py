@@ -13,7 +13,7 @@ from workers.model.confidence import span_confidence, value_spans
 from workers.model.grammar import generation_schema
 from workers.model.runner import Generation, Messages, ModelRunner
 from workers.model.tagger import Tagged
-from workers.model.tasktypes.base import DEFAULT_REASKS, Answered, GenerativeTaskType, Outcome, error_lines
+from workers.model.tasktypes.base import DEFAULT_REASKS, Answered, GenerativeTaskType, OnAnswer, Outcome, error_lines
 
 # The specialist is fine-tuned on exactly this prompt (slmq/training/trainer.py): an instruction and the note,
 # no worked example, so prefill stays short. Changing it changes the prompt version job lines record
@@ -55,13 +55,20 @@ class DeliveryNoteTask(GenerativeTaskType[DeliveryNoteRequest, DeliveryNote]):
         constrained: bool = True,
         reasks: int = DEFAULT_REASKS,
         copy_spans: bool = True,
+        on_answer: OnAnswer | None = None,
     ) -> list[Outcome]:
         """Generated, or, where the model serves a span tagger, tagged (a forward pass per note on a CPU, per batch
         on a GPU)."""
         tagger = runner.tagger
         if tagger is None:
             return super().run(
-                runner, requests, max_new_tokens, constrained=constrained, reasks=reasks, copy_spans=copy_spans
+                runner,
+                requests,
+                max_new_tokens,
+                constrained=constrained,
+                reasks=reasks,
+                copy_spans=copy_spans,
+                on_answer=on_answer,
             )
         outcomes: list[Outcome | None] = [None] * len(requests)
         encoded = [tagger.encode(runner.tokenizer, request.text) for request in requests]
