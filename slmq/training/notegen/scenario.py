@@ -11,6 +11,7 @@ from slmq.training.notegen.values import Address, address, company, distinct_per
 from slmq.training.notegen.vocab import CARRIERS, COMPANY_TRADES, JOB_TITLES
 
 DAY_AND_WINDOW = 0.3  # of delivery dates (synth-16)
+CLDR_DATE = 0.25  # of delivery dates, before the above (synth-18)
 LOCAL_LANG = {"DE": "de", "AT": "de", "CH": "de", "FR": "fr", "BE": "fr", "NL": "nl"}
 
 
@@ -121,7 +122,10 @@ def side_street(p: Picker, country: Country, delivery: Address) -> str:
 
 
 def _delivery_date(p: Picker, lang: str, country: Country) -> str:
-    """A date as one pattern, or (synth-16, 30%) a day and a window, in the site's language now and then."""
+    """A date as one pattern, or (synth-16, 30%) a day and a window, in the site's language now and then; or
+    (synth-18, 25%) a day as CLDR writes it in the locale of the note's or the site's language in that country."""
+    if p.chance(CLDR_DATE):
+        return when.cldr_date(p, when.locale_of(country, p.any((lang, country.language))))
     if not p.chance(DAY_AND_WINDOW):
         return phrases.delivery_date(p, lang)
     site = access.language(country)

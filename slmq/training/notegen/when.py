@@ -1,11 +1,20 @@
-"""Delivery dates as a day and a time window written together (synth-16), in the note's or the site's language.
+"""Delivery dates as a day and a time window written together (synth-16), in the note's or the site's language;
+and (synth-18) days as CLDR writes them in the site's locale.
 
 "Friday 28 Nov, 08:00 - 12:00", "Dienstag, 4. März, zwischen 7 und 10 Uhr", "el 3/6, por la mañana": one span, as the
-contract counts it. Until synth-16 a date was one pattern, so a tagger took the day or the window, seldom both.
+contract counts it. Until synth-16 a date was one pattern, so a tagger took the day or the window, seldom both. The
+hand-written pools know a dozen languages; babel's CLDR data writes a day the way a booking system or a printed form
+of any locale does ("2026年3月4日(水)", "4 de mar. de 2026", "Mi., 4.3.", "Wed, 3/4 08:00 - 12:00").
 """
 
+import re
 from collections.abc import Mapping
+from datetime import date, time
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_interval, format_skeleton
+
+from slmq.training.notegen.country import Country
 from slmq.training.notegen.phrases import MONTHS_LOCAL, WEEKDAYS_LOCAL, fill
 from slmq.training.notegen.picker import Picker
 
@@ -68,6 +77,11 @@ WINDOWS: Mapping[str, tuple[str, ...]] = {
 }
 # fmt: on
 JOINERS = (", ", " ", " - ", ", ", " ")
+# CLDR's date widths and skeletons (https://cldr.unicode.org/translation/date-time/date-time-patterns)
+CLDR_WIDTHS = ("full", "long", "medium", "short")
+CLDR_SKELETONS = ("MMMEd", "MEd", "yMMMd", "MMMd", "Md", "yMd", "yMMMEd", "MMMMd", "EEEEd")
+CLDR_HOURS = ("Hm", "Hm", "hm", "H", "h")
+_MARKS = re.compile("[\u200e\u200f\u061c]")  # bidi marks CLDR puts in right-to-left dates: nobody types them
 
 
 def day_and_window(p: Picker, tongue: str) -> str:
@@ -85,3 +99,27 @@ def _filled(p: Picker, pattern: str, tongue: str) -> str:
         if tongue in MONTHS:
             pattern = pattern.replace("{monx}", p.any(MONTHS[tongue]))
     return fill(p, pattern, tongue)
+
+
+def cldr_date(p: Picker, locale: str) -> str:
+    """A day as CLDR writes it in ``locale`` (babel), now and then with a time window, as one delivery-date span."""
+    day = date(p.between(2025, 2027), p.between(1, 12), p.between(1, 28))
+    form = p.any(CLDR_WIDTHS + CLDR_SKELETONS)
+    text = format_date(day, form, locale=locale) if form in CLDR_WIDTHS else format_skeleton(form, day, locale=locale)
+    if p.chance(0.4):
+        start = p.between(6, 15)
+        hours = (time(start), time(min(start + p.between(1, 6), 23)))
+        text += p.any(JOINERS) + format_interval(*hours, skeleton=p.any(CLDR_HOURS), locale=locale)
+    text = _MARKS.sub("", text)
+    return text if p.chance(0.2) else " ".join(text.split())  # CLDR's no-break spaces, mostly typed as spaces
+
+
+def locale_of(country: Country, language: str) -> str:
+    """The CLDR locale a site of ``country`` writing ``language`` uses: ``language_CODE`` where CLDR has it."""
+    territory = "GB" if country.code == "UK" else country.code  # the generator's code for it; ISO 3166's is GB
+    for name in (f"{language}_{territory}", *([country.world.locale] if country.world else []), language):
+        try:
+            return str(Locale.parse(name))
+        except (UnknownLocaleError, ValueError):
+            continue
+    return "en"
