@@ -5,7 +5,8 @@ delivery_note's grammar,
 copy spans, budget and re-asks) parses the same held-out notes through ``DeliveryNoteTask.run`` with each
 engine, batch by batch in turn (so both see the same machine noise). Prints notes/s of each and their
 ratio, how many records are identical, micro-F1 of each by the contract's scoring, and what the native
-engine did (forwards, tokens guessed and kept, prompt tokens taken from a stored prefix).
+engine did (forwards, tokens guessed and kept, prompt tokens taken from a stored prefix), and how long a note
+waits for its answer in its batch: until the batch ends, or until its row finishes (as a worker answers it).
 
     python bench/engine.py [--notes 48] [--model smollm2-notes] [--data data/delivery_note/heldout-v2.jsonl]
     python bench/engine.py --device cuda:0 --random-weights DIR   # on a GPU machine the weights cannot reach
@@ -20,6 +21,7 @@ Writes bench/engine.json.
 import argparse
 import dataclasses
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -111,13 +113,25 @@ def main() -> None:
 
     seconds = {"transformers": 0.0, "native": 0.0}
     outputs: dict[str, list[Any]] = {"transformers": [], "native": []}
+    answered: dict[str, list[float]] = {"at_batch_end": [], "as_rows_finish": []}  # native, seconds into its batch
     for start in range(0, len(records), spec.max_batch):
         requests = [DeliveryNoteRequest(text=r["text"]) for r in records[start : start + spec.max_batch]]
         for name, runner in (("transformers", reference), ("native", native)):
+            heard: dict[int, float] = {}  # when each valid result was known (a worker stores and acks it then)
             began = time.perf_counter()
-            outcomes = task.run(runner, requests, budget, **options)
-            seconds[name] += time.perf_counter() - began
+            outcomes = task.run(
+                runner,
+                requests,
+                budget,
+                **options,
+                on_answer=lambda i, _, known=heard: known.setdefault(i, time.perf_counter()),
+            )
+            ended = time.perf_counter()
+            seconds[name] += ended - began
             outputs[name] += [o.result.model_dump(mode="json") if isinstance(o, Answered) else None for o in outcomes]
+            if name == "native":
+                answered["at_batch_end"] += [ended - began] * len(requests)
+                answered["as_rows_finish"] += [heard.get(i, ended) - began for i in range(len(requests))]
         print(f"{start + len(requests)} notes: {seconds}", file=sys.stderr)
 
     identical = sum(a == b for a, b in zip(outputs["transformers"], outputs["native"], strict=True))
@@ -143,6 +157,15 @@ def main() -> None:
         "identical_records": f"{identical}/{len(records)}",
         "micro_f1": {name: round(value, 4) if value is not None else None for name, value in f1.items()},
         "native_counters": dataclasses.asdict(native.engine.counters),
+        # How long a note of a batch waits for its answer, answered when its batch ends (before 2026-12-07) or as
+        # its row finishes (the batcher stores and acks each valid result then): mean and median, seconds
+        "native_answer_s": {
+            when: {"mean": round(statistics.mean(times), 2), "p50": round(statistics.median(times), 2)}
+            for when, times in answered.items()
+        },
+        "native_answer_mean_ratio": round(
+            statistics.mean(answered["as_rows_finish"]) / statistics.mean(answered["at_batch_end"]), 3
+        ),
     }
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -252,7 +252,7 @@ def test_a_cldr_date_is_a_day_as_its_locale_writes_it_without_the_bidi_marks_nob
     arabic = [when.cldr_date(p, "ar_EG") for _ in range(30)]
     assert not any(re.search("[\u200e\u200f\u061c]", day) for day in arabic)
     assert any(re.search("[\u0600-\u06ff]", day) for day in arabic)  # its month and weekday names
-    assert any(re.search(r"\d時", day) for day in japanese), "some carry an hour window (\"午前7時～10時\")"
+    assert any(re.search(r"\d時", day) for day in japanese), "some carry an hour window"
 
 
 def test_a_site_s_locale_is_its_language_in_its_country_where_cldr_has_the_pair() -> None:

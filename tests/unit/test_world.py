@@ -64,9 +64,12 @@ def test_every_part_of_a_drawn_address_is_a_span_of_the_address_as_written(multi
     assert 0 < written["region"] < written["city"] and 0 < written["country"] < written["city"]
 
 
-def test_without_the_train_extra_synth_says_what_to_install_in_one_line(tmp_path: Path) -> None:
-    # Given a Python where faker cannot be imported (the worker and producer extras do not install it)
-    script = "import sys; sys.modules['faker'] = None; from slmq.cli.main import main; sys.exit(main(sys.argv[1:]))"
+@pytest.mark.parametrize("missing", ["faker", "babel"])
+def test_without_the_train_extra_synth_says_what_to_install_in_one_line(tmp_path: Path, missing: str) -> None:
+    # Given a Python where a library of the train extra cannot be imported (the worker and producer extras lack it)
+    script = (
+        f"import sys; sys.modules['{missing}'] = None; from slmq.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    )
     out = tmp_path / "notes.jsonl"
     out.write_text('{"id": "kept"}\n')
     command = [sys.executable, "-c", script, "synth", "delivery_note", "--count", "2", "-o", str(out)]

@@ -11,12 +11,10 @@ import re
 from collections.abc import Mapping
 from datetime import date, time
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_interval, format_skeleton
-
 from slmq.training.notegen.country import Country
 from slmq.training.notegen.phrases import MONTHS_LOCAL, WEEKDAYS_LOCAL, fill
 from slmq.training.notegen.picker import Picker
+from slmq.training.notegen.world import require_train_extra
 
 # fmt: off
 WEEKDAYS: Mapping[str, tuple[str, ...]] = {
@@ -103,6 +101,9 @@ def _filled(p: Picker, pattern: str, tongue: str) -> str:
 
 def cldr_date(p: Picker, locale: str) -> str:
     """A day as CLDR writes it in ``locale`` (babel), now and then with a time window, as one delivery-date span."""
+    require_train_extra()
+    from babel.dates import format_date, format_interval, format_skeleton
+
     day = date(p.between(2025, 2027), p.between(1, 12), p.between(1, 28))
     form = p.any(CLDR_WIDTHS + CLDR_SKELETONS)
     text = format_date(day, form, locale=locale) if form in CLDR_WIDTHS else format_skeleton(form, day, locale=locale)
@@ -116,6 +117,9 @@ def cldr_date(p: Picker, locale: str) -> str:
 
 def locale_of(country: Country, language: str) -> str:
     """The CLDR locale a site of ``country`` writing ``language`` uses: ``language_CODE`` where CLDR has it."""
+    require_train_extra()
+    from babel import Locale, UnknownLocaleError
+
     territory = "GB" if country.code == "UK" else country.code  # the generator's code for it; ISO 3166's is GB
     for name in (f"{language}_{territory}", *([country.world.locale] if country.world else []), language):
         try:

