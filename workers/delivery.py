@@ -207,15 +207,19 @@ class DeliveryGuard:
             self.ledger.count(group)
         except redis.RedisError as exc:
             raise LedgerUnavailableError(f"Cannot count the attempts of {len(group)} tasks: {exc}") from exc
+        finished: dict[str, Outcome] = {}  # stored before the group ended: not looked up again (they are ours)
 
         def early(known: dict[str, Outcome]) -> None:  # a valid result known before its batch ends
-            finish(self._won(group, known))
+            settled = self._won(group, known)
+            finished.update(settled)
+            finish(settled)
 
-        computed = self._won(group, self._run(group, answer, early))
+        outcomes = self._run(group, answer, early)
+        computed = self._won(group, {task_id: o for task_id, o in outcomes.items() if task_id not in finished})
         for task_id, outcome in computed.items():
             if isinstance(outcome, DEAD_LETTER_ERRORS):
                 self.ledger.dead_letter(deliveries[task_id], outcome, started[task_id] + 1, type(outcome).__name__)
-        return computed
+        return computed | finished
 
     def _won(self, group: Calls, computed: dict[str, Outcome]) -> dict[str, Outcome]:
         """``computed``, but where another worker stored an outcome meanwhile, that one: the first answer stands."""

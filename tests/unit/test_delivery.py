@@ -80,9 +80,16 @@ def test_an_answer_stored_by_another_worker_meanwhile_stands_over_this_workers_o
     assert outcomes == {"a": other, "b": Answered(GeneralResult(answer="model: b"))}
 
 
-def test_a_result_known_before_its_batch_ends_is_finished_at_once_unless_another_worker_stored_one() -> None:
+def test_a_result_known_before_its_batch_ends_is_finished_at_once_unless_another_worker_stored_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     # Given a model call that knows "a" and "b" before it ends, while another worker stores its answer to "b"
     ledger, finished = MemoryLedger(), []
+
+    def store(known: dict[str, Outcome]) -> None:  # as Celery does when the batcher runs a finished request
+        finished.append([*known.items()])
+        ledger.results.update(known)
+
     other = Answered(GeneralResult(answer="the other worker's"))
 
     def model(batch: Calls, early: Finish) -> dict[str, Outcome]:
@@ -93,9 +100,13 @@ def test_a_result_known_before_its_batch_ends_is_finished_at_once_unless_another
         return {"a": answered("early a"), "b": answered("early b"), "c": answered("model: c")}
 
     # When the batch is answered, then "a" and "b" were finished while it ran, "b" with the stored answer
-    outcomes = guard(ledger, []).answer(calls("a", "b", "c"), model, lambda known: finished.append([*known.items()]))
+    outcomes = guard(ledger, []).answer(calls("a", "b", "c"), model, store)
     assert finished == [[("a", answered("early a"))], [("b", other)], ["batch ends"]]
     assert outcomes == {"a": answered("early a"), "b": other, "c": answered("model: c")}
+    # And only b is reported as answered elsewhere: a result this worker stored early is not taken for another's
+    assert [r.message for r in caplog.records if "another worker" in r.message] == [
+        "1 task(s) were answered by another worker meanwhile; their stored answers stand"
+    ]
 
 
 def test_a_dead_letter_keeps_the_job_headers_of_its_message() -> None:
