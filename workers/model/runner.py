@@ -194,8 +194,8 @@ class ModelRunner:
             generations = self._generate_native(ready, max_new_tokens, constraint, max_time, on_generation)
         elif ready:
             generations = self._generate_transformers(ready, max_new_tokens, constraint, max_time)
-            for index, generation in generations.items():
-                if on_generation is not None:
+            if on_generation is not None:
+                for index, generation in generations.items():
                     on_generation(index, generation)
         answers = [ids if isinstance(ids, SlmqError) else generations[i] for i, ids in enumerate(prompts)]
         for hook in self.hooks:
