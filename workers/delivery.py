@@ -210,9 +210,10 @@ class DeliveryGuard:
         finished: dict[str, Outcome] = {}  # stored before the group ended: not looked up again (they are ours)
 
         def early(known: dict[str, Outcome]) -> None:  # a valid result known before its batch ends
-            settled = self._won(group, known)
-            finished.update(settled)
-            finish(settled)
+            with self.watchdog.aside():  # Redis work, not the model's: a slow Redis must not hit the time limits
+                settled = self._won(group, known)
+                finished.update(settled)
+                finish(settled)
 
         outcomes = self._run(group, answer, early)
         computed = self._won(group, {task_id: o for task_id, o in outcomes.items() if task_id not in finished})

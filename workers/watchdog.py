@@ -32,6 +32,9 @@ class Watchdog:
         self.soft_s = soft_s
         self.hard_s = hard_s
         self._deadline: float | None = None
+        self._hard_deadline = 0.0
+        self._what = ""
+        self._timer: threading.Timer | None = None
 
     def time_budget(self) -> float | None:
         """What is left of the guarded block's budget (a ``GenerationHook``); no limit outside a guarded block."""
@@ -42,15 +45,42 @@ class Watchdog:
 
     @contextlib.contextmanager
     def guard(self, what: str) -> Iterator[None]:
-        timer = threading.Timer(self.hard_s, self._expire, args=(what,))
-        timer.daemon = True
+        self._what = what
         self._deadline = time.monotonic() + self.soft_s
-        timer.start()
+        self._hard_deadline = time.monotonic() + self.hard_s
+        self._arm()
         try:
             yield
         finally:
-            timer.cancel()
+            self._disarm()
             self._deadline = None
+
+    @contextlib.contextmanager
+    def aside(self) -> Iterator[None]:
+        """Work inside a guarded block that is not the model's (storing a result found early in Redis, which may be
+        slow to answer): neither limit runs meanwhile; both are moved on by the time it took."""
+        if self._deadline is None:
+            yield
+            return
+        self._disarm()
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            spent = time.monotonic() - started
+            self._deadline += spent
+            self._hard_deadline += spent
+            self._arm()
+
+    def _arm(self) -> None:
+        self._timer = threading.Timer(max(0.0, self._hard_deadline - time.monotonic()), self._expire, (self._what,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _expire(self, what: str) -> None:
         log.critical(

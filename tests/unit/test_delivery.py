@@ -175,3 +175,31 @@ def test_the_watchdog_s_budget_is_shared_by_every_generation_of_a_guarded_call_a
         time.sleep(0.2)
         assert watchdog.time_budget() == MIN_GENERATION_S  # spent: a generation started now still gets a step
     assert watchdog.time_budget() is None
+
+
+class ExitRecordingWatchdog(Watchdog):
+    """The watchdog with its process exit at the hard limit recorded instead of taken."""
+
+    def __init__(self, soft_s: float, hard_s: float) -> None:
+        super().__init__(soft_s, hard_s)
+        self.expired: list[str] = []
+
+    def _expire(self, what: str) -> None:
+        self.expired.append(what)
+
+
+def test_work_set_aside_in_a_guarded_block_counts_against_neither_time_limit() -> None:
+    watchdog = ExitRecordingWatchdog(1.0, 1.5)
+    # Given a guarded block that spends longer than the hard limit storing results (Redis paused), aside
+    with watchdog.guard("a batch"):
+        time.sleep(0.1)
+        with watchdog.aside():
+            time.sleep(2.0)
+        # Then the generation budget left is what the model work before it left, and the process was not ended
+        left = watchdog.time_budget()
+        assert left is not None and 0.5 < left <= 0.9
+    assert watchdog.expired == []
+    # And a block that spends that long on model work still reaches the hard limit
+    with watchdog.guard("a stuck batch"):
+        time.sleep(2.0)
+    assert watchdog.expired == ["a stuck batch"]
