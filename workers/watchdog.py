@@ -6,7 +6,8 @@ that would never end (or a re-ask loop) stops at ``SLMQ_TASK_TIME_LIMIT_S`` and 
 as it is. Hard: a guarded block
 still running after twice that (a stuck kernel, a tokenizer on a pathological input) ends the worker
 process without acking; its messages are re-delivered and counted by the attempt counter, so a
-message that hangs every time it runs is dead-lettered after ``SLMQ_MAX_ATTEMPTS``.
+message that hangs every time it runs is dead-lettered after ``SLMQ_MAX_ATTEMPTS``. Work set aside inside a
+guarded block (``aside``: storing a result found before the block ends) counts against neither limit.
 """
 
 import contextlib
