@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 import redis
 
-from slmq.errors import ConfigError, InvalidPayloadError, PayloadTooLargeError
+from slmq.errors import ConfigError, InferenceError, InvalidPayloadError, PayloadTooLargeError
+from slmq.fleet import load_fleet
 from slmq.schemas import GeneralResult
+from tests.conftest import REPO
 from tests.unit.fakes import FakeConsumer, FakeRequest, MemoryLedger
 from workers.batcher import MAX_EXTENSIONS, Batcher
 from workers.delivery import Calls, DeliveryGuard, Finish
-from workers.model.tasktypes import Answered, Outcome
+from workers.model.tasktypes import TASK_TYPES, Answered, OnAnswer, Outcome
 from workers.watchdog import Watchdog
 
 WAIT_S = 0.125  # max_wait_ms = 125: a binary fraction, so sums of waits are exact
@@ -220,6 +222,39 @@ def test_a_result_the_model_knows_before_its_batch_ends_is_stored_and_counted_at
     # each counted once, with its latency, before it was stored; the batch once
     assert meter.counted == [(["c"], ["c"]), (["a"], ["a"]), (["b"], ["b"])] and meter.batches == [3]
     assert batcher.outcomes == {} and batcher.arrivals == {}  # every outcome taken by its own request
+
+
+class AnswersOneThenFails:
+    """The general task type with its model call replaced: it answers the second request early, then fails."""
+
+    spec = TASK_TYPES["general"].spec
+
+    def run(self, runner: Any, requests: list[Any], max_new_tokens: int, *, on_answer: OnAnswer, **_: Any) -> Any:
+        on_answer(1, answer(requests[1].text))
+        raise RuntimeError("out of memory")
+
+
+def test_a_model_failure_after_a_result_was_answered_fails_only_the_tasks_still_unanswered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a batch of three general tasks (the fleet's own batcher.answer) whose model call answers b, then fails
+    monkeypatch.setitem(TASK_TYPES, "general", AnswersOneThenFails())
+    fleet = load_fleet(REPO / "fleet.toml")
+    consumer = FakeConsumer()
+    consumer.on_task_request = lambda request: outcomes.append((request.id, batcher.take(request.id)))
+    outcomes: list[tuple[str, Outcome | None]] = []
+    runner: Any = SimpleNamespace(spec=fleet.model("smollm2").model_copy(update={"max_batch": 3}))
+    meter = CountingMeter()
+    batcher = Batcher(runner, fleet, 1_000, DeliveryGuard(MemoryLedger(), Watchdog(60, 120)), meter=meter)
+    batcher.install(consumer)
+    # When it runs
+    add(batcher, "a", "b", "c")
+    # Then b keeps the answer stored as it was known, and only a and c get the model's failure, typed
+    assert outcomes[0] == ("b", answer("b"))
+    assert [task_id for task_id, _ in outcomes[1:]] == ["a", "c"]
+    for _, failed in outcomes[1:]:
+        assert isinstance(failed, InferenceError) and "out of memory" in str(failed)
+    assert meter.counted == [(["b"], ["b"]), (["a", "c"], ["a", "c"])] and meter.batches == [3]
 
 
 def test_a_consumer_without_the_internal_the_batcher_replaces_is_refused_with_the_celery_release_to_install() -> None:
