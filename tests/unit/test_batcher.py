@@ -237,14 +237,15 @@ class AnswersOneThenFails:
 def test_a_model_failure_after_a_result_was_answered_fails_only_the_tasks_still_unanswered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given a batch of three general tasks (the fleet's own batcher.answer) whose model call answers b, then fails
+    # Given a batch of three general tasks (the batcher's own answer, through the delivery guard) whose model call
+    # answers b, then fails
     monkeypatch.setitem(TASK_TYPES, "general", AnswersOneThenFails())
     fleet = load_fleet(REPO / "fleet.toml")
     consumer = FakeConsumer()
     consumer.on_task_request = lambda request: outcomes.append((request.id, batcher.take(request.id)))
     outcomes: list[tuple[str, Outcome | None]] = []
     runner: Any = SimpleNamespace(spec=fleet.model("smollm2").model_copy(update={"max_batch": 3}))
-    meter = CountingMeter()
+    meter: Any = CountingMeter()
     batcher = Batcher(runner, fleet, 1_000, DeliveryGuard(MemoryLedger(), Watchdog(60, 120)), meter=meter)
     batcher.install(consumer)
     # When it runs
