@@ -14,7 +14,7 @@ from slmq.training.notegen import disjoint
 from slmq.training.notegen.note import make_note, unspanned
 from slmq.training.notegen.picker import Split
 
-DATA_VERSION = "delivery_note-synth-18"
+DATA_VERSION = "delivery_note-synth-19"
 
 __all__ = ["DATA_VERSION", "Split", "generate", "unspanned"]
 

@@ -103,6 +103,14 @@ ME_PHRASES = (
     "If you have any questions, ring me on {p}.", "You can reach me on {p}.", "Call me on {p} if needed.",
     "My mobile is {p}.", "Any issues, call me: {p}.",
 )
+# The signer's own number left to the signature (synth-19): the body points at it, the signature writes it.
+MY_NUMBER_PHRASES = (
+    "If you have any questions, ring my mobile.", "You can reach me on my mobile.",
+    "Call me if needed, my number is below.", "Any issues, give me a ring.",
+    "Best to phone my mobile, the office line is not always staffed.", "Please phone me on arrival.",
+    "Ring me if you can't find us.",
+)
+MOBILE_LABELS = ("M", "M:", "M.", "Mob:", "Mob.", "Mobile:", "Mobile", "Cell:", "Cell", "mobile", "Tel. mobile:")
 # fmt: on
 
 
@@ -175,19 +183,30 @@ def email(p: Picker, s: Scenario) -> str:
     if customer and s.contact_phone and contact and unwritten and p.chance(0.7 if s.contact_name is None else 0.25):
         # "Ring me on ..." makes the signer the contact: the gold name is the signature's (synth-17: now and then
         # the first name alone, as people sign to a supplier they know)
-        contact = p.one(ME_PHRASES).format(p=s.contact_phone)
+        mobile = f"{p.any(MOBILE_LABELS)} {s.contact_phone}" if p.chance(0.4) else None  # in the signature
+        contact = p.one(MY_NUMBER_PHRASES) if mobile else p.one(ME_PHRASES).format(p=s.contact_phone)
         world = s.sender_country.world
         if (world is None or world.name_order.startswith("{first}")) and p.chance(0.5):
             signer = signature[1] = signer.split()[0]
         s.contact_name = signer
         s.tags.append("signer_is_contact")
+    else:
+        mobile = None
     if customer and p.chance(0.5):
-        signature.append(f"{p.any(OFFICE_LABELS)} {s.sender_phone}")
+        office = f"{p.any(OFFICE_LABELS)} {s.sender_phone}"
+        if mobile:  # one line or two, the office's number first or second ("T ... | M ...")
+            pair = [office, mobile] if p.chance(0.6) else [mobile, office]
+            office, mobile = p.any((" | ", "  ", " / ", "\n")).join(pair), None
+            s.tags.append("signature_mobile")
+        signature.append(office)
         s.tags.append("distractor")
     elif not customer:
         signature += [s.sender, render_address(p, s.sender_address, s.sender_country, p.chance(0.5))]
         signature.append(f"{p.any(OFFICE_LABELS)} {s.sender_phone}")
         s.tags.append("distractor")
+    if mobile:
+        signature.append(mobile)
+        s.tags.append("signature_mobile")
     billing = parts.billing_block(p, s)
     billing_text = f"{p.any(parts.BILLING_LABELS)} {billing}" if billing else None
     extra = _distractor_lines(p, s)
