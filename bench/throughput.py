@@ -5,7 +5,8 @@ budget (greedy, --new-tokens), so the ratios compare the paths, not the workload
 
   in_process       the worker's runner called directly with full batches: the ceiling here
   queue_bulk       `slmq parse` through Redis and one worker
-  queue_concurrent --producers threads, each submitting single notes and waiting for each answer
+  queue_concurrent --producers threads, each submitting single notes and waiting for each answer (their clients
+                   made before the clock starts)
   unbatched        the same concurrent load on a worker with max_batch = 1
   noop             slmq.ping round trips (no model) against a plain Celery app with default settings
   llamacpp         llama-cpp-python on the same GGUF, one note after another, 2 threads (if installed): the
@@ -354,8 +355,7 @@ class Bench:
         latencies: list[float] = []
         lock = threading.Lock()
 
-        def produce() -> None:
-            client = FleetClient(self.settings(fleet))  # one app per thread: Celery's result consumer is per app
+        def produce(client: FleetClient) -> None:
             while True:
                 with lock:
                     if not pending:
@@ -367,7 +367,9 @@ class Bench:
                 with lock:
                     latencies.append(time.perf_counter() - started)
 
-        threads = [threading.Thread(target=produce) for _ in range(producers)]
+        # One app per thread (Celery's result consumer is per app), made before the clock starts
+        clients = [FleetClient(self.settings(fleet)) for _ in range(producers)]
+        threads = [threading.Thread(target=produce, args=(client,)) for client in clients]
         started = time.perf_counter()
         for thread in threads:
             thread.start()
