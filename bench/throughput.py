@@ -8,6 +8,8 @@ budget (greedy, --new-tokens), so the ratios compare the paths, not the workload
   queue_concurrent --producers threads, each submitting single notes and waiting for each answer (their clients
                    made before the clock starts)
   unbatched        the same concurrent load on a worker with max_batch = 1
+  idle             single-note latency on an idle worker: --latency-notes notes sent one at a time, each after the
+                   answer to the one before (a first one untimed), p50 and p95
   noop             slmq.ping round trips (no model) against a plain Celery app with default settings
   llamacpp         llama-cpp-python on the same GGUF, one note after another, 2 threads (if installed): the
                    same prompts and as many new tokens per note as in_process generated (end tokens banned)
@@ -23,6 +25,7 @@ one re-ask, its 384-token budget) on held-out notes (data/delivery_note/heldout-
 beside the others:
 
   queue_bulk_transformers  `slmq parse` through a worker on transformers' generate() over nf4 (the reference)
+  idle_transformers        idle on that worker
   tagger                   the delivery-note specialist as fleet.toml serves it today (Gemma-3-270M with the span
                            tagger, one forward pass per note): queue_bulk and queue_concurrent at --max-batch and
                            at max_batch = 1, all on the same notes
@@ -197,6 +200,19 @@ class Bench:
         with self.worker(fleet, prefix, model):
             rate, latencies = self.concurrent(fleet, notes, self.args.producers)
         self.figures[f"{prefix}_notes_per_s"] = rate
+        self.figures[f"{prefix}_p50_s"] = statistics.median(latencies)
+        self.figures[f"{prefix}_p95_s"] = statistics.quantiles(latencies, n=20)[18]
+
+    def idle(self, fleet: Path, prefix: str) -> None:
+        client = FleetClient(self.settings(fleet))
+        latencies: list[float] = []
+        with self.worker(fleet, prefix):
+            for index, text in enumerate(self.notes[: self.args.latency_notes + 1]):
+                started = time.perf_counter()
+                with contextlib.suppress(Exception):  # a typed error is an answer too
+                    client.submit("delivery_note", text).get(timeout=1800)
+                if index:  # the first one warms the worker's path up
+                    latencies.append(time.perf_counter() - started)
         self.figures[f"{prefix}_p50_s"] = statistics.median(latencies)
         self.figures[f"{prefix}_p95_s"] = statistics.quantiles(latencies, n=20)[18]
 
@@ -460,6 +476,8 @@ def ratios(figures: dict[str, float]) -> dict[str, float]:
         "tagger concurrent p50: unbatched / batched": ("unbatched_tagger_p50_s", "queue_concurrent_tagger_p50_s"),
         "tagger concurrent p95: unbatched / batched": ("unbatched_tagger_p95_s", "queue_concurrent_tagger_p95_s"),
         "queue_bulk: native / transformers": ("queue_bulk_notes_per_s", "queue_bulk_transformers_notes_per_s"),
+        "idle p50: native / transformers": ("idle_p50_s", "idle_transformers_p50_s"),
+        "idle p95: native / transformers": ("idle_p95_s", "idle_transformers_p95_s"),
         "noop p50: slmq / celery": ("noop_roundtrip_p50_ms", "celery_noop_roundtrip_p50_ms"),
         "noop tasks/s: slmq / celery": ("noop_tasks_per_s", "celery_noop_tasks_per_s"),
     }
@@ -471,6 +489,7 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=64)
     parser.add_argument("--sequential-notes", type=int, default=16, help="notes for the one-at-a-time paths")
     parser.add_argument("--producers", type=int, default=64)
+    parser.add_argument("--latency-notes", type=int, default=8, help="notes timed one at a time on an idle worker")
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--max-batch", type=int, default=16)
     parser.add_argument("--max-wait-ms", type=int, default=50)
@@ -501,6 +520,8 @@ def main() -> None:
             "unbatched": lambda: bench.queue_concurrent(
                 bench.unbatched, "unbatched", bench.notes[: args.sequential_notes]
             ),
+            "idle": lambda: bench.idle(bench.batched, "idle"),
+            **({"idle_transformers": lambda: bench.idle(bench.reference, "idle_transformers")} if args.served else {}),
             "noop": bench.noop,
             "llamacpp": bench.llamacpp,
             "llamacpp_batched": bench.llamacpp_batched,
