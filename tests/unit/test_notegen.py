@@ -154,7 +154,7 @@ def test_a_signer_may_leave_their_number_to_the_signature_beside_the_office_line
         assert any(f"{label} {gold['contact_phone']}" in line for label in layouts.MOBILE_LABELS)
         above = text[: text.index(gold["contact_phone"])].splitlines()[-4:]  # sign-off, name, title, office line
         assert any(line.strip() == gold["contact_name"] for line in above)
-    # And half or so of them have the office's number beside it, which no field takes
+    # And some of them have the office's number beside it, which no field takes
     assert any(label in note["text"] for note in signed for label in layouts.OFFICE_LABELS)
 
 
