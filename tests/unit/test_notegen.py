@@ -272,6 +272,16 @@ def test_a_cldr_date_is_a_day_as_its_locale_writes_it_without_the_bidi_marks_nob
     assert any(re.search(r"\d時", day) for day in japanese), "some carry an hour window"
 
 
+def test_no_cldr_date_takes_the_template_disjoint_family_s_day_month_year_shape() -> None:
+    # Given Pakistan's English locale, whose medium width CLDR writes "04-Feb-2027", as the disjoint family's
+    # documents print dates ("15-Sep-2025")
+    p = Picker("cldr-pk", "train")
+    days = [when.cldr_date(p, "en_PK").split(" ")[0] for _ in range(200)]
+    # Then no date is written that way: the long width instead ("4 February 2027")
+    assert not any(re.fullmatch(r"\d{1,2}-[A-Za-z]+-\d{2,4}", day) for day in days)
+    assert any(re.fullmatch(r"\d{1,2}/\d{1,2}/\d{2,4}", day) for day in days)  # its other widths stay
+
+
 def test_a_site_s_locale_is_its_language_in_its_country_where_cldr_has_the_pair() -> None:
     country = {c.code: c for c in COUNTRIES}
     assert when.locale_of(country["JP"], "ja") == "ja_JP" and when.locale_of(country["CH"], "de") == "de_CH"
