@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from datetime import date, time
 
 from slmq.training.notegen.country import Country
-from slmq.training.notegen.disjoint.wording import printed_like
 from slmq.training.notegen.phrases import MONTHS_LOCAL, WEEKDAYS_LOCAL, fill
 from slmq.training.notegen.picker import Picker
 from slmq.training.notegen.world import require_train_extra
@@ -81,6 +80,9 @@ CLDR_WIDTHS = ("full", "long", "medium", "short")
 CLDR_SKELETONS = ("MMMEd", "MEd", "yMMMd", "MMMd", "Md", "yMd", "yMMMEd", "MMMMd", "EEEEd")
 CLDR_HOURS = ("Hm", "Hm", "hm", "H", "h")
 _MARKS = re.compile("[\u200e\u200f\u061c]")  # bidi marks CLDR puts in right-to-left dates: nobody types them
+# A day, a month's name and a year joined by hyphens ("04-Feb-2027", en_PK's medium date) is how the template-disjoint
+# family's documents print dates ("15-Sep-2025"): a CLDR date of that shape is written in the locale's long width.
+_DISJOINT_SHAPE = re.compile(r"\d{1,2}-[^\W\d_]+\.?-\d{2,4}")
 
 
 def day_and_window(p: Picker, tongue: str) -> str:
@@ -108,7 +110,7 @@ def cldr_date(p: Picker, locale: str) -> str:
     day = date(p.between(2025, 2027), p.between(1, 12), p.between(1, 28))
     form = p.any(CLDR_WIDTHS + CLDR_SKELETONS)
     text = format_date(day, form, locale=locale) if form in CLDR_WIDTHS else format_skeleton(form, day, locale=locale)
-    if printed_like(text):  # as the template-disjoint family prints dates (en_PK's medium "04-Feb-2027"): not here
+    if _DISJOINT_SHAPE.fullmatch(text):
         text = format_date(day, "long", locale=locale)
     if p.chance(0.4):
         start = p.between(6, 15)

@@ -4,8 +4,6 @@ Written apart from ``slmq.training.notegen.phrases`` and ``items``: no pattern h
 on the train split has never seen these shapes.
 """
 
-import re
-
 from slmq.training.notegen.picker import Picker
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -86,27 +84,6 @@ def spoken_number(n: int) -> str:
     if n < 100:
         return _TENS[n // 10] + ("" if n % 10 == 0 else "-" + _ONES[n % 10])
     return str(n)
-
-
-_NAMES = {"Day", "Day2", "DAY", "Day3", "Month", "Mon", "MON", "ordw", "th"}  # placeholders filled with words
-
-
-def _shape(pattern: str) -> str:
-    """A regular expression matching what ``when`` fills ``pattern`` with: any number, any word where it has one."""
-    pieces = re.split(r"\{(\w+)\}", pattern)  # text, placeholder, text, ...
-    return "".join(
-        re.escape(piece) if i % 2 == 0 else r"[^\W\d_]+" if piece in _NAMES else r"\d+"
-        for i, piece in enumerate(pieces)
-    )
-
-
-_PRINTED = re.compile("|".join(f"(?:{_shape(pattern)})" for pattern in WRITTEN_DATES + ISO_DATES), re.IGNORECASE)
-
-
-def printed_like(text: str) -> bool:
-    """Whether ``text`` has the shape of a date this family's documents or exports print ("15-Sep-2025"), whatever
-    its numbers and names: the generator's own family must not write dates so (tests/unit/test_disjoint.py)."""
-    return _PRINTED.fullmatch(text) is not None
 
 
 def when(p: Picker, pool: tuple[str, ...]) -> str:
