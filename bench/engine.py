@@ -9,7 +9,12 @@ engine did (forwards, tokens guessed and kept, prompt tokens taken from a stored
 waits for its answer in its batch: until the batch ends, or until its row finishes (as a worker answers it).
 
     python bench/engine.py [--notes 48] [--model smollm2-notes] [--data data/delivery_note/heldout-v2.jsonl]
+    python bench/engine.py --lone [--notes 16]
     python bench/engine.py --device cuda:0 --random-weights DIR   # on a GPU machine the weights cannot reach
+
+``--lone`` times notes one at a time instead (a lone note on an idle worker): transformers, the native engine
+with spare guesses and without them (as before 2026-12-07), each note in turn on all three.
+Writes bench/engine-lone.json.
 
 ``--random-weights DIR`` serves a model built from DIR's config.json and tokenizer with random weights
 (bf16 on a GPU, no adapter): the same shapes, prompts, grammar and budget, so the engines' speeds compare,
@@ -72,8 +77,10 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda:0")
     parser.add_argument("--random-weights", type=Path, metavar="DIR", help="config.json and tokenizer of the model")
     parser.add_argument("--max-batch", type=int, help="rows per batch (default: the fleet's)")
-    parser.add_argument("--output", type=Path, default=REPO / "bench/engine.json")
+    parser.add_argument("--lone", action="store_true", help="notes one at a time, with and without spare guesses")
+    parser.add_argument("--output", type=Path)
     args = parser.parse_args()
+    args.output = args.output or REPO / ("bench/engine-lone.json" if args.lone else "bench/engine.json")
     if args.random_weights and args.dequantize:
         parser.error("--random-weights serves unquantized weights; drop --dequantize")
 
@@ -110,6 +117,12 @@ def main() -> None:
     options = {"constrained": task_spec.constrained, "reasks": task_spec.reasks, "copy_spans": task_spec.copy_spans}
     native.warm_up()
     reference.warm_up()
+    if args.lone:
+        lone = one_at_a_time(task, {"transformers": reference, "native": native}, records, budget, options)
+        result = {"machine": machine(), "cpu_flags": cpu_flags(), "torch": torch.__version__, **lone}
+        args.output.write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(result, indent=2))
+        return
 
     seconds = {"transformers": 0.0, "native": 0.0}
     outputs: dict[str, list[Any]] = {"transformers": [], "native": []}
@@ -169,6 +182,54 @@ def main() -> None:
     }
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+
+
+def one_at_a_time(
+    task: Any, runners: dict[str, Any], records: list[dict[str, Any]], budget: int, options: dict[str, Any]
+) -> dict[str, Any]:
+    """Each note alone on transformers, then on the native engine with spare guesses and without them (the first
+    note, untimed, warms each up and gives the engine's n-gram lookup an output to start from)."""
+    from workers.model.engine.engine import SPECULATION
+    from workers.model.tasktypes import Answered
+
+    native = runners["native"]
+    engine = native.engine
+    # with spare guesses before without: else its n-gram lookup would find this very note's answer among recent outputs
+    paths = {"transformers": (runners["transformers"], None), "native": (native, None), "native_no_spare": (native, 0)}
+    seconds: dict[str, list[float]] = {name: [] for name in paths}
+    forwards: dict[str, int] = {name: 0 for name in paths}
+    records_out: dict[str, list[Any]] = {name: [] for name in paths}
+    for number, record in enumerate(records):
+        request = DeliveryNoteRequest(text=record["text"])
+        for name, (runner, speculation) in paths.items():
+            engine.speculation = SPECULATION if speculation is None else speculation
+            before = engine.counters.forwards
+            began = time.perf_counter()
+            (outcome,) = task.run(runner, [request], budget, **options)
+            if number:  # the first note warms up
+                seconds[name].append(time.perf_counter() - began)
+                forwards[name] += engine.counters.forwards - before
+                records_out[name].append(
+                    outcome.result.model_dump(mode="json") if isinstance(outcome, Answered) else None
+                )
+    timed = len(records) - 1
+    p50 = {name: statistics.median(times) for name, times in seconds.items()}
+    return {
+        "mode": "lone notes, one at a time",
+        "notes_timed": timed,
+        "speculation": SPECULATION,
+        "p50_s": {name: round(value, 3) for name, value in p50.items()},
+        "mean_s": {name: round(statistics.mean(times), 3) for name, times in seconds.items()},
+        "native_forwards_per_note": {name: round(forwards[name] / timed, 1) for name in ("native_no_spare", "native")},
+        "p50_ratio_native_over_transformers": round(p50["native"] / p50["transformers"], 3),
+        "p50_ratio_native_over_no_spare": round(p50["native"] / p50["native_no_spare"], 3),
+        "identical_records_native_vs_no_spare": sum(
+            a == b for a, b in zip(records_out["native"], records_out["native_no_spare"], strict=True)
+        ),
+        "identical_records_native_vs_transformers": sum(
+            a == b for a, b in zip(records_out["native"], records_out["transformers"], strict=True)
+        ),
+    }
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from slmq.schemas import DeliveryNote, DeliveryNoteRequest
 from workers.model.engine import engine as engine_module
 from workers.model.engine.attention import MATMUL_WIDTH, Packing, engine_attention
 from workers.model.engine.cache import SlotCache
-from workers.model.engine.engine import lookup
+from workers.model.engine.engine import NgramIndex, lookup
 from workers.model.engine.prefixes import MIN_SHARED, PrefixStore
 from workers.model.grammar import generation_schema
 from workers.model.nf4 import dense_dtype, to_dense_layers, to_served_layers
@@ -339,6 +339,48 @@ def test_prompt_lookup_guesses_what_followed_the_output_s_last_tokens_in_the_pro
     assert lookup([5, 6, 7], [6], 2) == []
 
 
+def test_recent_outputs_guess_what_last_followed_the_same_two_tokens_until_they_are_dropped() -> None:
+    recent = NgramIndex(2)
+    recent.add([1, 2, 3, 4, 5])
+    assert recent.lookup([9, 2, 3], 2) == [4, 5]
+    recent.add([7, 2, 3, 8])  # the later occurrence wins
+    assert recent.lookup([2, 3], 5) == [8]
+    assert recent.lookup([3], 2) == []
+    recent.add([6, 6])  # the first output is dropped: its tails guess nothing more
+    assert recent.lookup([3, 4], 1) == []
+    assert recent.lookup([2, 3], 1) == [8]
+    recent.add([0, 0, 0])  # and so is the second, though its index was rebuilt after it
+    assert recent.lookup([2, 3], 1) == []
+    assert recent.lookup([0, 0], 1) == [0]
+
+
+def test_a_lone_row_guesses_further_and_still_writes_what_greedy_writes(pair: tuple[ModelRunner, ModelRunner]) -> None:
+    reference, native = pair
+    assert native.engine is not None
+    task, request = DeliveryNoteTask(), requests()[1]
+    conversation = [task.messages(request)]
+
+    def write(runner: ModelRunner) -> list[Generation | SlmqError]:
+        return runner.generate(conversation, BUDGET, runner.json_constraint(task.output_schema(), [request.text]))
+
+    def forwards_and_tokens(speculation: int) -> tuple[int, list[Generation | SlmqError]]:
+        assert native.engine is not None
+        native.engine.speculation = speculation
+        before = native.engine.counters.forwards
+        written = write(native)
+        return native.engine.counters.forwards - before, written
+
+    # Given one note written without spare guesses, then again with them: its own tokens are among the recent outputs
+    try:
+        plain_forwards, plain = forwards_and_tokens(0)
+        guessed_forwards, guessed = forwards_and_tokens(engine_module.SPECULATION)
+    finally:
+        native.engine.speculation = engine_module.SPECULATION
+    # Then both wrote what generate() writes, and the guesses saved forwards
+    assert guessed == plain == write(reference)
+    assert guessed_forwards < plain_forwards
+
+
 def test_a_call_that_fails_mid_way_leaves_nothing_behind_for_the_next(pair: tuple[ModelRunner, ModelRunner]) -> None:
     _, native = pair
     assert native.engine is not None
@@ -367,7 +409,7 @@ def test_a_call_that_fails_mid_way_leaves_nothing_behind_for_the_next(pair: tupl
             if self.accepted == 2:
                 raise RuntimeError("refused")
 
-        def draft(self) -> list[int]:
+        def draft(self, copied: int) -> list[int]:
             return []
 
     with pytest.raises(RuntimeError, match="refused"):

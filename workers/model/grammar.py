@@ -78,8 +78,9 @@ class RowConstraint(Protocol):
         """Advance past ``token``, which the last mask or ``allowed`` allowed."""
         ...
 
-    def draft(self) -> list[int]:
-        """Tokens this row is expected to write next (forced by its grammar, or copied); may be empty or wrong."""
+    def draft(self, copied: int) -> list[int]:
+        """Tokens this row is expected to write next: all its grammar forces, or, inside a value copied from a
+        source, up to ``copied`` tokens of the source's continuation; may be empty or wrong."""
         ...
 
 
@@ -144,7 +145,7 @@ class GrammarRow:
         if not self.matcher.accept_token(token):
             raise RuntimeError(f"token {token} was generated against the grammar")
 
-    def draft(self) -> list[int]:
+    def draft(self, copied: int) -> list[int]:
         return list(self.matcher.find_jump_forward_tokens())
 
     def _words(self) -> torch.Tensor:

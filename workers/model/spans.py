@@ -18,8 +18,7 @@ from transformers import LogitsProcessor
 from workers.model.grammar import Constraint, RowConstraint, RowsProcessor
 
 QUOTE = ord('"')
-COPY_DRAFT_BYTES = 48  # how far ahead of a value being copied the native engine looks
-COPY_DRAFT_TOKENS = 2  # and how many tokens of it it guesses: a copied value may end anywhere (bench/engine.py)
+COPY_DRAFT_BYTES = 8  # how far ahead of a value being copied the native engine looks, per token it guesses
 LONGEST_COPIED_TOKEN = 32  # bytes; longer tokens are runs of whitespace or code, never a collapsed span
 _WHITESPACE = re.compile(r"\s+")
 
@@ -130,15 +129,16 @@ class SpanRow:
         assert position is not None
         self.position = position
 
-    def draft(self) -> list[int]:
-        """What the grammar forces next; inside a value, the source's continuation after the value so far."""
-        forced = self.grammar.draft()
+    def draft(self, copied: int) -> list[int]:
+        """What the grammar forces next; inside a value, ``copied`` tokens of the source's continuation after the
+        value so far."""
+        forced = self.grammar.draft(copied)
         value = self.position.value
-        if forced or not value:
+        if forced or not value or copied <= 0:
             return forced
-        start = self.source.find(value)
-        rest = self.source[start + len(value) : start + len(value) + COPY_DRAFT_BYTES]
-        return self.table.greedy_tokens(rest)[:COPY_DRAFT_TOKENS]
+        start = self.source.find(value) + len(value)
+        ahead = self.source[start : start + copied * COPY_DRAFT_BYTES + self.table.longest]
+        return self.table.greedy_tokens(ahead)[:copied]
 
     def mask(self, scores: torch.Tensor) -> None:
         allowed = self.allowed()

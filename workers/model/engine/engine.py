@@ -6,7 +6,11 @@ at its own length), computes a prompt prefix many prompts share once (prefixes.p
 several tokens a step where they are guessed: what the grammar forces, or the note's continuation of a
 value being copied. A guess is kept only as far as greedy argmax under the row's mask agrees with it, so
 the output is what one-token-at-a-time greedy decoding writes; a step that guessed wrong still writes its
-one token. Sequences leave as soon as they finish and waiting ones join at the next step (``add``, ``step``).
+one token. A forward's cost is mostly fixed (every layer's weights read: ~20 ms for one row of SmolLM2 on two
+Zen 5 cores) and grows by ~0.5 ms a token fed, so when few rows run they guess further (``SPECULATION``): longer
+copies, and past what the grammar forces, what followed the same two tokens in the prompt or in recent outputs
+(n-gram lookup). A lone note needs fewer forwards; a full batch is fed what it was before. Sequences leave as soon
+as they finish and waiting ones join at the next step (``add``, ``step``).
 
 Each forward packs the tokens its rows are fed into one row of the model's input, so its linear layers see
 only real tokens, never a row padded to the widest one; attention alone spreads them out to their cache rows
@@ -33,8 +37,15 @@ from workers.model.engine.prefixes import PrefixStore
 from workers.model.engine.sequence import Sequence
 from workers.model.grammar import RowConstraint
 
-DEFAULT_DRAFT = 8  # tokens guessed per row per step at most
-LOOKUP_TAIL = 2  # an unconstrained row's last tokens, looked up in its prompt for a guess at what follows
+DEFAULT_DRAFT = 8  # tokens guessed per row per step at most, beyond the spare ones below
+COPY_GUESS = 2  # tokens of a copied value's continuation guessed per row: a value may end anywhere (bench/engine.py)
+# Tokens a forward may be fed beyond those, shared by its rows: a row gets SPECULATION // rows - 1 more guesses (7
+# alone, 1 beside three others, none in a batch of 8 or more), spent on a longer copy and an n-gram lookup.
+# A lone note on the 2-vCPU Zen 5: 77 forwards with none, 47 with 8, 45 with 16 (twice the tokens fed), 45 with 32
+# (slower) (bench/engine.py --lone).
+SPECULATION = 8
+LOOKUP_TAIL = 2  # a row's last tokens, looked up in its prompt and in recent outputs for a guess at what follows
+RECENT = 8  # finished outputs kept for that lookup
 # Architectures whose logits are their output layer applied to the last hidden state, nothing more (no softcap,
 # no scale): the engine may apply that layer itself, to the tokens a row's constraint allows only.
 PLAIN_HEADS = frozenset({"llama", "mistral", "qwen2", "qwen3"})
@@ -56,7 +67,13 @@ class NativeEngine:
     """Greedy generation for many sequences at once over one model."""
 
     def __init__(
-        self, model: Any, stop_ids: list[int], device: str, slots: int, max_draft: int = DEFAULT_DRAFT
+        self,
+        model: Any,
+        stop_ids: list[int],
+        device: str,
+        slots: int,
+        max_draft: int = DEFAULT_DRAFT,
+        speculation: int = SPECULATION,
     ) -> None:
         config = model.config
         heads = int(config.num_attention_heads)
@@ -66,12 +83,14 @@ class NativeEngine:
         self.stop_ids = frozenset(stop_ids)
         self.device = device
         self.max_draft = max_draft
+        self.speculation = speculation
         kv_heads = int(getattr(config, "num_key_value_heads", None) or heads)
         self.cache = SlotCache(slots, int(config.num_hidden_layers), kv_heads, head_dim, dtype, device)
         self.prefixes = PrefixStore()
         self.active: list[Sequence] = []  # active[i] is in cache row i
         self.waiting: deque[Sequence] = deque()
         self.counters = EngineCounters()
+        self.recent = NgramIndex(RECENT)
         base = model.get_base_model() if hasattr(model, "get_base_model") else model  # under a LoRA adapter
         use_engine_attention(base)
         if base.config._attn_implementation != ENGINE_ATTENTION:
@@ -163,7 +182,8 @@ class NativeEngine:
         return self._retire()
 
     def _decode(self) -> list[Sequence]:
-        drafts = [self._draft(sequence) for sequence in self.active]
+        spare = max(0, self.speculation // len(self.active) - 1)
+        drafts = [self._draft(sequence, spare) for sequence in self.active]
         feeds = []
         for sequence, draft in zip(self.active, drafts, strict=True):
             assert sequence.pending is not None
@@ -256,18 +276,25 @@ class NativeEngine:
         sequence.raw_logprobs.append(float(output[token] - raw))
         return token
 
-    def _draft(self, sequence: Sequence) -> list[int]:
-        room = min(self.max_draft, sequence.room - 1)
+    def _draft(self, sequence: Sequence, spare: int) -> list[int]:
+        """What the row's constraint expects (forced tokens, or ``COPY_GUESS + spare`` tokens of a copy), then up to
+        ``spare`` tokens of what followed its last ones in its prompt or in recent outputs."""
+        room = min(self.max_draft + spare, sequence.room - 1)
         if room <= 0:
             return []
-        if sequence.constraint is not None:
-            return sequence.constraint.draft()[:room]
-        return lookup(sequence.prompt, sequence.output, room)
+        if sequence.constraint is None:
+            return lookup(sequence.prompt, sequence.output, room) or self.recent.lookup(sequence.output, spare)
+        draft = sequence.constraint.draft(COPY_GUESS + spare)[:room]
+        guesses = min(spare, room - len(draft))
+        if guesses > 0:
+            draft += self.recent.lookup(sequence.output + draft, guesses)
+        return draft
 
     def _retire(self) -> list[Sequence]:
         """Drop finished sequences, moving the last active row into each freed one."""
         finished = [sequence for sequence in self.active if sequence.finished]
         for sequence in finished:
+            self.recent.add(sequence.output)
             row = self.active.index(sequence)
             last = self.active.pop()
             if last is not sequence:
@@ -285,3 +312,37 @@ def lookup(prompt: list[int], output: list[int], limit: int) -> list[int]:
         if prompt[start : start + LOOKUP_TAIL] == tail:
             return prompt[start + LOOKUP_TAIL : start + LOOKUP_TAIL + limit]
     return []
+
+
+class NgramIndex:
+    """What followed each pair of tokens in the last ``size`` outputs, the latest occurrence winning."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.outputs: deque[list[int]] = deque(maxlen=size)
+        self.following: dict[tuple[int, ...], tuple[int, int]] = {}  # tail -> (number of its output, where it ends)
+        self.added = 0  # outputs seen: the number of the next one
+
+    def add(self, output: list[int]) -> None:
+        self.outputs.append(output)
+        self.added += 1
+        if self.added % self.size == 0:  # forget the tails of dropped outputs, else the index grows forever
+            self.following = {}
+            for number in range(self.added - len(self.outputs), self.added):
+                self._index(number)
+        else:
+            self._index(self.added - 1)
+
+    def lookup(self, output: list[int], limit: int) -> list[int]:
+        """What followed ``output``'s last tokens where they last occurred in a kept output."""
+        found = self.following.get(tuple(output[-LOOKUP_TAIL:]))
+        first = self.added - len(self.outputs)  # the number of the oldest output kept
+        if found is None or found[0] < first:
+            return []
+        number, end = found
+        return self.outputs[number - first][end : end + limit]
+
+    def _index(self, number: int) -> None:
+        output = self.outputs[number - (self.added - len(self.outputs))]
+        for end in range(LOOKUP_TAIL, len(output)):
+            self.following[tuple(output[end - LOOKUP_TAIL : end])] = (number, end)
