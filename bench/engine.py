@@ -189,7 +189,6 @@ def one_at_a_time(
 ) -> dict[str, Any]:
     """Each note alone on transformers, then on the native engine with spare guesses and without them (the first
     note, untimed, warms each up and gives the engine's n-gram lookup an output to start from)."""
-    from workers.model.engine.engine import SPECULATION
     from workers.model.tasktypes import Answered
 
     native = runners["native"]
@@ -202,7 +201,7 @@ def one_at_a_time(
     for number, record in enumerate(records):
         request = DeliveryNoteRequest(text=record["text"])
         for name, (runner, speculation) in paths.items():
-            engine.speculation = SPECULATION if speculation is None else speculation
+            engine.speculation = native.spec.speculation if speculation is None else speculation
             before = engine.counters.forwards
             began = time.perf_counter()
             (outcome,) = task.run(runner, [request], budget, **options)
@@ -217,7 +216,8 @@ def one_at_a_time(
     return {
         "mode": "lone notes, one at a time",
         "notes_timed": timed,
-        "speculation": SPECULATION,
+        "speculation": native.spec.speculation,
+        "weights": f"both engines over {native.model.dtype}" + (" (nf4 dequantized)" if native.dequantized else ""),
         "p50_s": {name: round(value, 3) for name, value in p50.items()},
         "mean_s": {name: round(statistics.mean(times), 3) for name, times in seconds.items()},
         "native_forwards_per_note": {name: round(forwards[name] / timed, 1) for name in ("native_no_spare", "native")},

@@ -26,6 +26,8 @@ beside the others:
 
   queue_bulk_transformers  `slmq parse` through a worker on transformers' generate() over nf4 (the reference)
   idle_transformers        idle on that worker
+  idle_no_spare            idle on a native worker with `speculation = 0` (no spare guesses: the engine before
+                           2026-12-07)
   tagger                   the delivery-note specialist as fleet.toml serves it today (Gemma-3-270M with the span
                            tagger, one forward pass per note): queue_bulk and queue_concurrent at --max-batch and
                            at max_batch = 1, all on the same notes
@@ -61,6 +63,7 @@ sys.path.insert(0, str(REPO))
 from bench.engine import cpu_flags  # noqa: E402
 from bench.soak import machine  # noqa: E402
 from producer import FleetClient  # noqa: E402
+from slmq.constants import SPECULATION  # noqa: E402
 from slmq.fleet import load_fleet  # noqa: E402
 from slmq.settings import Settings  # noqa: E402
 from workers.model.runner import END_OF_TURN  # noqa: E402
@@ -86,6 +89,7 @@ adapter = "{adapter}"
 quantization = "nf4"
 dequantize = {dequantize}
 engine = "{engine}"
+speculation = {speculation}
 max_batch = {max_batch}
 max_wait_ms = {max_wait_ms}
 max_new_tokens = {new_tokens}
@@ -135,17 +139,20 @@ class Bench:
         self.batched = self.write_fleet("fleet.toml", args.max_batch, args.max_wait_ms)
         self.unbatched = self.write_fleet("fleet-unbatched.toml", 1, 0)
         self.reference = self.write_fleet("fleet-transformers.toml", args.max_batch, args.max_wait_ms, "transformers")
+        self.no_spare = self.write_fleet("fleet-no-spare.toml", args.max_batch, args.max_wait_ms, speculation=0)
         self.notes = load_notes(args.notes, args.served)
         self.figures: dict[str, float] = {}
 
-    def write_fleet(self, name: str, max_batch: int, max_wait_ms: int, engine: str = "native") -> Path:
+    def write_fleet(
+        self, name: str, max_batch: int, max_wait_ms: int, engine: str = "native", speculation: int = SPECULATION
+    ) -> Path:
         path = self.workdir / name
         common = {"model_dir": self.args.model_dir, "max_batch": max_batch, "max_wait_ms": max_wait_ms}
         if self.args.served:
             native = engine == "native"
             text = SERVED.format(
                 **common, adapter=REPO / "adapters" / "delivery_note", dequantize=str(native).lower(), engine=engine,
-                new_tokens=self.args.new_tokens,
+                new_tokens=self.args.new_tokens, speculation=speculation,
             )  # fmt: skip
         else:
             text = FLEET.format(**common, quantization=self.args.quantization, new_tokens=self.args.new_tokens)
@@ -478,6 +485,7 @@ def ratios(figures: dict[str, float]) -> dict[str, float]:
         "queue_bulk: native / transformers": ("queue_bulk_notes_per_s", "queue_bulk_transformers_notes_per_s"),
         "idle p50: native / transformers": ("idle_p50_s", "idle_transformers_p50_s"),
         "idle p95: native / transformers": ("idle_p95_s", "idle_transformers_p95_s"),
+        "idle p50: native / no spare guesses": ("idle_p50_s", "idle_no_spare_p50_s"),
         "noop p50: slmq / celery": ("noop_roundtrip_p50_ms", "celery_noop_roundtrip_p50_ms"),
         "noop tasks/s: slmq / celery": ("noop_tasks_per_s", "celery_noop_tasks_per_s"),
     }
@@ -521,7 +529,14 @@ def main() -> None:
                 bench.unbatched, "unbatched", bench.notes[: args.sequential_notes]
             ),
             "idle": lambda: bench.idle(bench.batched, "idle"),
-            **({"idle_transformers": lambda: bench.idle(bench.reference, "idle_transformers")} if args.served else {}),
+            **(
+                {
+                    "idle_transformers": lambda: bench.idle(bench.reference, "idle_transformers"),
+                    "idle_no_spare": lambda: bench.idle(bench.no_spare, "idle_no_spare"),
+                }
+                if args.served
+                else {}
+            ),
             "noop": bench.noop,
             "llamacpp": bench.llamacpp,
             "llamacpp_batched": bench.llamacpp_batched,

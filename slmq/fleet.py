@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from slmq.constants import queue_name
+from slmq.constants import SPECULATION, queue_name
 from slmq.errors import FleetError, TaskNotServedError, UnknownTaskTypeError
 from slmq.pipeline import PipelineSpec
 from slmq.schemas import TASK_TYPE_SPECS
@@ -82,6 +82,11 @@ class ModelSpec(BaseModel):
         description="The decode loop: transformers' generate(), or slmq's own (workers/model/engine/: its own KV "
         "cache, shared prompt prefixes computed once, several guessed tokens checked per step); both write the "
         "same tokens.",
+    )
+    speculation: Annotated[int, Field(ge=0, le=256)] = Field(
+        default=SPECULATION,
+        description="native engine: tokens a forward may spend on guesses beyond what the grammar forces, shared by "
+        "its rows (longer copies, n-gram lookups): a lone row guesses further; 0 turns them off.",
     )
     threads: Annotated[int | None, Field(ge=1, le=1024)] = Field(
         default=None, description="torch threads of each worker; default: the cores over SLMQ_WORKERS_PER_HOST."

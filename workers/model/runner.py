@@ -107,7 +107,11 @@ class ModelRunner:
         self._grammars: GrammarCompiler | None = None
         self._spans: SpanTable | None = None
         self.hooks: list[GenerationHook] = []
-        self.engine = NativeEngine(model, self.stop_ids, device, spec.max_batch) if spec.engine == "native" else None
+        self.engine = (
+            NativeEngine(model, self.stop_ids, device, spec.max_batch, speculation=spec.speculation)
+            if spec.engine == "native"
+            else None
+        )
 
     @classmethod
     def load(

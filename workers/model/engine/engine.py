@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from slmq.constants import SPECULATION
 from slmq.errors import ConfigError
 from workers.model.engine.attention import ENGINE_ATTENTION, Packing, use_engine_attention
 from workers.model.engine.cache import SlotCache
@@ -37,13 +38,8 @@ from workers.model.engine.prefixes import PrefixStore
 from workers.model.engine.sequence import Sequence
 from workers.model.grammar import RowConstraint
 
-DEFAULT_DRAFT = 8  # tokens guessed per row per step at most, beyond the spare ones below
+DEFAULT_DRAFT = 8  # tokens guessed per row per step at most, beyond its spare ones (slmq.constants.SPECULATION)
 COPY_GUESS = 2  # tokens of a copied value's continuation guessed per row: a value may end anywhere (bench/engine.py)
-# Tokens a forward may be fed beyond those, shared by its rows: a row gets SPECULATION // rows - 1 more guesses (7
-# alone, 1 beside three others, none in a batch of 8 or more), spent on a longer copy and an n-gram lookup.
-# A lone note on the 2-vCPU Zen 5: 77 forwards with none, 47 with 8, 45 with 16 (twice the tokens fed), 45 with 32
-# (slower) (bench/engine.py --lone).
-SPECULATION = 8
 LOOKUP_TAIL = 2  # a row's last tokens, looked up in its prompt and in recent outputs for a guess at what follows
 RECENT = 8  # finished outputs kept for that lookup
 # Architectures whose logits are their output layer applied to the last hidden state, nothing more (no softcap,
