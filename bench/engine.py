@@ -14,7 +14,9 @@ waits for its answer in its batch: until the batch ends, or until its row finish
 
 ``--lone`` times notes one at a time instead (a lone note on an idle worker): transformers, the native engine
 with spare guesses and without them (as before 2026-12-07), each note in turn on all three.
-Writes bench/engine-lone.json.
+Writes bench/engine-lone.json. ``--speculation N [N ...]`` runs the native engine alone on the batches, with each of
+these spare-guess budgets in turn (fleet.toml's ``speculation``), each keeping its own recent outputs to guess from.
+Writes bench/engine-speculation.json.
 
 ``--random-weights DIR`` serves a model built from DIR's config.json and tokenizer with random weights
 (bf16 on a GPU, no adapter): the same shapes, prompts, grammar and budget, so the engines' speeds compare,
@@ -78,9 +80,11 @@ def main() -> None:
     parser.add_argument("--random-weights", type=Path, metavar="DIR", help="config.json and tokenizer of the model")
     parser.add_argument("--max-batch", type=int, help="rows per batch (default: the fleet's)")
     parser.add_argument("--lone", action="store_true", help="notes one at a time, with and without spare guesses")
+    parser.add_argument("--speculation", type=int, nargs="+", help="native alone, with each spare-guess budget")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
-    args.output = args.output or REPO / ("bench/engine-lone.json" if args.lone else "bench/engine.json")
+    name = "engine-lone" if args.lone else "engine-speculation" if args.speculation else "engine"
+    args.output = args.output or REPO / "bench" / f"{name}.json"
     if args.random_weights and args.dequantize:
         parser.error("--random-weights serves unquantized weights; drop --dequantize")
 
@@ -117,9 +121,12 @@ def main() -> None:
     options = {"constrained": task_spec.constrained, "reasks": task_spec.reasks, "copy_spans": task_spec.copy_spans}
     native.warm_up()
     reference.warm_up()
-    if args.lone:
-        lone = one_at_a_time(task, {"transformers": reference, "native": native}, records, budget, options)
-        result = {"machine": machine(), "cpu_flags": cpu_flags(), "torch": torch.__version__, **lone}
+    if args.lone or args.speculation:
+        if args.lone:
+            mode = one_at_a_time(task, {"transformers": reference, "native": native}, records, budget, options)
+        else:
+            mode = by_speculation(task, native, records, budget, options, args.speculation)
+        result = {"machine": machine(), "cpu_flags": cpu_flags(), "torch": torch.__version__, **mode}
         args.output.write_text(json.dumps(result, indent=2) + "\n")
         print(json.dumps(result, indent=2))
         return
@@ -229,6 +236,38 @@ def one_at_a_time(
         "identical_records_native_vs_transformers": sum(
             a == b for a, b in zip(records_out["native"], records_out["transformers"], strict=True)
         ),
+    }
+
+
+def by_speculation(
+    task: Any, native: Any, records: list[dict[str, Any]], budget: int, options: dict[str, Any], values: list[int]
+) -> dict[str, Any]:
+    """The native engine on each batch once per spare-guess budget, in turn; each budget guesses from the outputs it
+    wrote itself (else a later one would find this batch's own answers among the recent outputs)."""
+    from workers.model.engine.engine import RECENT, NgramIndex
+
+    engine = native.engine
+    recent = {value: NgramIndex(RECENT) for value in values}
+    seconds = {value: 0.0 for value in values}
+    forwards = {value: 0 for value in values}
+    fed = {value: 0 for value in values}
+    for start in range(0, len(records), native.spec.max_batch):
+        requests = [DeliveryNoteRequest(text=r["text"]) for r in records[start : start + native.spec.max_batch]]
+        for value in values:
+            engine.speculation, engine.recent = value, recent[value]
+            before = dataclasses.replace(engine.counters)
+            began = time.perf_counter()
+            task.run(native, requests, budget, **options)
+            seconds[value] += time.perf_counter() - began
+            forwards[value] += engine.counters.forwards - before.forwards
+            fed[value] += engine.counters.drafted - before.drafted
+        print(f"{start + len(requests)} notes: {seconds}", file=sys.stderr)
+    return {
+        "mode": f"batches of {native.spec.max_batch}, native only, by spare-guess budget",
+        "notes": len(records),
+        "notes_per_s": {value: round(len(records) / seconds[value], 3) for value in values},
+        "forwards": forwards,
+        "guessed_tokens_fed": fed,
     }
 
 
