@@ -122,7 +122,7 @@ def pipeline_claim_key(pipeline: str, file_name: str) -> str:
 
 
 # The native engine's spare guesses: tokens a forward may be fed beyond what the grammar forces and COPY_GUESS, shared
-# by its rows (fleet.toml's ``speculation``). A row gets speculation // rows - 1 of them (7 alone, 1 beside three
-# others, none in a batch of 8 or more), spent on a longer copy and an n-gram lookup. A lone note on the 2-vCPU Zen 5
+# by its rows (fleet.toml's ``speculation``). A row gets speculation // rows - 1 of them (7 alone, 3 each for two
+# rows, none from five rows up), spent on a longer copy and an n-gram lookup. A lone note on the 2-vCPU Zen 5
 # took 77 forwards with none, 47 with 8, 45 with 16 (twice the tokens fed) and 45 with 32 (slower).
 SPECULATION = 8
