@@ -10,6 +10,7 @@ waits for its answer in its batch: until the batch ends, or until its row finish
 
     python bench/engine.py [--notes 48] [--model smollm2-notes] [--data data/delivery_note/heldout-v2.jsonl]
     python bench/engine.py --lone [--notes 16]
+    python bench/engine.py --dense fp32        # the fleet's nf4 weights dense in fp32 instead of the CPU's choice
     python bench/engine.py --device cuda:0 --random-weights DIR   # on a GPU machine the weights cannot reach
 
 ``--lone`` times notes one at a time instead (a lone note on an idle worker): transformers, the native engine
@@ -76,6 +77,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO / "data/delivery_note/heldout-v2.jsonl")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--dequantize", action="store_true", help="the native side serves nf4 dequantized")
+    parser.add_argument(
+        "--dense", choices=["fp32", "bf16"], help="the dtype nf4 is served dense in (default: the CPU's)"
+    )
     parser.add_argument("--device", default="cpu", help="cpu or cuda:0")
     parser.add_argument("--random-weights", type=Path, metavar="DIR", help="config.json and tokenizer of the model")
     parser.add_argument("--max-batch", type=int, help="rows per batch (default: the fleet's)")
@@ -107,12 +111,13 @@ def main() -> None:
     else:
         model_dir = materialize(spec, fleet, Settings().models_dir)
         adapter = fleet.resolve(spec.adapter) if spec.adapter else None
+        dense = {"fp32": torch.float32, "bf16": torch.bfloat16}.get(args.dense or "")
         reference = ModelRunner.load(
-            spec.model_copy(update={"engine": "transformers"}), model_dir, args.device, adapter
+            spec.model_copy(update={"engine": "transformers"}), model_dir, args.device, adapter, dense
         )
     native_spec = spec.model_copy(update={"engine": "native", "dequantize": args.dequantize})
     if args.dequantize:
-        native = ModelRunner.load(native_spec, model_dir, args.device, adapter)
+        native = ModelRunner.load(native_spec, model_dir, args.device, adapter, dense)
     else:
         native = ModelRunner(native_spec, reference.model, reference.tokenizer, args.device)
     records = load_labelled(args.data)[: args.notes]
