@@ -62,14 +62,14 @@ class ModelSpec(BaseModel):
         default=False,
         description="Serve nf4 weights dense on a CPU, with the adapter merged in: fp32 on a CPU without AVX-512 "
         "bf16 (exactly what bitsandbytes computes there, without its dequantize-on-every-call), bf16 on one with it "
-        "(as its fused kernel rounds to bf16; dense bf16 runs on the CPU's bf16 units). 8x (fp32) or 4x (bf16) the "
-        "memory of nf4. On a GPU the nf4 layers stay.",
+        "(as its fused kernel rounds to bf16; dense bf16 runs on the CPU's bf16 units); dtype = float32 or bfloat16 "
+        "picks one. 8x (fp32) or 4x (bf16) the memory of nf4. On a GPU the nf4 layers stay.",
     )
     dtype: Dtype | None = Field(
         default=None,
         description="The dtype unquantized weights are served in: float32, bfloat16, or auto (bf16 on a GPU and on a "
         "CPU with AVX-512 bf16 or AMX, fp32 on other CPUs, where bf16 is emulated and slower). Default: fp32 on a CPU, "
-        "bf16 on a GPU.",
+        "bf16 on a GPU. With dequantize = true, the dtype nf4 weights are served dense in (default: by the CPU).",
     )
     tagger: Path | None = Field(
         default=None,
@@ -131,10 +131,10 @@ class ModelSpec(BaseModel):
 
     @model_validator(mode="after")
     def _dtype_needs_dense_weights(self) -> "ModelSpec":
-        if self.dtype is not None and self.quantization != "none":
+        if self.dtype is not None and self.quantization != "none" and not self.dequantize:
             raise ValueError(
                 f"dtype = {self.dtype!r} is the dtype of unquantized weights; this model's quantization is "
-                f"{self.quantization} (nf4 weights served dense take dequantize's dtype)"
+                f"{self.quantization} (nf4 weights served dense with dequantize = true may set it)"
             )
         return self
 

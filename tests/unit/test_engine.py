@@ -252,6 +252,17 @@ def test_dequantized_bf16_weights_serve_through_the_engine(tiny_model_dir: Path)
         assert len(generation.logprobs) == generation.new_tokens and all(lp <= 1e-6 for lp in generation.logprobs)
 
 
+@pytest.mark.parametrize(("dtype", "expected"), [("float32", torch.float32), ("bfloat16", torch.bfloat16)])
+def test_the_fleet_picks_the_dtype_nf4_weights_are_served_dense_in(
+    tiny_model_dir: Path, dtype: str, expected: torch.dtype
+) -> None:
+    # Whatever this CPU would pick (bf16 with AVX-512 bf16, else fp32), the fleet's dtype wins
+    spec = ModelSpec(name="tiny", source=f"path:{tiny_model_dir}", quantization="nf4", dequantize=True, dtype=dtype)  # type: ignore[arg-type]
+    runner = ModelRunner.load(spec, tiny_model_dir, "cpu")
+    assert runner.dequantized and runner.model.dtype == expected
+    assert not [m for m in runner.model.modules() if isinstance(m, Linear4bit)]
+
+
 def test_dequantize_is_refused_for_weights_that_are_not_nf4(tiny_model_dir: Path) -> None:
     with pytest.raises(ValidationError, match="dequantize = true serves nf4 weights"):
         ModelSpec(name="tiny", source=f"path:{tiny_model_dir}", quantization="none", dequantize=True)

@@ -82,6 +82,8 @@ def test_a_good_file_routes_each_task_type_to_its_model_queue(tmp_path: Path) ->
         (('quantization = "int8"', 'quantization = "int8"\ndtype = "bfloat16"'),
          "dtype = 'bfloat16' is the dtype of unquantized weights; this model's quantization is int8"),
         (('quantization = "int8"', 'quantization = "none"\ndtype = "fp16"'), "models.notes.dtype"),
+        (('quantization = "int8"', 'quantization = "nf4"\ndtype = "float32"'),
+         "nf4 weights served dense with dequantize = true may set it"),
     ],
 )  # fmt: skip
 def test_a_bad_file_names_the_file_the_key_and_the_fix(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:

@@ -77,12 +77,13 @@ def quantization_config(quantization: Quantization) -> BitsAndBytesConfig | None
 
 
 def weights_dtype(spec: ModelSpec, device: str) -> torch.dtype:
-    """The dtype ``spec``'s weights load in (``ModelSpec.dtype``)."""
+    """The dtype ``spec``'s weights load in: ``ModelSpec.dtype`` for unquantized weights (for nf4 ones it is the dtype
+    they are served dense in, after loading)."""
+    if spec.dtype is None or spec.quantization != "none":
+        return torch.float32 if device == "cpu" else torch.bfloat16
     if spec.dtype == "auto":
         return torch.bfloat16 if device != "cpu" or cpu_has_bf16() else torch.float32
-    if spec.dtype is not None:
-        return torch.bfloat16 if spec.dtype == "bfloat16" else torch.float32
-    return torch.float32 if device == "cpu" else torch.bfloat16
+    return torch.bfloat16 if spec.dtype == "bfloat16" else torch.float32
 
 
 class ModelRunner:
@@ -147,8 +148,10 @@ class ModelRunner:
         if spec.dequantize:  # bitsandbytes is imported only for nf4 weights
             from workers.model.nf4 import dense_dtype, to_dense_layers
 
-            # On a CPU: fp32 where bitsandbytes computes nf4 in fp32, bf16 where its kernel is bf16; on a GPU nf4 stays.
-            dtype = dense or dense_dtype(device)
+            # On a CPU: fp32 where bitsandbytes computes nf4 in fp32, bf16 where its kernel is bf16, unless the fleet
+            # names a dtype; on a GPU nf4 stays.
+            chosen = {"float32": torch.float32, "bfloat16": torch.bfloat16}.get(spec.dtype or "")
+            dtype = dense or (chosen if chosen is not None and device == "cpu" else dense_dtype(device))
             if dtype is not None:
                 to_dense_layers(model)
         if adapter_dir is not None:
