@@ -89,6 +89,8 @@ def main() -> None:
     args = parser.parse_args()
     name = "engine-lone" if args.lone else "engine-speculation" if args.speculation else "engine"
     args.output = args.output or REPO / "bench" / f"{name}.json"
+    if args.lone and args.speculation:
+        parser.error("--lone and --speculation are two runs; give one")
     if args.random_weights and args.dequantize:
         parser.error("--random-weights serves unquantized weights; drop --dequantize")
 
