@@ -76,6 +76,9 @@ def quantization_config(quantization: Quantization) -> BitsAndBytesConfig | None
     return None
 
 
+NAMED_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}  # fleet.toml's dtype, where it names one
+
+
 def weights_dtype(spec: ModelSpec, device: str) -> torch.dtype:
     """The dtype ``spec``'s weights load in: ``ModelSpec.dtype`` for unquantized weights (for nf4 ones it is the dtype
     they are served dense in, after loading)."""
@@ -83,7 +86,7 @@ def weights_dtype(spec: ModelSpec, device: str) -> torch.dtype:
         return torch.float32 if device == "cpu" else torch.bfloat16
     if spec.dtype == "auto":
         return torch.bfloat16 if device != "cpu" or cpu_has_bf16() else torch.float32
-    return torch.bfloat16 if spec.dtype == "bfloat16" else torch.float32
+    return NAMED_DTYPES[spec.dtype]
 
 
 class ModelRunner:
@@ -150,7 +153,7 @@ class ModelRunner:
 
             # On a CPU: fp32 where bitsandbytes computes nf4 in fp32, bf16 where its kernel is bf16, unless the fleet
             # names a dtype; on a GPU nf4 stays.
-            chosen = {"float32": torch.float32, "bfloat16": torch.bfloat16}.get(spec.dtype or "")
+            chosen = NAMED_DTYPES.get(spec.dtype or "")
             dtype = dense or (chosen if chosen is not None and device == "cpu" else dense_dtype(device))
             if dtype is not None:
                 to_dense_layers(model)
