@@ -8,6 +8,11 @@ batch, keeps each request's outcome, and lets Celery execute each request normal
 outcome is known: a valid result the native engine finished while its batch-mates still run at once,
 the rest when the batch ends. The task body only picks up its outcome, so result storage, events and
 the late ack after the result is stored stay Celery's, per message.
+
+A batch the native engine runs takes messages as it goes: whenever rows are free, it pops what waits on
+the queue (``Channel.fetch``) and Celery's consumer hands each message to ``add`` as it would any; those
+of the batch's task type join it at the next step, once the delivery guard admits them (``DeliveryGuard.admit``),
+and the rest wait for the next batch. So a batch does not wait for its longest row while others wait.
 """
 
 import json
@@ -15,6 +20,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
@@ -43,6 +49,15 @@ MAX_EXTENSIONS = 10  # a partial batch waits at most (1 + MAX_EXTENSIONS) x max_
 Request = Any  # celery.worker.request.Request: untyped upstream
 
 
+@dataclass
+class _Batch:
+    """The batch running now: its requests (joined ones added), how it finishes them, and what arrived meanwhile."""
+
+    requests: list[Request]
+    finish: Finish
+    arrived: list[Request] = field(default_factory=list)  # fetched while it runs, not yet admitted or buffered
+
+
 class Batcher:
     """Buffers task requests and answers them with one batched model call per task type."""
 
@@ -68,6 +83,8 @@ class Batcher:
         self.outcomes: dict[str, Outcome] = {}
         self._takers: Counter[str] = Counter()  # requests still to take each outcome (a task id sent twice)
         self._execute: Callable[[Request], None] | None = None
+        self._consumer: Any = None
+        self._running: _Batch | None = None
         self._timer: Any = None
         self._deadline: Any = None
         self._extensions = 0
@@ -93,6 +110,7 @@ class Batcher:
                 "replaces; slmq is written against celery 5.7: install the release pyproject.toml asks for."
             )
         self._execute = consumer.on_task_request
+        self._consumer = consumer
         self._timer = consumer.timer
         consumer.on_task_request = self.add
 
@@ -100,8 +118,11 @@ class Batcher:
         if task_type_from_name(request.name) not in TASK_TYPES:
             self._run(request)  # not a model task (e.g. slmq.ping): nothing to batch
             return
-        self.buffer.append(request)
         self.arrivals.setdefault(request.id, time.monotonic())
+        if self._running is not None:  # fetched by the running batch: it takes it, or the next batch does
+            self._running.arrived.append(request)
+            return
+        self.buffer.append(request)
         if len(self.buffer) >= self.max_batch:
             self.flush()
         elif len(self.buffer) == 1:
@@ -146,15 +167,22 @@ class Batcher:
         def finish(known: dict[str, Outcome]) -> None:  # each result stored as soon as it is known
             self._finish(requests, known, done)
 
-        if self.delivery is None:
-            outcomes.update(self.answer(calls, finish))
-        else:  # a suspect's batch mates are stored before it runs: a poison run after it cannot take them down
-            headers = {request.id: job_headers(request) for request in requests}
-            try:
-                outcomes.update(self.delivery.answer(calls, self.answer, finish, headers))
-            except LedgerUnavailableError as exc:
-                self._requeue([request for i, request in enumerate(requests) if i not in done], exc)
-                return
+        self._running = _Batch(requests, finish)
+        try:
+            if self.delivery is None:
+                outcomes.update(self.answer(calls, finish))
+            else:  # a suspect's batch mates are stored before it runs: a poison run after it cannot take them down
+                headers = {request.id: job_headers(request) for request in requests}
+                try:
+                    outcomes.update(self.delivery.answer(calls, self.answer, finish, headers))
+                except LedgerUnavailableError as exc:
+                    self._requeue([request for i, request in enumerate(requests) if i not in done], exc)
+                    return
+        finally:
+            self.buffer.extend(self._running.arrived)  # fetched after the last join: for the next batch
+            self._running = None
+            if self.buffer and self._deadline is None:
+                self._deadline = self._timer.call_after(self.max_wait_s, self._on_deadline)
         failed = sum(isinstance(outcome, SlmqError) for outcome in outcomes.values())
         seconds = time.perf_counter() - started
         log.info("Answered a batch of %d (%d failed) in %.2fs", len(requests), failed, seconds)
@@ -262,6 +290,11 @@ class Batcher:
             if early is not None:
                 early({ids[index]: outcome})
 
+        def join(room: int) -> list[BaseModel]:
+            joined = self._join(task_type, room)
+            ids.extend(joined)
+            return list(joined.values())
+
         try:
             results = TASK_TYPES[task_type].run(
                 self.runner,
@@ -271,12 +304,61 @@ class Batcher:
                 reasks=task.reasks,
                 copy_spans=task.copy_spans,
                 on_answer=on_answer,
+                join=join if self._running is not None else None,
             )
         except Exception as exc:  # a model failure fails its batch (what was not answered yet), typed, and goes on
             log.exception("Batch of %d %s tasks failed in the model", len(requests), task_type)
             error = InferenceError(f"The model failed on a batch of {len(requests)} {task_type} tasks: {exc!r}")
             return {task_id: error for task_id in ids if task_id not in answered}
         return dict(zip(ids, results, strict=True))
+
+    def _join(self, task_type: str, room: int) -> dict[str, BaseModel]:
+        """Up to ``room`` messages popped from the queue now that join the running batch of ``task_type``.
+
+        Those no task may parse, or that the ledger has answered or dead-lettered, are finished at once; those of
+        another task type, suspects, and all when the batch takes no more, wait for the next batch.
+        """
+        running = self._running
+        if running is None or (self.delivery is not None and not self.delivery.joinable()):
+            return {}
+        self._fetch(room)
+        arrived, running.arrived = running.arrived, []
+        outcomes: dict[str, Outcome] = {r.id: error for r in arrived if (error := self._refuse(r)) is not None}
+        calls = {
+            request.id: (request.name, request.kwargs)
+            for request in arrived
+            if request.id not in outcomes and task_type_from_name(request.name) == task_type
+        }
+        admitted = calls
+        if self.delivery is not None:
+            settled, admitted = self.delivery.admit(calls, {request.id: job_headers(request) for request in arrived})
+            outcomes.update(settled)
+        joined: dict[str, BaseModel] = {}
+        for task_id, (name, kwargs) in admitted.items():
+            parsed = self._parse(name, kwargs)
+            if isinstance(parsed, SlmqError):
+                outcomes[task_id] = parsed
+            else:
+                joined[task_id] = parsed
+        running.requests.extend(request for request in arrived if request.id in outcomes or request.id in joined)
+        self.buffer.extend(request for request in arrived if request.id not in outcomes and request.id not in joined)
+        if joined:
+            log.info("Joined the running batch: %d tasks %s", len(joined), " ".join(joined))
+        if outcomes:
+            running.finish(outcomes)
+        return joined
+
+    def _fetch(self, room: int) -> None:
+        """Pop up to ``room`` messages waiting on this worker's queues through Celery's consumer, which hands each to
+        ``add`` as it would any (nothing, over a transport without ``fetch``)."""
+        assert self._running is not None
+        task_consumer: Any = getattr(self._consumer, "task_consumer", None)
+        channel = getattr(task_consumer, "channel", None)
+        if channel is None or not hasattr(channel, "fetch"):
+            return
+        for queue in task_consumer.queues:
+            while len(self._running.arrived) < room and channel.fetch(queue.name):
+                pass
 
     def _parse(self, name: str, kwargs: dict[str, Any]) -> BaseModel | SlmqError:
         task_type = str(task_type_from_name(name))

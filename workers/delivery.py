@@ -34,6 +34,7 @@ DEAD_LETTER_ERRORS = (OutputValidationError, InferenceError)
 # A model call that took this share of the time limit was stopped by it (generation's max_time).
 TIME_LIMIT_SHARE = 0.95
 LEDGER_RETRIES_S = (0.5, 1.0)  # waits before the second and third try of a ledger read that failed
+JOIN_SHARE = 0.5  # a running batch takes messages that join it while at least this share of its time limit is left
 
 
 class LedgerUnavailableError(Exception):  # internal, never a caller's: the batch goes back on its queue
@@ -141,6 +142,19 @@ Finish = Callable[[dict[str, Outcome]], None]  # store and ack these outcomes no
 Answer = Callable[[Calls, Finish], dict[str, Outcome]]  # the model's outcomes; valid ones may go to Finish early
 
 
+def _deliveries(calls: Calls, headers: dict[str, dict[str, Any]]) -> dict[str, Delivery]:
+    return {task_id: Delivery(task_id, *call, headers.get(task_id, {})) for task_id, call in calls.items()}
+
+
+@dataclass(frozen=True)
+class _Running:
+    """A group being answered: its calls, deliveries and attempts before, each added to as messages join it."""
+
+    group: Calls
+    deliveries: dict[str, Delivery]
+    started: dict[str, int]
+
+
 class DeliveryGuard:
     """Wraps a batch's model call with at-least-once bookkeeping: stored results, attempts, time limits."""
 
@@ -148,6 +162,7 @@ class DeliveryGuard:
         self.ledger = ledger
         self.watchdog = watchdog
         self.sleep = sleep
+        self._open: _Running | None = None  # the group of fresh messages running now, which others may join
 
     def answer(
         self, calls: Calls, answer: Answer, finish: Finish, headers: dict[str, dict[str, Any]] | None = None
@@ -163,27 +178,68 @@ class DeliveryGuard:
         when Redis does not answer.
         """
         outcomes, started = self._read_ledger(calls)
-        deliveries = {
-            task_id: Delivery(task_id, *call, (headers or {}).get(task_id, {})) for task_id, call in calls.items()
-        }
+        deliveries = _deliveries(calls, headers or {})
+        exhausted, fresh, suspects = self._triage(calls, started, deliveries)
+        outcomes.update(exhausted)
+        for group in [fresh, *suspects]:
+            if group:
+                computed = self._run_counted(group, answer, finish, deliveries, started, joinable=group is fresh)
+                outcomes.update(computed)
+                if suspects:
+                    finish(computed)
+        return outcomes
+
+    def joinable(self) -> bool:
+        """Whether a batch of fresh messages runs now with at least half its time limit left (JOIN_SHARE)."""
+        budget = self.watchdog.time_budget()
+        return self._open is not None and budget is not None and budget >= JOIN_SHARE * self.watchdog.soft_s
+
+    def admit(self, calls: Calls, headers: dict[str, dict[str, Any]]) -> tuple[dict[str, Outcome], Calls]:
+        """Messages that arrived while a batch runs, read against the ledger as a batch's are: the outcomes of those
+        answered before or exhausted, and the fresh ones, which join the batch (their attempt counted now, as they
+        start). The rest are for a batch of their own: suspects, which run alone, and all of them when the batch
+        takes no more (``joinable``) or the ledger does not answer."""
+        running = self._open
+        if running is None or not self.joinable():
+            return {}, {}
+        with self.watchdog.aside():  # Redis work, not the model's
+            try:
+                outcomes, started = self._read_ledger(calls)
+            except LedgerUnavailableError:
+                log.warning("Cannot read the delivery records of %d arriving tasks; they wait for the next batch",
+                            len(calls), exc_info=True)  # fmt: skip
+                return {}, {}
+            deliveries = _deliveries(calls, headers)
+            exhausted, fresh, _ = self._triage(calls, started, deliveries)
+            try:
+                self.ledger.count(fresh)
+            except redis.RedisError:
+                log.warning("Cannot count the attempts of %d arriving tasks; they wait for the next batch",
+                            len(fresh), exc_info=True)  # fmt: skip
+                fresh = {}
+        running.group.update(fresh)
+        running.deliveries.update({task_id: deliveries[task_id] for task_id in fresh})
+        running.started.update({task_id: started[task_id] for task_id in fresh})
+        return outcomes | exhausted, fresh
+
+    def _triage(
+        self, calls: Calls, started: dict[str, int], deliveries: dict[str, Delivery]
+    ) -> tuple[dict[str, Outcome], Calls, list[Calls]]:
+        """The dead letters of messages started ``max_attempts`` times, the fresh messages, and the suspects (started
+        before without an answer), one group each. Those answered before (not in ``started``) are in none."""
+        exhausted: dict[str, Outcome] = {}
         fresh: Calls = {}
         suspects: list[Calls] = []
         for task_id, (name, kwargs) in calls.items():
             if task_id not in started:
                 continue  # answered before: its stored outcome is the answer
             if started[task_id] >= self.ledger.max_attempts:
-                outcomes[task_id] = self.ledger.exhausted(deliveries[task_id], started[task_id])
+                exhausted[task_id] = self.ledger.exhausted(deliveries[task_id], started[task_id])
             elif started[task_id] > 0:
                 suspects.append({task_id: (name, kwargs)})
             else:
                 fresh[task_id] = (name, kwargs)
-        for group in [fresh, *suspects]:
-            if group:
-                computed = self._run_counted(group, answer, finish, deliveries, started)
-                outcomes.update(computed)
-                if suspects:
-                    finish(computed)
-        return outcomes
+        return exhausted, fresh, suspects
 
     def _read_ledger(self, calls: Calls) -> tuple[dict[str, Outcome], dict[str, int]]:
         """Stored outcomes and attempt counts, tried three times; LedgerUnavailableError if Redis does not answer."""
@@ -201,8 +257,16 @@ class DeliveryGuard:
         raise AssertionError("unreachable")
 
     def _run_counted(
-        self, group: Calls, answer: Answer, finish: Finish, deliveries: dict[str, Delivery], started: dict[str, int]
+        self,
+        group: Calls,
+        answer: Answer,
+        finish: Finish,
+        deliveries: dict[str, Delivery],
+        started: dict[str, int],
+        joinable: bool,
     ) -> dict[str, Outcome]:
+        """``group``'s outcomes, their attempts counted first; a ``joinable`` group takes messages ``admit``-ted while
+        it runs into ``group`` (and ``deliveries`` and ``started``), and answers them too."""
         try:
             self.ledger.count(group)
         except redis.RedisError as exc:
@@ -215,7 +279,11 @@ class DeliveryGuard:
                 finished.update(settled)
                 finish(settled)
 
-        outcomes = self._run(group, answer, early)
+        self._open = _Running(group, deliveries, started) if joinable else None
+        try:
+            outcomes = self._run(group, answer, early)
+        finally:
+            self._open = None
         computed = self._won(group, {task_id: o for task_id, o in outcomes.items() if task_id not in finished})
         for task_id, outcome in computed.items():
             if isinstance(outcome, DEAD_LETTER_ERRORS):

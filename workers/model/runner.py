@@ -48,6 +48,8 @@ class Generation:
 
 
 OnGeneration = Callable[[int, Generation], None]  # a conversation's index in its call, and what was written for it
+# Up to ``room`` conversations that join a running call, and their constraint (None: unconstrained); see generate()
+More = Callable[[int], tuple[list["Messages"], "Constraint | None"]]
 
 
 class GenerationHook(Protocol):
@@ -185,6 +187,7 @@ class ModelRunner:
         max_new_tokens: int,
         constraint: Constraint | None = None,
         on_generation: OnGeneration | None = None,
+        more: More | None = None,
     ) -> list[Generation | SlmqError]:
         """Greedy generation for every conversation, batched; errors stay in their places.
 
@@ -193,6 +196,9 @@ class ModelRunner:
         hooks' shortest time budget stops every row where it is (its output judged as it stands).
         ``on_generation(index, generation)`` is called once for each conversation that was generated: by the
         native engine as soon as its row finishes, while the others go on; else when the batch ends.
+        ``more(room)`` is asked by the native engine, while rows are free, for up to ``room`` conversations that
+        join the call (the transformers engine never asks): they are numbered after ``conversations`` in the order
+        they joined, and their generations (or errors) returned after theirs.
         """
         started = time.perf_counter()
         budgets = [budget for hook in self.hooks if (budget := hook.time_budget()) is not None]
@@ -201,7 +207,7 @@ class ModelRunner:
         ready = [(i, ids) for i, ids in enumerate(prompts) if not isinstance(ids, SlmqError)]
         generations: dict[int, Generation] = {}
         if ready and self.engine is not None:
-            generations = self._generate_native(ready, max_new_tokens, constraint, max_time, on_generation)
+            generations = self._generate_native(prompts, max_new_tokens, constraint, max_time, on_generation, more)
         elif ready:
             generations = self._generate_transformers(ready, max_new_tokens, constraint, max_time)
             if on_generation is not None:
@@ -213,23 +219,39 @@ class ModelRunner:
         return answers
 
     def _generate_native(
-        self, ready: list[tuple[int, list[int]]], max_new_tokens: int, constraint: Constraint | None,
-        max_time: float | None, on_generation: OnGeneration | None,
+        self, prompts: list[list[int] | SlmqError], max_new_tokens: int, constraint: Constraint | None,
+        max_time: float | None, on_generation: OnGeneration | None, more: More | None,
     ) -> dict[int, Generation]:  # fmt: skip
+        """The engine's generations of the prompts that fit, and of the conversations ``more`` joins to the call
+        (each added to ``prompts``: a prompt over the context_limit there as its error)."""
         assert self.engine is not None
-        rows = constraint.rows([i for i, _ in ready]) if constraint is not None else None
+        indices = [i for i, ids in enumerate(prompts) if not isinstance(ids, SlmqError)]  # each sequence's prompt
+        rows = constraint.rows(indices) if constraint is not None else None
         generations: dict[int, Generation] = {}
 
         def finished(position: int, sequence: Sequence) -> None:
-            index = ready[position][0]
+            index = indices[position]
             generation = self._decode(sequence.output, max_new_tokens, sequence.logprobs, sequence.raw_logprobs)
             generations[index] = generation
             if on_generation is not None:
                 on_generation(index, generation)
 
-        outputs = self.engine.generate([ids for _, ids in ready], max_new_tokens, rows, max_time, finished)
+        def join(room: int) -> list[Sequence]:
+            assert more is not None
+            conversations, joined_constraint = more(room)
+            first = len(prompts)
+            prompts.extend(self._prompt_ids(messages, max_new_tokens) for messages in conversations)
+            fit = [(i, ids) for i, ids in enumerate(prompts[first:], start=first) if not isinstance(ids, SlmqError)]
+            indices.extend(i for i, _ in fit)
+            if joined_constraint is None:
+                return [Sequence(ids, max_new_tokens) for _, ids in fit]
+            joined_rows = joined_constraint.rows([i - first for i, _ in fit])
+            return [Sequence(ids, max_new_tokens, row) for (_, ids), row in zip(fit, joined_rows, strict=True)]
+
+        ready = [ids for ids in prompts if not isinstance(ids, SlmqError)]
+        outputs = self.engine.generate(ready, max_new_tokens, rows, max_time, finished, join if more else None)
         for position, sequence in enumerate(outputs):  # stopped by max_time, or given no budget
-            if ready[position][0] not in generations:
+            if indices[position] not in generations:
                 finished(position, sequence)
         return generations
 

@@ -111,12 +111,18 @@ class NativeEngine:
         constraints: list[RowConstraint] | None = None,
         max_time: float | None = None,
         on_finished: Callable[[int, Sequence], None] | None = None,
+        more: Callable[[int], list[Sequence]] | None = None,
     ) -> list[Sequence]:
         """Each prompt's sequence, in order: the tokens written (up to and including its stop token) and
         their log-probabilities under the row's mask. After ``max_time`` seconds every sequence stops where
         it is (as transformers' ``max_time`` does). ``on_finished(index, sequence)`` is called as each prompt's
         sequence finishes in a step, while the others go on (not for one with no budget, nor for those ``max_time``
-        stopped)."""
+        stopped).
+
+        ``more(room)``, asked before each step while the cache has ``room`` free rows (and once more when every row
+        has finished), returns up to that many sequences that join the call: they are prefilled at the next step
+        beside the others' decode, numbered after the prompts in the order they joined, and returned after them.
+        """
         rows = constraints if constraints is not None else [None] * len(prompts)
         sequences = [Sequence(prompt, max_new_tokens, row) for prompt, row in zip(prompts, rows, strict=True)]
         indices = {id(sequence): index for index, sequence in enumerate(sequences)}
@@ -124,7 +130,14 @@ class NativeEngine:
         for sequence in sequences:
             self.add(sequence)
         try:
-            while self.waiting or self.active:
+            while True:
+                room = self.cache.slots - len(self.active) - len(self.waiting)
+                for joined in more(room) if more is not None and room > 0 else []:
+                    indices[id(joined)] = len(sequences)
+                    sequences.append(joined)
+                    self.add(joined)
+                if not (self.waiting or self.active):
+                    break
                 finished = self.step()
                 if on_finished is not None:
                     for sequence in finished:

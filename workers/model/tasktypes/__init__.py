@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from workers.model.tasktypes.base import Answered, OnAnswer, Outcome, TaskType
+from workers.model.tasktypes.base import Answered, Join, OnAnswer, Outcome, TaskType
 from workers.model.tasktypes.delivery_note import DeliveryNoteTask
 from workers.model.tasktypes.general import GeneralTask
 from workers.model.tasktypes.refactor_python import RefactorPythonTask
@@ -14,4 +14,4 @@ TASK_TYPES: dict[str, TaskType[Any, Any]] = {
     for task in (DeliveryNoteTask(), SentimentTask(), SummarizeTask(), RefactorPythonTask(), GeneralTask())
 }
 
-__all__ = ["TASK_TYPES", "Answered", "OnAnswer", "Outcome", "TaskType"]
+__all__ = ["TASK_TYPES", "Answered", "Join", "OnAnswer", "Outcome", "TaskType"]

@@ -23,6 +23,7 @@ class Answered(Generic[ResultT]):
 
 Outcome = Answered[Any] | SlmqError  # what the model side answers one request with
 OnAnswer = Callable[[int, Answered[Any]], None]  # a request's index in its batch and its final, valid result
+Join = Callable[[int], list[Any]]  # up to that many requests that join the running batch (see TaskType.run)
 DEFAULT_REASKS = 1  # fleet.toml's [tasks.<type>] reasks: further attempts after an invalid or cut-off output
 MAX_ERRORS = 8  # validation errors kept per output (and shown to the model when it is re-asked)
 PROMPT_PROBE = "{note}"  # the request text a prompt is rendered with for its fingerprint
@@ -53,6 +54,7 @@ class TaskType(ABC, Generic[RequestT, ResultT]):
         reasks: int = DEFAULT_REASKS,
         copy_spans: bool = True,
         on_answer: OnAnswer | None = None,
+        join: Join | None = None,
     ) -> list[Outcome]:
         """One outcome per request, in order: a result, or the typed error of that request alone.
 
@@ -60,7 +62,9 @@ class TaskType(ABC, Generic[RequestT, ResultT]):
         attempts after an output fails validation (a re-ask showing the errors, or a larger budget if cut off);
         ``copy_spans`` also holds constrained string values to verbatim spans of the request, where the task
         type's contract says values are copied. ``on_answer`` may be told a request's valid result as soon as it
-        is known, before the others are (it is in the list returned too).
+        is known, before the others are (it is in the list returned too). ``join(room)``, where the task type can
+        take requests into a running batch, is asked for up to ``room`` more while there is room: those are
+        numbered after ``requests`` in the order they joined, and their outcomes returned after theirs.
         """
 
 
@@ -101,15 +105,19 @@ class GenerativeTaskType(TaskType[RequestT, ResultT]):
         reasks: int = DEFAULT_REASKS,
         copy_spans: bool = True,
         on_answer: OnAnswer | None = None,
+        join: Join | None = None,
     ) -> list[Outcome]:
         """Generated in one batched call, then the invalid outputs again in one call per further attempt; each
-        valid result goes to ``on_answer`` as its row finishes (at once, on the native engine)."""
+        valid result goes to ``on_answer`` as its row finishes (at once, on the native engine). Requests ``join``
+        gives are generated in the first call (on the native engine, which asks as rows free up), and tried again
+        with the others."""
         schema = self.output_schema() if constrained else None
+        requests = list(requests)  # joined requests are added
         conversations = [self.messages(request) for request in requests]
         outcomes: dict[int, Outcome] = {}
         cut_off: set[int] = set()
 
-        def attempt(rows: list[int], budget: int, number: int) -> None:
+        def attempt(rows: list[int], budget: int, number: int, join: Join | None = None) -> None:
             def judge(position: int, generation: Generation) -> None:
                 index = rows[position]
                 outcome = outcomes[index] = self._outcome(generation, requests[index], number)
@@ -117,13 +125,22 @@ class GenerativeTaskType(TaskType[RequestT, ResultT]):
                 if on_answer is not None and isinstance(outcome, Answered):
                     on_answer(index, outcome)
 
+            def more(room: int) -> tuple[list[Messages], Constraint | None]:
+                assert join is not None
+                joined, first = join(room), len(requests)
+                rows.extend(range(first, first + len(joined)))
+                requests.extend(joined)
+                conversations.extend(self.messages(request) for request in joined)
+                return conversations[first:], self._constraint(runner, schema, joined, copy_spans)
+
             constraint = self._constraint(runner, schema, [requests[i] for i in rows], copy_spans)
-            generations = runner.generate([conversations[i] for i in rows], budget, constraint, judge)
+            asked = [conversations[i] for i in rows]
+            generations = runner.generate(asked, budget, constraint, judge, more if join is not None else None)
             for index, generation in zip(rows, generations, strict=True):
                 if isinstance(generation, SlmqError) and index not in outcomes:  # a later try keeps its last error
                     outcomes[index] = generation
 
-        attempt(list(range(len(requests))), max_new_tokens, 0)
+        attempt(list(range(len(requests))), max_new_tokens, 0, join)
         pending, budget = list(range(len(requests))), max_new_tokens
         for number in range(1, reasks + 1):
             failed = [i for i in pending if isinstance(outcomes[i], OutputValidationError)]

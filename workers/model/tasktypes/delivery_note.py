@@ -13,7 +13,15 @@ from workers.model.confidence import span_confidence, value_spans
 from workers.model.grammar import generation_schema
 from workers.model.runner import Generation, Messages, ModelRunner
 from workers.model.tagger import Tagged
-from workers.model.tasktypes.base import DEFAULT_REASKS, Answered, GenerativeTaskType, OnAnswer, Outcome, error_lines
+from workers.model.tasktypes.base import (
+    DEFAULT_REASKS,
+    Answered,
+    GenerativeTaskType,
+    Join,
+    OnAnswer,
+    Outcome,
+    error_lines,
+)
 
 # The specialist is fine-tuned on exactly this prompt (slmq/training/trainer.py): an instruction and the note,
 # no worked example, so prefill stays short. Changing it changes the prompt version job lines record
@@ -56,9 +64,10 @@ class DeliveryNoteTask(GenerativeTaskType[DeliveryNoteRequest, DeliveryNote]):
         reasks: int = DEFAULT_REASKS,
         copy_spans: bool = True,
         on_answer: OnAnswer | None = None,
+        join: Join | None = None,
     ) -> list[Outcome]:
         """Generated, or, where the model serves a span tagger, tagged (a forward pass per note on a CPU, per batch
-        on a GPU)."""
+        on a GPU; no request joins a batch being tagged)."""
         tagger = runner.tagger
         if tagger is None:
             return super().run(
@@ -69,6 +78,7 @@ class DeliveryNoteTask(GenerativeTaskType[DeliveryNoteRequest, DeliveryNote]):
                 reasks=reasks,
                 copy_spans=copy_spans,
                 on_answer=on_answer,
+                join=join,
             )
         outcomes: list[Outcome | None] = [None] * len(requests)
         encoded = [tagger.encode(runner.tokenizer, request.text) for request in requests]

@@ -9,7 +9,7 @@ from typing import Any
 from slmq.errors import SlmqError
 from slmq.schemas import SENTIMENT, SentimentRequest, SentimentResult
 from workers.model.runner import ModelRunner
-from workers.model.tasktypes.base import DEFAULT_REASKS, Answered, OnAnswer, Outcome, TaskType
+from workers.model.tasktypes.base import DEFAULT_REASKS, Answered, Join, OnAnswer, Outcome, TaskType
 
 LABELS = ("positive", "negative", "neutral")
 INSTRUCTION = "Classify the sentiment of the user's text. Answer with one word: positive, negative or neutral."
@@ -31,8 +31,9 @@ class SentimentTask(TaskType[SentimentRequest, SentimentResult]):
         reasks: int = DEFAULT_REASKS,
         copy_spans: bool = True,
         on_answer: OnAnswer | None = None,
+        join: Join | None = None,
     ) -> list[Outcome]:
-        # Valid by construction: no constraint to turn off, nothing to re-ask.
+        # Valid by construction: no constraint to turn off, nothing to re-ask; one forward pass, nothing joins it.
         conversations = [
             [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": request.text}]
             for request in requests
