@@ -10,11 +10,13 @@ from slmq.schemas import GeneralResult
 from tests.integration.conftest import Deployment, StartWorker, make_deployment
 
 TIMEOUT_S = 120
-# One model serves a structured and a free-text task type, so one batch can hold both.
+# One model serves a structured and a free-text task type, so one batch can hold both; on the native engine, whose
+# batches take messages that arrive while they run.
 BATCH_FLEET = """
 [models.tiny]
 source = "path:{model_dir}"
 quantization = "{quantization}"
+engine = "native"
 max_batch = 8
 max_wait_ms = 300
 max_new_tokens = 16
@@ -41,11 +43,12 @@ def client(deployment: Deployment, start_worker: StartWorker) -> FleetClient:
     return FleetClient(deployment.settings())
 
 
-def batch_sizes(deployment: Deployment) -> list[int]:
-    """The size of each batch the worker started. A batch logs its start before any of its results is stored (a
-    result the native engine finishes early is stored while its batch-mates still run, before the batch ends)."""
+def batch_sizes(deployment: Deployment, event: str = "Batch started") -> list[int]:
+    """The size of each batch the worker started (or, with ``event="Joined the running batch"``, of each group of
+    messages that joined one). A batch logs its start before any of its results is stored (a result the native engine
+    finishes early is stored while its batch-mates still run, before the batch ends), and a group as it joins."""
     log = (deployment.home / "tiny@batching.log").read_text()
-    return [int(line.split("Batch started: ")[1].split()[0]) for line in log.splitlines() if "Batch started: " in line]
+    return [int(line.split(f"{event}: ")[1].split()[0]) for line in log.splitlines() if f"{event}: " in line]
 
 
 def test_a_lone_message_is_answered_after_max_wait_without_a_full_batch(
@@ -62,13 +65,33 @@ def test_concurrent_messages_share_a_batch_and_each_gets_its_own_answer(
     # Given each question's answer when it runs alone
     alone = [client.submit("general", question).get(timeout=TIMEOUT_S) for question in QUESTIONS]
     assert len({answer.answer for answer in alone}) > 1, "the inputs must have different outputs"  # type: ignore[attr-defined]
-    before = len(batch_sizes(deployment))
+    before, joined_before = len(batch_sizes(deployment)), len(batch_sizes(deployment, "Joined the running batch"))
     # When all are submitted at once
     handles = [client.submit("general", question) for question in QUESTIONS]
     together = [handle.get(timeout=TIMEOUT_S) for handle in handles]
-    # Then they ran in fewer model calls than messages, and each got the answer it gets alone
+    # Then they ran in fewer model calls than messages (some may have joined a running batch), each with its answer
     sizes = batch_sizes(deployment)[before:]
-    assert sum(sizes) == len(QUESTIONS) and max(sizes) > 1
+    joined = sum(batch_sizes(deployment, "Joined the running batch")[joined_before:])
+    assert sum(sizes) + joined == len(QUESTIONS) and max(sizes) > 1
+    assert together == alone
+
+
+def test_messages_that_wait_while_a_batch_runs_join_it_and_get_the_answers_they_get_alone(
+    client: FleetClient, deployment: Deployment
+) -> None:
+    # Given twice as many questions as a batch holds, and each one's answer when it runs alone
+    questions = [f"{question} Again, for crate {n}." for n, question in enumerate(QUESTIONS * 2)]
+    alone = [client.submit("general", question).get(timeout=TIMEOUT_S) for question in questions]
+    before, joined_before = len(batch_sizes(deployment)), len(batch_sizes(deployment, "Joined the running batch"))
+    # When all are submitted at once: the worker takes a batch's worth, the rest wait on the queue
+    handles = [client.submit("general", question) for question in questions]
+    together = [handle.get(timeout=TIMEOUT_S) for handle in handles]
+    # Then those waiting joined the running batch as its rows finished, instead of waiting for a batch of their own,
+    # and each got the answer it gets alone
+    started = batch_sizes(deployment)[before:]
+    joined = batch_sizes(deployment, "Joined the running batch")[joined_before:]
+    assert sum(started) + sum(joined) == len(questions) and sum(joined) > 0
+    assert len(started) < len(questions) / 8 + 1
     assert together == alone
 
 

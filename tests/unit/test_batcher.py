@@ -13,7 +13,7 @@ from slmq.errors import ConfigError, InferenceError, InvalidPayloadError, Payloa
 from slmq.fleet import load_fleet
 from slmq.schemas import GeneralResult
 from tests.conftest import REPO
-from tests.unit.fakes import FakeConsumer, FakeRequest, MemoryLedger
+from tests.unit.fakes import FakeConsumer, FakeRequest, MemoryLedger, ids
 from workers.batcher import MAX_EXTENSIONS, Batcher
 from workers.delivery import Calls, DeliveryGuard, Finish
 from workers.model.tasktypes import TASK_TYPES, Answered, OnAnswer, Outcome
@@ -256,6 +256,71 @@ def test_a_model_failure_after_a_result_was_answered_fails_only_the_tasks_still_
     for _, failed in outcomes[1:]:
         assert isinstance(failed, InferenceError) and "out of memory" in str(failed)
     assert meter.counted == [(["b"], ["b"]), (["a", "c"], ["a", "c"])] and meter.batches == [3]
+
+
+class JoinsOnce:
+    """A task type with its model call replaced: the first call, while it runs, asks once for up to four requests to
+    join it; every request is answered with its own text."""
+
+    calls = 0
+
+    def __init__(self, name: str) -> None:
+        self.spec = TASK_TYPES[name].spec
+
+    def run(self, runner: Any, requests: list[Any], max_new_tokens: int, *, join: Any, **_: Any) -> Any:
+        JoinsOnce.calls += 1
+        joined = join(4) if join is not None and JoinsOnce.calls == 1 else []
+        return [answer(request.text) for request in [*requests, *joined]]
+
+
+class QueueChannel:
+    """kombu's channel as the batcher uses it: ``fetch`` pops the next waiting message and Celery's consumer hands it
+    to ``on_task_request`` (the batcher, once installed)."""
+
+    def __init__(self, consumer: FakeConsumer, waiting: list[FakeRequest]) -> None:
+        self.consumer = consumer
+        self.waiting = waiting
+
+    def fetch(self, queue: str) -> bool:
+        if not self.waiting:
+            return False
+        self.consumer.on_task_request(self.waiting.pop(0))
+        return True
+
+
+def test_messages_popped_while_a_batch_runs_join_it_and_the_others_wait_for_the_next_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("general", "summarize"):
+        monkeypatch.setitem(TASK_TYPES, name, JoinsOnce(name))
+    monkeypatch.setattr(JoinsOnce, "calls", 0)
+    fleet = load_fleet(REPO / "fleet.toml")
+    consumer = FakeConsumer()
+    executed: list[tuple[str, Outcome | None]] = []
+    consumer.on_task_request = lambda request: executed.append((request.id, batcher.take(request.id)))
+    # Given, on the queue, a fresh message, one no task may parse, a summary, a suspect, and one more
+    waiting = [FakeRequest("c"), FakeRequest("bad", args=(1,)), FakeRequest("s", name="slmq.summarize")]
+    waiting += [FakeRequest("suspect"), FakeRequest("e")]
+    channel = QueueChannel(consumer, waiting)
+    consumer.task_consumer = SimpleNamespace(channel=channel, queues=[SimpleNamespace(name="slmq.smollm2")])  # type: ignore[attr-defined]
+    ledger = MemoryLedger()
+    ledger.attempts["suspect"] = 1
+    runner: Any = SimpleNamespace(spec=fleet.model("smollm2").model_copy(update={"max_batch": 2}))
+    batcher = Batcher(runner, fleet, 1_000, DeliveryGuard(ledger, Watchdog(60, 120)))
+    batcher.install(consumer)
+    # When a batch of two general tasks runs and asks for four more
+    add(batcher, "a", "b")
+    # Then four were popped; the one no task may parse was answered at once, and the fresh one joined the batch
+    assert channel.waiting == [FakeRequest("e")]
+    assert [task_id for task_id, _ in executed] == ["bad", "a", "b", "c"]
+    assert isinstance(executed[0][1], InvalidPayloadError)
+    assert executed[1:] == [(task_id, answer(task_id)) for task_id in "abc"]
+    assert ledger.attempts == {"a": 1, "b": 1, "c": 1, "suspect": 1}
+    # And the summary and the suspect waited for the next batch, the suspect alone after it
+    assert ids(batcher.buffer) == ["s", "suspect"] and consumer.timer.pending == 1
+    consumer.timer.advance(WAIT_S)
+    assert executed[4:] == [("s", answer("s")), ("suspect", answer("suspect"))]
+    assert ledger.attempts["suspect"] == 2 and batcher.arrivals == {}
 
 
 def test_a_consumer_without_the_internal_the_batcher_replaces_is_refused_with_the_celery_release_to_install() -> None:

@@ -150,6 +150,56 @@ def test_a_message_started_max_attempts_times_is_dead_lettered_without_running()
     assert model.asked == [["ok"]] and ledger.letters["poison"][0].task_id == "poison"
 
 
+def test_messages_arriving_while_a_fresh_batch_runs_join_it_counted_and_suspects_wait_for_their_own() -> None:
+    # Given a ledger that holds an answer to "stored", one start of "suspect" and three of "spent"
+    ledger = MemoryLedger()
+    ledger.results["stored"] = answered("stored before")
+    ledger.attempts.update({"suspect": 1, "spent": 3})
+    checked = guard(ledger, [])
+    admitted: list[tuple[dict[str, Outcome], Calls]] = []
+
+    def model(batch: Calls, early: Finish) -> dict[str, Outcome]:  # as the batcher's does: joined ones answered too
+        settled, fresh = checked.admit(calls("new", "stored", "suspect", "spent"), {"new": {"slmq_job": "job-2"}})
+        admitted.append((settled, fresh))
+        return {**Model()(batch), **dict.fromkeys(fresh, OutputValidationError("bad"))}
+
+    # When those four arrive while a batch of "a" runs
+    outcomes = checked.answer(calls("a"), model, ignore)
+    ((settled, fresh),) = admitted
+    # Then the fresh one joins it, its attempt counted, and its outcome is the batch's, dead-lettered with its headers
+    assert fresh == calls("new") and ledger.attempts["new"] == 1
+    assert isinstance(outcomes["new"], OutputValidationError)
+    assert ledger.letters["new"][0].headers == {"slmq_job": "job-2"}
+    # And the stored answer and the dead letter are settled at once, while the suspect is left for a batch of its own
+    assert settled["stored"] == answered("stored before") and isinstance(settled["spent"], DeadLetteredError)
+    assert "suspect" not in settled and ledger.attempts["suspect"] == 1
+    # And nothing joins outside a batch, or a suspect's
+    assert checked.admit(calls("late"), {}) == ({}, {})
+    ledger.attempts["s"] = 1
+
+    def suspect(batch: Calls, early: Finish) -> dict[str, Outcome]:
+        admitted.append(checked.admit(calls("x"), {}))
+        return Model()(batch)
+
+    checked.answer(calls("s"), suspect, ignore)
+    assert admitted[-1] == ({}, {}) and "x" not in ledger.attempts
+
+
+def test_a_batch_takes_no_more_messages_once_half_its_time_limit_is_spent() -> None:
+    ledger = MemoryLedger()
+    checked = DeliveryGuard(ledger, Watchdog(0.2, 60), sleep=[].append)  # type: ignore[arg-type]
+    seen: list[tuple[bool, Calls]] = []
+
+    def model(batch: Calls, early: Finish) -> dict[str, Outcome]:
+        seen.append((checked.joinable(), checked.admit(calls("early"), {})[1]))
+        time.sleep(0.11)
+        seen.append((checked.joinable(), checked.admit(calls("late"), {})[1]))
+        return Model()(batch)
+
+    checked.answer(calls("a"), model, ignore)
+    assert seen == [(True, calls("early")), (False, {})] and "late" not in ledger.attempts
+
+
 def test_an_output_still_invalid_at_the_time_limit_is_a_generation_timeout() -> None:
     # Given a model call that runs the whole (tiny) time limit and ends with an invalid output
     def slow_invalid(batch: Calls, early: Finish) -> dict[str, Outcome]:

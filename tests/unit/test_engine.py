@@ -160,6 +160,37 @@ def test_re_asks_and_larger_budget_retries_give_the_same_outcomes_on_both_engine
     assert any(not isinstance(o, Answered) for o in expected), "some note should fail after its attempts"
 
 
+def test_requests_that_join_a_running_batch_get_the_outcomes_they_get_in_it_from_the_start(
+    pair: tuple[ModelRunner, ModelRunner],
+) -> None:
+    reference, native = pair
+    assert native.engine is not None
+    task = ShortNoteTask()
+    budget = 48
+    # Given each note's outcome when all five run in one batch, re-asks and larger budgets included
+    expected = task.run(reference, requests(), budget, reasks=2)
+    # When two start on the native engine's two rows and the other three join one at a time as rows free up
+    waiting = requests()[2:]
+    rooms: list[int] = []
+    running: list[int] = []  # rows still writing when each note joined
+
+    def join(room: int) -> list[DeliveryNoteRequest]:
+        assert native.engine is not None
+        rooms.append(room)
+        running.append(len(native.engine.active))
+        taken, waiting[:] = waiting[:1], waiting[1:]
+        return taken
+
+    heard: list[int] = []
+    got = task.run(native, requests()[:2], budget, reasks=2, join=join, on_answer=lambda i, _: heard.append(i))
+    # Then every note, joined or not, has the outcome it has in the batch, after the same re-asks and retries
+    assert [outcome(o) for o in got] == [outcome(o) for o in expected]
+    assert sorted(heard) == [i for i, o in enumerate(got) if isinstance(o, Answered)]
+    # And the engine asked only while it had free rows, and some note joined while another row was still writing
+    assert not waiting and all(room > 0 for room in rooms)
+    assert any(running)
+
+
 class Forwards:
     """A generation hook that records how many forwards the native engine had run as each generate() call ended."""
 
