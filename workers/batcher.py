@@ -26,6 +26,7 @@ from typing import Any
 
 import celery
 from celery.bootsteps import StartStopStep
+from celery.worker import state as worker_state
 from pydantic import BaseModel, ValidationError
 
 from slmq.constants import JOB_HEADERS, task_type_from_name
@@ -319,7 +320,7 @@ class Batcher:
         another task type, suspects, and all when the batch takes no more, wait for the next batch.
         """
         running = self._running
-        if running is None or (self.delivery is not None and not self.delivery.joinable()):
+        if running is None or stopping() or (self.delivery is not None and not self.delivery.joinable()):
             return {}
         self._fetch(room)
         arrived, running.arrived = running.arrived, []
@@ -376,6 +377,11 @@ class Batcher:
     def _run(self, request: Request) -> None:
         assert self._execute is not None, "install() the batcher before it receives requests"
         self._execute(request)
+
+
+def stopping() -> bool:
+    """Whether the worker was told to stop (SIGTERM, SIGQUIT): it ends the batch in hand, which takes no more."""
+    return worker_state.should_stop is not None or worker_state.should_terminate is not None
 
 
 def job_headers(request: Request) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import redis
+from celery.worker import state as worker_state
 
 from slmq.errors import ConfigError, InferenceError, InvalidPayloadError, PayloadTooLargeError
 from slmq.fleet import load_fleet
@@ -288,9 +289,10 @@ class QueueChannel:
         return True
 
 
-def test_messages_popped_while_a_batch_runs_join_it_and_the_others_wait_for_the_next_batch(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def joining_batcher(
+    monkeypatch: pytest.MonkeyPatch, waiting: list[FakeRequest], ledger: MemoryLedger
+) -> tuple[Batcher, QueueChannel, list[tuple[str, Outcome | None]]]:
+    """A batcher of two over a queue holding ``waiting``, whose model call asks once for four more; and what ran."""
     for name in ("general", "summarize"):
         monkeypatch.setitem(TASK_TYPES, name, JoinsOnce(name))
     monkeypatch.setattr(JoinsOnce, "calls", 0)
@@ -298,16 +300,23 @@ def test_messages_popped_while_a_batch_runs_join_it_and_the_others_wait_for_the_
     consumer = FakeConsumer()
     executed: list[tuple[str, Outcome | None]] = []
     consumer.on_task_request = lambda request: executed.append((request.id, batcher.take(request.id)))
-    # Given, on the queue, a fresh message, one no task may parse, a summary, a suspect, and one more
-    waiting = [FakeRequest("c"), FakeRequest("bad", args=(1,)), FakeRequest("s", name="slmq.summarize")]
-    waiting += [FakeRequest("suspect"), FakeRequest("e")]
     channel = QueueChannel(consumer, waiting)
     consumer.task_consumer = SimpleNamespace(channel=channel, queues=[SimpleNamespace(name="slmq.smollm2")])  # type: ignore[attr-defined]
-    ledger = MemoryLedger()
-    ledger.attempts["suspect"] = 1
     runner: Any = SimpleNamespace(spec=fleet.model("smollm2").model_copy(update={"max_batch": 2}))
     batcher = Batcher(runner, fleet, 1_000, DeliveryGuard(ledger, Watchdog(60, 120)))
     batcher.install(consumer)
+    return batcher, channel, executed
+
+
+def test_messages_popped_while_a_batch_runs_join_it_and_the_others_wait_for_the_next_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given, on the queue, a fresh message, one no task may parse, a summary, a suspect, and one more
+    waiting = [FakeRequest("c"), FakeRequest("bad", args=(1,)), FakeRequest("s", name="slmq.summarize")]
+    waiting += [FakeRequest("suspect"), FakeRequest("e")]
+    ledger = MemoryLedger()
+    ledger.attempts["suspect"] = 1
+    batcher, channel, executed = joining_batcher(monkeypatch, waiting, ledger)
     # When a batch of two general tasks runs and asks for four more
     add(batcher, "a", "b")
     # Then four were popped; the one no task may parse was answered at once, and the fresh one joined the batch
@@ -317,10 +326,19 @@ def test_messages_popped_while_a_batch_runs_join_it_and_the_others_wait_for_the_
     assert executed[1:] == [(task_id, answer(task_id)) for task_id in "abc"]
     assert ledger.attempts == {"a": 1, "b": 1, "c": 1, "suspect": 1}
     # And the summary and the suspect waited for the next batch, the suspect alone after it
-    assert ids(batcher.buffer) == ["s", "suspect"] and consumer.timer.pending == 1
-    consumer.timer.advance(WAIT_S)
+    assert ids(batcher.buffer) == ["s", "suspect"] and batcher._timer.pending == 1
+    batcher._timer.advance(WAIT_S)
     assert executed[4:] == [("s", answer("s")), ("suspect", answer("suspect"))]
     assert ledger.attempts["suspect"] == 2 and batcher.arrivals == {}
+
+
+def test_a_worker_told_to_stop_ends_the_batch_in_hand_and_takes_no_more_into_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    batcher, channel, executed = joining_batcher(monkeypatch, [FakeRequest("c")], MemoryLedger())
+    monkeypatch.setattr(worker_state, "should_stop", 0)  # SIGTERM: a warm shutdown
+    add(batcher, "a", "b")
+    assert channel.waiting == [FakeRequest("c")] and executed == [("a", answer("a")), ("b", answer("b"))]
 
 
 def test_a_consumer_without_the_internal_the_batcher_replaces_is_refused_with_the_celery_release_to_install() -> None:

@@ -40,10 +40,14 @@ class Recorder:
         generate = runner.generate
 
         def recorded(
-            conversations: list[Messages], max_new_tokens: int, constraint: Any = None, on_generation: Any = None
+            conversations: list[Messages],
+            max_new_tokens: int,
+            constraint: Any = None,
+            on_generation: Any = None,
+            more: Any = None,
         ) -> list[Any]:
             self.calls.append((conversations, max_new_tokens))
-            return generate(conversations, max_new_tokens, constraint, on_generation)
+            return generate(conversations, max_new_tokens, constraint, on_generation, more)
 
         setattr(runner, "generate", recorded)  # noqa: B010
 

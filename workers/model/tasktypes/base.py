@@ -135,7 +135,7 @@ class GenerativeTaskType(TaskType[RequestT, ResultT]):
 
             constraint = self._constraint(runner, schema, [requests[i] for i in rows], copy_spans)
             asked = [conversations[i] for i in rows]
-            generations = runner.generate(asked, budget, constraint, judge, more if join is not None else None)
+            generations = runner.generate(asked, budget, constraint, judge, more=more if join is not None else None)
             for index, generation in zip(rows, generations, strict=True):
                 if isinstance(generation, SlmqError) and index not in outcomes:  # a later try keeps its last error
                     outcomes[index] = generation
