@@ -28,6 +28,9 @@ beside the others:
   idle_transformers        idle on that worker
   idle_no_spare            idle on a native worker with `speculation = 0` (no spare guesses: the engine before
                            2026-12-07)
+  queue_bulk_no_join       queue_bulk on a native worker with `join = false`: each batch runs as it was flushed,
+                           messages that arrive meanwhile wait for the next (the batcher before 2026-12-07)
+  queue_concurrent_no_join queue_concurrent on that worker
   tagger                   the delivery-note specialist as fleet.toml serves it today (Gemma-3-270M with the span
                            tagger, one forward pass per note): queue_bulk and queue_concurrent at --max-batch and
                            at max_batch = 1, all on the same notes
@@ -90,6 +93,7 @@ quantization = "nf4"
 dequantize = {dequantize}
 engine = "{engine}"
 speculation = {speculation}
+join = {join}
 max_batch = {max_batch}
 max_wait_ms = {max_wait_ms}
 max_new_tokens = {new_tokens}
@@ -140,11 +144,18 @@ class Bench:
         self.unbatched = self.write_fleet("fleet-unbatched.toml", 1, 0)
         self.reference = self.write_fleet("fleet-transformers.toml", args.max_batch, args.max_wait_ms, "transformers")
         self.no_spare = self.write_fleet("fleet-no-spare.toml", args.max_batch, args.max_wait_ms, speculation=0)
+        self.no_join = self.write_fleet("fleet-no-join.toml", args.max_batch, args.max_wait_ms, join=False)
         self.notes = load_notes(args.notes, args.served)
         self.figures: dict[str, float] = {}
 
     def write_fleet(
-        self, name: str, max_batch: int, max_wait_ms: int, engine: str = "native", speculation: int = SPECULATION
+        self,
+        name: str,
+        max_batch: int,
+        max_wait_ms: int,
+        engine: str = "native",
+        speculation: int = SPECULATION,
+        join: bool = True,
     ) -> Path:
         path = self.workdir / name
         common = {"model_dir": self.args.model_dir, "max_batch": max_batch, "max_wait_ms": max_wait_ms}
@@ -152,7 +163,7 @@ class Bench:
             native = engine == "native"
             text = SERVED.format(
                 **common, adapter=REPO / "adapters" / "delivery_note", dequantize=str(native).lower(), engine=engine,
-                new_tokens=self.args.new_tokens, speculation=speculation,
+                new_tokens=self.args.new_tokens, speculation=speculation, join=str(join).lower(),
             )  # fmt: skip
         else:
             text = FLEET.format(**common, quantization=self.args.quantization, new_tokens=self.args.new_tokens)
@@ -486,6 +497,10 @@ def ratios(figures: dict[str, float]) -> dict[str, float]:
         "idle p50: native / transformers": ("idle_p50_s", "idle_transformers_p50_s"),
         "idle p95: native / transformers": ("idle_p95_s", "idle_transformers_p95_s"),
         "idle p50: native / no spare guesses": ("idle_p50_s", "idle_no_spare_p50_s"),
+        "queue_bulk: join / no join": ("queue_bulk_notes_per_s", "queue_bulk_no_join_notes_per_s"),
+        "queue_concurrent: join / no join": ("queue_concurrent_notes_per_s", "queue_concurrent_no_join_notes_per_s"),
+        "no join: concurrent / bulk": ("queue_concurrent_no_join_notes_per_s", "queue_bulk_no_join_notes_per_s"),
+        "concurrent p50: join / no join": ("queue_concurrent_p50_s", "queue_concurrent_no_join_p50_s"),
         "noop p50: slmq / celery": ("noop_roundtrip_p50_ms", "celery_noop_roundtrip_p50_ms"),
         "noop tasks/s: slmq / celery": ("noop_tasks_per_s", "celery_noop_tasks_per_s"),
     }
@@ -525,6 +540,16 @@ def main() -> None:
                 else {}
             ),
             "queue_concurrent": lambda: bench.queue_concurrent(bench.batched, "queue_concurrent", bench.notes),
+            **(
+                {
+                    "queue_bulk_no_join": lambda: bench.queue_bulk(bench.no_join, "queue_bulk_no_join"),
+                    "queue_concurrent_no_join": lambda: bench.queue_concurrent(
+                        bench.no_join, "queue_concurrent_no_join", bench.notes
+                    ),
+                }
+                if args.served
+                else {}
+            ),
             "unbatched": lambda: bench.queue_concurrent(
                 bench.unbatched, "unbatched", bench.notes[: args.sequential_notes]
             ),

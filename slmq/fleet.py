@@ -88,6 +88,11 @@ class ModelSpec(BaseModel):
         description="native engine: tokens a forward may spend on guesses beyond what the grammar forces, shared by "
         "its rows (longer copies, n-gram lookups): a lone row guesses further; 0 turns them off.",
     )
+    join: bool = Field(
+        default=True,
+        description="native engine: messages waiting on the queue join a running batch as its rows finish; false: "
+        "each batch runs as it was flushed, and what arrives meanwhile waits for the next.",
+    )
     threads: Annotated[int | None, Field(ge=1, le=1024)] = Field(
         default=None, description="torch threads of each worker; default: the cores over SLMQ_WORKERS_PER_HOST."
     )

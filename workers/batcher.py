@@ -305,7 +305,7 @@ class Batcher:
                 reasks=task.reasks,
                 copy_spans=task.copy_spans,
                 on_answer=on_answer,
-                join=join if self._running is not None else None,
+                join=join if self._running is not None and self.runner.spec.join else None,
             )
         except Exception as exc:  # a model failure fails its batch (what was not answered yet), typed, and goes on
             log.exception("Batch of %d %s tasks failed in the model", len(requests), task_type)

@@ -290,9 +290,10 @@ class QueueChannel:
 
 
 def joining_batcher(
-    monkeypatch: pytest.MonkeyPatch, waiting: list[FakeRequest], ledger: MemoryLedger
+    monkeypatch: pytest.MonkeyPatch, waiting: list[FakeRequest], ledger: MemoryLedger, join: bool = True
 ) -> tuple[Batcher, QueueChannel, list[tuple[str, Outcome | None]]]:
-    """A batcher of two over a queue holding ``waiting``, whose model call asks once for four more; and what ran."""
+    """A batcher of two over a queue holding ``waiting``, whose model call asks once for four more (fleet.toml's
+    ``join`` allowing); and what ran."""
     for name in ("general", "summarize"):
         monkeypatch.setitem(TASK_TYPES, name, JoinsOnce(name))
     monkeypatch.setattr(JoinsOnce, "calls", 0)
@@ -302,7 +303,7 @@ def joining_batcher(
     consumer.on_task_request = lambda request: executed.append((request.id, batcher.take(request.id)))
     channel = QueueChannel(consumer, waiting)
     consumer.task_consumer = SimpleNamespace(channel=channel, queues=[SimpleNamespace(name="slmq.smollm2")])  # type: ignore[attr-defined]
-    runner: Any = SimpleNamespace(spec=fleet.model("smollm2").model_copy(update={"max_batch": 2}))
+    runner: Any = SimpleNamespace(spec=fleet.model("smollm2").model_copy(update={"max_batch": 2, "join": join}))
     batcher = Batcher(runner, fleet, 1_000, DeliveryGuard(ledger, Watchdog(60, 120)))
     batcher.install(consumer)
     return batcher, channel, executed
@@ -332,11 +333,13 @@ def test_messages_popped_while_a_batch_runs_join_it_and_the_others_wait_for_the_
     assert ledger.attempts["suspect"] == 2 and batcher.arrivals == {}
 
 
-def test_a_worker_told_to_stop_ends_the_batch_in_hand_and_takes_no_more_into_it(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("why", ["told to stop", "join = false"])
+def test_a_batch_takes_no_more_once_its_worker_is_told_to_stop_or_where_the_fleet_says_so(
+    monkeypatch: pytest.MonkeyPatch, why: str
 ) -> None:
-    batcher, channel, executed = joining_batcher(monkeypatch, [FakeRequest("c")], MemoryLedger())
-    monkeypatch.setattr(worker_state, "should_stop", 0)  # SIGTERM: a warm shutdown
+    batcher, channel, executed = joining_batcher(monkeypatch, [FakeRequest("c")], MemoryLedger(), why == "told to stop")
+    if why == "told to stop":
+        monkeypatch.setattr(worker_state, "should_stop", 0)  # SIGTERM: a warm shutdown
     add(batcher, "a", "b")
     assert channel.waiting == [FakeRequest("c")] and executed == [("a", answer("a")), ("b", answer("b"))]
 
