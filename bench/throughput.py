@@ -31,6 +31,10 @@ beside the others:
   queue_bulk_no_join       queue_bulk on a native worker with `join = false`: each batch runs as it was flushed,
                            messages that arrive meanwhile wait for the next (the batcher before 2026-12-07)
   queue_concurrent_no_join queue_concurrent on that worker
+  paced                    --paced-rate notes a second (default 1), each sent on schedule and its answer awaited in
+                           its own thread: latency under a load the worker keeps up with, where a note that arrives
+                           while a batch runs joins it (p50, p95)
+  paced_no_join            the same on the worker with `join = false`, where it waits for the batch's end
   tagger                   the delivery-note specialist as fleet.toml serves it today (Gemma-3-270M with the span
                            tagger, one forward pass per note): queue_bulk and queue_concurrent at --max-batch and
                            at max_batch = 1, all on the same notes
@@ -218,6 +222,32 @@ class Bench:
         with self.worker(fleet, prefix, model):
             rate, latencies = self.concurrent(fleet, notes, self.args.producers)
         self.figures[f"{prefix}_notes_per_s"] = rate
+        self.figures[f"{prefix}_p50_s"] = statistics.median(latencies)
+        self.figures[f"{prefix}_p95_s"] = statistics.quantiles(latencies, n=20)[18]
+
+    def paced(self, fleet: Path, prefix: str) -> None:
+        latencies: list[float] = []
+        lock = threading.Lock()
+
+        def send(client: FleetClient, text: str, at: float) -> None:
+            time.sleep(max(0.0, at - time.perf_counter()))
+            started = time.perf_counter()
+            with contextlib.suppress(Exception):  # a typed error is an answer too
+                client.submit("delivery_note", text).get(timeout=1800)
+            with lock:
+                latencies.append(time.perf_counter() - started)
+
+        with self.worker(fleet, prefix):
+            clients = [FleetClient(self.settings(fleet)) for _ in self.notes]  # one app per thread, as above
+            begin = time.perf_counter() + 1.0
+            threads = [
+                threading.Thread(target=send, args=(client, text, begin + index / self.args.paced_rate))
+                for index, (client, text) in enumerate(zip(clients, self.notes, strict=True))
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
         self.figures[f"{prefix}_p50_s"] = statistics.median(latencies)
         self.figures[f"{prefix}_p95_s"] = statistics.quantiles(latencies, n=20)[18]
 
@@ -501,6 +531,8 @@ def ratios(figures: dict[str, float]) -> dict[str, float]:
         "queue_concurrent: join / no join": ("queue_concurrent_notes_per_s", "queue_concurrent_no_join_notes_per_s"),
         "no join: concurrent / bulk": ("queue_concurrent_no_join_notes_per_s", "queue_bulk_no_join_notes_per_s"),
         "concurrent p50: join / no join": ("queue_concurrent_p50_s", "queue_concurrent_no_join_p50_s"),
+        "paced p50: join / no join": ("paced_p50_s", "paced_no_join_p50_s"),
+        "paced p95: join / no join": ("paced_p95_s", "paced_no_join_p95_s"),
         "noop p50: slmq / celery": ("noop_roundtrip_p50_ms", "celery_noop_roundtrip_p50_ms"),
         "noop tasks/s: slmq / celery": ("noop_tasks_per_s", "celery_noop_tasks_per_s"),
     }
@@ -514,6 +546,7 @@ def main() -> None:
     parser.add_argument("--producers", type=int, default=64)
     parser.add_argument("--latency-notes", type=int, default=8, help="notes timed one at a time on an idle worker")
     parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--paced-rate", type=float, default=1.0, help="notes a second sent by the paced paths")
     parser.add_argument("--max-batch", type=int, default=16)
     parser.add_argument("--max-wait-ms", type=int, default=50)
     parser.add_argument("--quantization", default="none", choices=["none", "nf4", "int8"])
@@ -558,6 +591,14 @@ def main() -> None:
                 {
                     "idle_transformers": lambda: bench.idle(bench.reference, "idle_transformers"),
                     "idle_no_spare": lambda: bench.idle(bench.no_spare, "idle_no_spare"),
+                }
+                if args.served
+                else {}
+            ),
+            **(
+                {
+                    "paced": lambda: bench.paced(bench.batched, "paced"),
+                    "paced_no_join": lambda: bench.paced(bench.no_join, "paced_no_join"),
                 }
                 if args.served
                 else {}

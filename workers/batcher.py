@@ -25,6 +25,7 @@ from importlib.metadata import version
 from typing import Any
 
 import celery
+import redis
 from celery.bootsteps import StartStopStep
 from celery.worker import state as worker_state
 from pydantic import BaseModel, ValidationError
@@ -357,9 +358,12 @@ class Batcher:
         channel = getattr(task_consumer, "channel", None)
         if channel is None or not hasattr(channel, "fetch"):
             return
-        for queue in task_consumer.queues:
-            while len(self._running.arrived) < room and channel.fetch(queue.name):
-                pass
+        try:
+            for queue in task_consumer.queues:
+                while len(self._running.arrived) < room and channel.fetch(queue.name):
+                    pass
+        except redis.RedisError:  # the batch goes on; what was popped and not recorded goes back on the next pop
+            log.warning("Could not fetch messages for the running batch", exc_info=True)
 
     def _parse(self, name: str, kwargs: dict[str, Any]) -> BaseModel | SlmqError:
         task_type = str(task_type_from_name(name))

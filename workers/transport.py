@@ -175,10 +175,16 @@ class Channel(kombu_redis.Channel):
     def fetch(self, queue: str) -> bool:
         """Pop one message waiting on ``queue`` now, without blocking, and deliver it as a popped one (into the
         in-flight list, then recorded as unacked and held by this process in one script). For a worker whose batch
-        runs while its event loop waits: messages join the batch instead of waiting for its end. False when the
-        queue is empty, or when this channel pops with BRPOP (several lists, priorities, a key prefix, old Redis)."""
+        runs while its event loop waits: messages join the batch instead of waiting for its end. A message the event
+        loop's blocking pop (sent before the batch began) has taken meanwhile comes first. False when the queue is
+        empty, or when this channel pops with BRPOP (several lists, priorities, a key prefix, old Redis)."""
         if not self._moves():
             return False
+        if self._moving is not None and self.client.connection.can_read(timeout=0):
+            try:  # the event loop's blocking pop was answered while the batch ran: that message first
+                return self._brpop_read()
+            except Empty:  # it timed out empty; the event loop pops again when it is back
+                return False
         inflight = inflight_list(queue)
         with self.conn_or_acquire() as client:
             item = client.lmove(queue, inflight, "RIGHT", "LEFT")

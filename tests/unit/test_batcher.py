@@ -333,6 +333,19 @@ def test_messages_popped_while_a_batch_runs_join_it_and_the_others_wait_for_the_
     assert ledger.attempts["suspect"] == 2 and batcher.arrivals == {}
 
 
+def test_a_queue_that_cannot_be_read_while_a_batch_runs_leaves_the_batch_to_finish_as_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    batcher, channel, executed = joining_batcher(monkeypatch, [FakeRequest("c")], MemoryLedger())
+
+    def unreachable(queue: str) -> bool:
+        raise redis.ConnectionError("Connection refused")
+
+    channel.fetch = unreachable  # type: ignore[method-assign]
+    add(batcher, "a", "b")
+    assert executed == [("a", answer("a")), ("b", answer("b"))] and channel.waiting == [FakeRequest("c")]
+
+
 @pytest.mark.parametrize("why", ["told to stop", "join = false"])
 def test_a_batch_takes_no_more_once_its_worker_is_told_to_stop_or_where_the_fleet_says_so(
     monkeypatch: pytest.MonkeyPatch, why: str

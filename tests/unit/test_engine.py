@@ -160,35 +160,57 @@ def test_re_asks_and_larger_budget_retries_give_the_same_outcomes_on_both_engine
     assert any(not isinstance(o, Answered) for o in expected), "some note should fail after its attempts"
 
 
+def joining(runner: ModelRunner, waiting: list[DeliveryNoteRequest]) -> tuple[Any, list[tuple[int, int]]]:
+    """A ``join`` that hands ``waiting`` over one at a time, and the (room, rows still writing) it was asked with."""
+    asked: list[tuple[int, int]] = []
+
+    def join(room: int) -> list[DeliveryNoteRequest]:
+        assert runner.engine is not None
+        asked.append((room, len(runner.engine.active)))
+        taken, waiting[:] = waiting[:1], waiting[1:]
+        return taken
+
+    return join, asked
+
+
 def test_requests_that_join_a_running_batch_get_the_outcomes_they_get_in_it_from_the_start(
     pair: tuple[ModelRunner, ModelRunner],
 ) -> None:
     reference, native = pair
-    assert native.engine is not None
     task = ShortNoteTask()
     budget = 48
-    # Given each note's outcome when all five run in one batch, re-asks and larger budgets included
-    expected = task.run(reference, requests(), budget, reasks=2)
+    # Given each note's outcome when all five run in one batch: records and records cut off
+    expected = task.run(reference, requests(), budget, reasks=0)
     # When two start on the native engine's two rows and the other three join one at a time as rows free up
     waiting = requests()[2:]
-    rooms: list[int] = []
-    running: list[int] = []  # rows still writing when each note joined
-
-    def join(room: int) -> list[DeliveryNoteRequest]:
-        assert native.engine is not None
-        rooms.append(room)
-        running.append(len(native.engine.active))
-        taken, waiting[:] = waiting[:1], waiting[1:]
-        return taken
-
+    join, asked = joining(native, waiting)
     heard: list[int] = []
-    got = task.run(native, requests()[:2], budget, reasks=2, join=join, on_answer=lambda i, _: heard.append(i))
-    # Then every note, joined or not, has the outcome it has in the batch, after the same re-asks and retries
+    got = task.run(native, requests()[:2], budget, reasks=0, join=join, on_answer=lambda i, _: heard.append(i))
+    # Then every note, joined or not, has the outcome it has in the batch
     assert [outcome(o) for o in got] == [outcome(o) for o in expected]
     assert sorted(heard) == [i for i, o in enumerate(got) if isinstance(o, Answered)]
     # And the engine asked only while it had free rows, and some note joined while another row was still writing
-    assert not waiting and all(room > 0 for room in rooms)
-    assert any(running)
+    assert not waiting and all(room > 0 for room, _ in asked)
+    assert any(running for _, running in asked)
+
+
+def test_once_an_output_is_to_be_tried_again_the_batch_takes_no_more_and_its_retries_are_as_in_any_batch(
+    pair: tuple[ModelRunner, ModelRunner],
+) -> None:
+    reference, native = pair
+    task = ShortNoteTask()
+    budget = 48
+    # Given a budget that cuts most records off, and two further attempts: retried with larger budgets, re-asked
+    expected = task.run(reference, requests(), budget, reasks=2)
+    assert any(isinstance(o, Answered) and o.retries for o in expected), "some record should need a retry"
+    # When two start and three more wait to join
+    waiting = requests()[2:]
+    join, _ = joining(native, waiting)
+    got = task.run(native, requests()[:2], budget, reasks=2, join=join)
+    # Then the batch took none once the first cut-off output was to be retried, so the retry did not wait for them
+    assert len(got) < len(expected) and waiting == requests()[len(got) :]
+    # And those it ran have the outcomes they have in a batch of all five, retries included
+    assert [outcome(o) for o in got] == [outcome(o) for o in expected[: len(got)]]
 
 
 class Forwards:

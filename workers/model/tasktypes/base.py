@@ -109,24 +109,29 @@ class GenerativeTaskType(TaskType[RequestT, ResultT]):
     ) -> list[Outcome]:
         """Generated in one batched call, then the invalid outputs again in one call per further attempt; each
         valid result goes to ``on_answer`` as its row finishes (at once, on the native engine). Requests ``join``
-        gives are generated in the first call (on the native engine, which asks as rows free up), and tried again
-        with the others."""
+        gives are generated in the first call (on the native engine, which asks as rows free up) until an output
+        is to be tried again (so it does not wait for a stream of arrivals to end), and tried again with the others."""
         schema = self.output_schema() if constrained else None
         requests = list(requests)  # joined requests are added
         conversations = [self.messages(request) for request in requests]
         outcomes: dict[int, Outcome] = {}
         cut_off: set[int] = set()
+        retrying = False  # an output of the first call is to be tried again: it takes no more requests
 
         def attempt(rows: list[int], budget: int, number: int, join: Join | None = None) -> None:
             def judge(position: int, generation: Generation) -> None:
+                nonlocal retrying
                 index = rows[position]
                 outcome = outcomes[index] = self._outcome(generation, requests[index], number)
                 (cut_off.add if generation.truncated else cut_off.discard)(index)
+                retrying |= reasks > 0 and isinstance(outcome, OutputValidationError)
                 if on_answer is not None and isinstance(outcome, Answered):
                     on_answer(index, outcome)
 
             def more(room: int) -> tuple[list[Messages], Constraint | None]:
                 assert join is not None
+                if retrying:
+                    return [], None
                 joined, first = join(room), len(requests)
                 rows.extend(range(first, first + len(joined)))
                 requests.extend(joined)
