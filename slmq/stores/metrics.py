@@ -42,7 +42,7 @@ TASK_LATENCY = MetricSpec(
     (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
 )
 BATCH_SIZE = MetricSpec(
-    "slmq_batch_size", "histogram", "Messages answered per batch (one model call per task type).", ("model",),
+    "slmq_batch_size", "histogram", "Messages answered per batch, those that joined it included.", ("model",),
     (1, 2, 4, 8, 16, 32, 64, 128),
 )  # fmt: skip
 BATCH_DURATION = MetricSpec(
