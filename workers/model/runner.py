@@ -49,7 +49,7 @@ class Generation:
 
 OnGeneration = Callable[[int, Generation], None]  # a conversation's index in its call, and what was written for it
 # Up to ``room`` conversations that join a running call, and their constraint (None: unconstrained); see generate()
-More = Callable[[int], tuple[list["Messages"], "Constraint | None"]]
+More = Callable[[int], tuple[list[Messages], Constraint | None]]
 
 
 class GenerationHook(Protocol):
