@@ -9,14 +9,18 @@ outcome is known: a valid result the native engine finished while its batch-mate
 the rest when the batch ends. The task body only picks up its outcome, so result storage, events and
 the late ack after the result is stored stay Celery's, per message.
 
-A batch the native engine runs takes messages as it goes: whenever rows are free, it pops what waits on
-the queue (``Channel.fetch``) and Celery's consumer hands each message to ``add`` as it would any; those
-of the batch's task type join it at the next step, once the delivery guard admits them (``DeliveryGuard.admit``),
-and the rest wait for the next batch. So a batch does not wait for its longest row while others wait.
+Each batch runs on the model's own thread (``workers/modelthread.py``), so Celery's event loop goes on meanwhile:
+heartbeats, remote control, and the pops that bring the next messages; storing a result and acking its message are
+handed back to the loop. A batch the native engine runs takes messages as it goes: whenever rows are free, it takes
+those the consumer delivered meanwhile (within the prefetch window, which each answered message frees); those of the
+batch's task type join it at the next step, once the delivery guard admits them (``DeliveryGuard.admit``), and the
+rest wait for the next batch. So a batch does not wait for its longest row while others wait.
 """
 
+import functools
 import json
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -25,9 +29,9 @@ from importlib.metadata import version
 from typing import Any
 
 import celery
-import redis
 from celery.bootsteps import StartStopStep
 from celery.worker import state as worker_state
+from celery.worker.consumer.tasks import Tasks
 from pydantic import BaseModel, ValidationError
 
 from slmq.constants import JOB_HEADERS, task_type_from_name
@@ -44,6 +48,7 @@ from workers.delivery import DeliveryGuard, Finish, LedgerUnavailableError
 from workers.meter import WorkerMeter
 from workers.model.runner import ModelRunner
 from workers.model.tasktypes import TASK_TYPES, Answered, Outcome
+from workers.modelthread import Handoff, Inline, ModelThread
 from workers.versions import check_versions
 
 log = logging.getLogger(__name__)
@@ -53,11 +58,15 @@ Request = Any  # celery.worker.request.Request: untyped upstream
 
 @dataclass
 class _Batch:
-    """The batch running now: its requests (joined ones added), how it finishes them, and what arrived meanwhile."""
+    """The batch running now: its requests (joined ones added) and which of them are finished, and what the consumer
+    delivered meanwhile. ``requests``, ``arrived`` and ``left`` are shared by the event loop and the model thread."""
 
     requests: list[Request]
-    finish: Finish
-    arrived: list[Request] = field(default_factory=list)  # fetched while it runs, not yet admitted or buffered
+    arrived: list[Request] = field(default_factory=list)  # delivered while it runs, not yet looked at by a join
+    left: list[Request] = field(default_factory=list)  # delivered while it runs, for the next batch
+    done: set[int] = field(default_factory=set)  # indices of the requests finished (the event loop's only)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    started: float = field(default_factory=time.perf_counter)
 
 
 class Batcher:
@@ -85,7 +94,7 @@ class Batcher:
         self.outcomes: dict[str, Outcome] = {}
         self._takers: Counter[str] = Counter()  # requests still to take each outcome (a task id sent twice)
         self._execute: Callable[[Request], None] | None = None
-        self._consumer: Any = None
+        self._handoff: Handoff = Inline()
         self._running: _Batch | None = None
         self._timer: Any = None
         self._deadline: Any = None
@@ -112,8 +121,9 @@ class Batcher:
                 "replaces; slmq is written against celery 5.7: install the release pyproject.toml asks for."
             )
         self._execute = consumer.on_task_request
-        self._consumer = consumer
         self._timer = consumer.timer
+        hub = getattr(consumer, "hub", None)  # kombu's event loop; None in a consumer without one
+        self._handoff = Inline() if hub is None else ModelThread(hub)
         consumer.on_task_request = self.add
 
     def add(self, request: Request) -> None:
@@ -121,8 +131,9 @@ class Batcher:
             self._run(request)  # not a model task (e.g. slmq.ping): nothing to batch
             return
         self.arrivals.setdefault(request.id, time.monotonic())
-        if self._running is not None:  # fetched by the running batch: it takes it, or the next batch does
-            self._running.arrived.append(request)
+        if self._running is not None:  # the running batch takes it, or the next batch does
+            with self._running.lock:
+                self._running.arrived.append(request)
             return
         self.buffer.append(request)
         if len(self.buffer) >= self.max_batch:
@@ -153,6 +164,8 @@ class Batcher:
             return False
 
     def flush(self) -> None:
+        if self._running is not None:
+            return  # what waits runs when the batch in hand ends
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
@@ -160,44 +173,61 @@ class Batcher:
         requests, self.buffer = self.buffer, []
         if not requests:
             return
-        started = time.perf_counter()
         log.info("Batch started: %d tasks %s", len(requests), " ".join(request.id for request in requests))
-        outcomes: dict[str, Outcome] = {r.id: error for r in requests if (error := self._refuse(r)) is not None}
-        calls = {request.id: (request.name, request.kwargs) for request in requests if request.id not in outcomes}
-        done: set[int] = set()
+        batch = self._running = _Batch(requests)
+        self._handoff.start(functools.partial(self._compute, batch))
 
-        def finish(known: dict[str, Outcome]) -> None:  # each result stored as soon as it is known
-            self._finish(requests, known, done)
+    def _compute(self, batch: _Batch) -> None:
+        """On the model thread: ``batch``'s outcomes, each result handed to the event loop to be stored as soon as it is
+        known; then its end. Unanswered messages go back to the queue when the ledger cannot be read, or on an error
+        outside the model (the model's own failures are outcomes)."""
+        outcomes: dict[str, Outcome] = {r.id: error for r in batch.requests if (error := self._refuse(r)) is not None}
+        calls = {r.id: (r.name, r.kwargs) for r in batch.requests if r.id not in outcomes}
 
-        self._running = _Batch(requests, finish)
+        def finish(known: dict[str, Outcome]) -> None:
+            self._handoff.on_loop(functools.partial(self._finish, batch, known))
+
+        unanswered: Exception | None = None
         try:
             if self.delivery is None:
                 outcomes.update(self.answer(calls, finish))
             else:  # a suspect's batch mates are stored before it runs: a poison run after it cannot take them down
-                headers = {request.id: job_headers(request) for request in requests}
-                try:
-                    outcomes.update(self.delivery.answer(calls, self.answer, finish, headers))
-                except LedgerUnavailableError as exc:
-                    self._requeue([request for i, request in enumerate(requests) if i not in done], exc)
-                    return
-        finally:
-            self.buffer.extend(self._running.arrived)  # fetched after the last join: for the next batch
-            self._running = None
-            if self.buffer and self._deadline is None:
-                self._deadline = self._timer.call_after(self.max_wait_s, self._on_deadline)
-        failed = sum(isinstance(outcome, SlmqError) for outcome in outcomes.values())
-        seconds = time.perf_counter() - started
-        log.info("Answered a batch of %d (%d failed) in %.2fs", len(requests), failed, seconds)
-        if self.meter is not None:
-            self.meter.batch(len(requests), seconds)
-        self._finish(requests, outcomes, done)
+                headers = {request.id: job_headers(request) for request in batch.requests}
+                outcomes.update(self.delivery.answer(calls, self.answer, finish, headers))
+        except LedgerUnavailableError as exc:
+            unanswered = exc
+        except Exception as exc:  # a bug: nothing is lost, the messages come back
+            log.exception("A batch of %d tasks failed outside the model", len(batch.requests))
+            unanswered = exc
+        self._handoff.on_loop(functools.partial(self._end, batch, outcomes, unanswered))
 
-    def _finish(self, requests: list[Request], outcomes: dict[str, Outcome], done: set[int]) -> None:
-        """Count, then let Celery store the result and ack, each request whose outcome is known and not done yet.
+    def _end(self, batch: _Batch, outcomes: dict[str, Outcome], unanswered: Exception | None) -> None:
+        """On the event loop: finish ``batch`` (or put back what it did not answer); what arrived meanwhile waits for
+        the next batch."""
+        self._running = None
+        with batch.lock:
+            self.buffer.extend(batch.left + batch.arrived)
+        if self.buffer and self._deadline is None:
+            self._deadline = self._timer.call_after(self.max_wait_s, self._on_deadline)
+        if unanswered is not None:
+            self._requeue([request for i, request in enumerate(batch.requests) if i not in batch.done], unanswered)
+            return
+        failed = sum(isinstance(outcome, SlmqError) for outcome in outcomes.values())
+        seconds = time.perf_counter() - batch.started
+        log.info("Answered a batch of %d (%d failed) in %.2fs", len(batch.requests), failed, seconds)
+        if self.meter is not None:
+            self.meter.batch(len(batch.requests), seconds)
+        self._finish(batch, outcomes)
+
+    def _finish(self, batch: _Batch, outcomes: dict[str, Outcome]) -> None:
+        """On the event loop: count, then let Celery store the result and ack, each request of ``batch`` whose outcome
+        is known and that is not finished yet.
 
         Counted before the result is stored, so a caller that has its result sees it counted.
         """
-        ready = [(i, request) for i, request in enumerate(requests) if i not in done and request.id in outcomes]
+        with batch.lock:
+            requests = list(batch.requests)
+        ready = [(i, request) for i, request in enumerate(requests) if i not in batch.done and request.id in outcomes]
         if self.meter is not None:  # also writes the batch's own figures when the batch ends
             names = {request.id: request.name for _, request in ready}
             arrivals = {task_id: self.arrivals[task_id] for task_id in names if task_id in self.arrivals}
@@ -205,8 +235,14 @@ class Batcher:
         self.outcomes.update({request.id: outcomes[request.id] for _, request in ready})
         self._takers.update(request.id for _, request in ready)
         for i, request in ready:
-            done.add(i)
+            batch.done.add(i)
             self._run(request)
+
+    def stop(self) -> None:
+        """The consumer stops (SIGTERM, or a lost connection): the batch in hand ends first, its results stored here;
+        what was buffered stays unacked and comes back."""
+        self._handoff.drain()
+        self.reset()
 
     def _requeue(self, requests: list[Request], why: Exception) -> None:
         """Put ``requests`` back on their queue unanswered; if Redis refuses that too, they return when it is back."""
@@ -315,7 +351,7 @@ class Batcher:
         return dict(zip(ids, results, strict=True))
 
     def _join(self, task_type: str, room: int) -> dict[str, BaseModel]:
-        """Up to ``room`` messages popped from the queue now that join the running batch of ``task_type``.
+        """On the model thread: up to ``room`` messages delivered while the batch of ``task_type`` runs that join it.
 
         Those no task may parse, or that the ledger has answered or dead-lettered, are finished at once; those of
         another task type, suspects, and all when the batch takes no more, wait for the next batch.
@@ -323,14 +359,12 @@ class Batcher:
         running = self._running
         if running is None or stopping() or (self.delivery is not None and not self.delivery.joinable()):
             return {}
-        self._fetch(room)
-        arrived, running.arrived = running.arrived, []
+        with running.lock:
+            arrived, running.arrived = running.arrived, []
         outcomes: dict[str, Outcome] = {r.id: error for r in arrived if (error := self._refuse(r)) is not None}
-        calls = {
-            request.id: (request.name, request.kwargs)
-            for request in arrived
-            if request.id not in outcomes and task_type_from_name(request.name) == task_type
-        }
+        ours = [r for r in arrived if r.id not in outcomes and task_type_from_name(r.name) == task_type]
+        later = ours[room:]  # no row for them yet: the next step's join looks again
+        calls = {request.id: (request.name, request.kwargs) for request in ours[:room]}
         admitted = calls
         if self.delivery is not None:
             settled, admitted = self.delivery.admit(calls, {request.id: job_headers(request) for request in arrived})
@@ -342,28 +376,16 @@ class Batcher:
                 outcomes[task_id] = parsed
             else:
                 joined[task_id] = parsed
-        running.requests.extend(request for request in arrived if request.id in outcomes or request.id in joined)
-        self.buffer.extend(request for request in arrived if request.id not in outcomes and request.id not in joined)
+        taken = outcomes.keys() | joined.keys() | {request.id for request in later}
+        with running.lock:
+            running.requests.extend(request for request in arrived if request.id in outcomes or request.id in joined)
+            running.left.extend(request for request in arrived if request.id not in taken)
+            running.arrived[:0] = later
         if joined:
             log.info("Joined the running batch: %d tasks %s", len(joined), " ".join(joined))
         if outcomes:
-            running.finish(outcomes)
+            self._handoff.on_loop(functools.partial(self._finish, running, outcomes))
         return joined
-
-    def _fetch(self, room: int) -> None:
-        """Pop up to ``room`` messages waiting on this worker's queues through Celery's consumer, which hands each to
-        ``add`` as it would any (nothing, over a transport without ``fetch``)."""
-        assert self._running is not None
-        task_consumer: Any = getattr(self._consumer, "task_consumer", None)
-        channel = getattr(task_consumer, "channel", None)
-        if channel is None or not hasattr(channel, "fetch"):
-            return
-        try:
-            for queue in task_consumer.queues:
-                while len(self._running.arrived) < room and channel.fetch(queue.name):
-                    pass
-        except redis.RedisError:  # the batch goes on; what was popped and not recorded goes back on the next pop
-            log.warning("Could not fetch messages for the running batch", exc_info=True)
 
     def _parse(self, name: str, kwargs: dict[str, Any]) -> BaseModel | SlmqError:
         task_type = str(task_type_from_name(name))
@@ -401,10 +423,12 @@ def batching_step(batcher: Batcher) -> type[StartStopStep]:
             super().__init__(consumer, **kwargs)
             batcher.install(consumer)
 
+        requires = (Tasks,)  # so it stops before the task consumer: the batch in hand still stores and acks
+
         def stop(self, consumer: Any) -> None:
-            batcher.reset()
+            batcher.stop()
 
         def shutdown(self, consumer: Any) -> None:
-            batcher.reset()
+            batcher.stop()
 
     return Batching

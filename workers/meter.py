@@ -51,6 +51,7 @@ class WorkerMeter:
         self.client = client
         self.model = model
         self.pending = MetricsBatch()
+        self._pending_lock = threading.Lock()  # the model thread counts generations, the event loop the rest
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
         self._node: str | None = None
@@ -58,21 +59,23 @@ class WorkerMeter:
     def batch(self, size: int, seconds: float) -> None:
         """Record one model batch: how many messages it held and how long it took (written with the next tasks)."""
         model = {"model": self.model}
-        self.pending.observe(BATCH_SIZE, model, size)
-        self.pending.observe(BATCH_DURATION, model, seconds)
+        with self._pending_lock:
+            self.pending.observe(BATCH_SIZE, model, size)
+            self.pending.observe(BATCH_DURATION, model, seconds)
 
     def answered(self, names: dict[str, str], outcomes: dict[str, Outcome], arrivals: dict[str, float]) -> None:
         """Record answered tasks, just before their results are stored: ``names`` is ``{task id: task name}``,
         ``outcomes`` by task id and ``arrivals`` when each message reached the worker (``time.monotonic()``)."""
         now = time.monotonic()
         model = {"model": self.model}
-        for task_id, name in names.items():
-            task_type = str(task_type_from_name(name))
-            outcome = outcome_label(outcomes[task_id]) if task_id in outcomes else "error"
-            self.pending.add(TASKS, {**model, "task_type": task_type, "outcome": outcome})
-            arrived = arrivals.get(task_id)
-            if arrived is not None:
-                self.pending.observe(TASK_LATENCY, {**model, "task_type": task_type}, now - arrived)
+        with self._pending_lock:
+            for task_id, name in names.items():
+                task_type = str(task_type_from_name(name))
+                outcome = outcome_label(outcomes[task_id]) if task_id in outcomes else "error"
+                self.pending.add(TASKS, {**model, "task_type": task_type, "outcome": outcome})
+                arrived = arrivals.get(task_id)
+                if arrived is not None:
+                    self.pending.observe(TASK_LATENCY, {**model, "task_type": task_type}, now - arrived)
         self._write()
 
     def time_budget(self) -> float | None:
@@ -82,8 +85,9 @@ class WorkerMeter:
     def generated(self, generations: list[Generation | SlmqError], seconds: float) -> None:
         """Count the tokens a ``generate()`` produced and the time it took (written with the next batch)."""
         tokens = sum(g.new_tokens for g in generations if isinstance(g, Generation))
-        self.pending.add(GENERATED_TOKENS, {"model": self.model}, tokens)
-        self.pending.add(GENERATION_SECONDS, {"model": self.model}, seconds)
+        with self._pending_lock:
+            self.pending.add(GENERATED_TOKENS, {"model": self.model}, tokens)
+            self.pending.add(GENERATION_SECONDS, {"model": self.model}, seconds)
 
     def start_heartbeat(
         self, node: str, device: str, torch_device: str, load_seconds: float, interval_s: float
@@ -120,11 +124,12 @@ class WorkerMeter:
                 log.warning("Cannot remove worker metrics from Redis: %s", exc)
 
     def _write(self) -> None:
+        with self._pending_lock:
+            pending, self.pending = self.pending, MetricsBatch()
         try:
-            self.pending.write(self.client)
+            pending.write(self.client)
         except redis.RedisError as exc:
             log.warning("Cannot write batch metrics to Redis (dropped): %s", exc)
-            self.pending = MetricsBatch()
 
 
 def _gauges(device: str, load_seconds: float) -> dict[str, float]:

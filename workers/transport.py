@@ -17,8 +17,6 @@
   raise there and stop the worker ("Unrecoverable error"). Dropping it, with a log line that does not
   quote it, loses nothing that was a message.
 - Closing a channel whose connection is already gone does not stop the worker (see QoS.restore_unacked_once).
-- **Fetching during a batch** (``Channel.fetch``): a message taken off the queue at once (``LMOVE``), by the batch
-  that runs while the event loop waits, is delivered exactly as a popped one, through the same in-flight list.
 - **Ownership, for liveness.** Each unacked message a BLMOVE consumer holds is also recorded under its process
   (``slmq.owned:<process>``: delivery tag -> queue, delivery time and the message as popped), written in the same
   script as kombu's unacked record and removed with it. ``workers/liveness.py`` puts a dead process's
@@ -171,34 +169,6 @@ class Channel(kombu_redis.Channel):
         self._moving = (queue, inflight)
         timeout = self.brpop_timeout if timeout is None else timeout
         self.client.connection.send_command("BLMOVE", queue, inflight, "RIGHT", "LEFT", timeout or 0)
-
-    def fetch(self, queue: str) -> bool:
-        """Pop one message waiting on ``queue`` now, without blocking, and deliver it as a popped one (into the
-        in-flight list, then recorded as unacked and held by this process in one script). For a worker whose batch
-        runs while its event loop waits: messages join the batch instead of waiting for its end. A message the event
-        loop's blocking pop (sent before the batch began) has taken meanwhile comes first. False when the queue is
-        empty, or when this channel pops with BRPOP (several lists, priorities, a key prefix, old Redis)."""
-        if not self._moves():
-            return False
-        if self._moving is not None and self.client.connection.can_read(timeout=0):
-            try:  # the event loop's blocking pop was answered while the batch ran: that message first
-                return self._brpop_read()
-            except Empty:  # it timed out empty; the event loop pops again when it is back
-                return False
-        inflight = inflight_list(queue)
-        with self.conn_or_acquire() as client:
-            item = client.lmove(queue, inflight, "RIGHT", "LEFT")
-        if item is None:
-            return False
-        popped = (inflight, item, queue)
-        payload = self._decode(item, popped)
-        if payload is not None:
-            outer, self.popped = self.popped, popped  # fetched while a popped message is delivered: put it back after
-            try:
-                self.connection._deliver(payload, queue)
-            finally:
-                self.popped = outer
-        return True
 
     def _brpop_read(self, **options: Any) -> bool:
         moving, self._moving = self._moving, None

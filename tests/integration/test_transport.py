@@ -1,7 +1,6 @@
 """slmq's kombu transport against a real Redis: only undecodable items are discarded; a delivery bug is raised."""
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +9,7 @@ import redis
 from kombu import Connection, Exchange, Queue
 
 from slmq.constants import KOMBU_UNACKED_KEY, OWNED_KEY_PREFIX
-from workers.transport import Transport, inflight_list
+from workers.transport import Transport
 
 QUEUE = "slmq.transport-test"
 
@@ -62,49 +61,3 @@ def test_an_item_that_is_no_message_is_discarded_and_the_next_message_delivered(
                 break
     assert received == [{"n": 2}]
     assert redis.Redis.from_url(redis_url).llen(QUEUE) == 0
-
-
-def test_a_message_fetched_while_another_is_delivered_is_delivered_and_held_like_a_popped_one(
-    connection: Connection, redis_url: str
-) -> None:
-    # Given two messages on the queue, and a callback that, given the first, fetches more (as a running batch does)
-    for n in (1, 2):
-        connection.Producer(serializer="json").publish({"n": n}, exchange=queue().exchange, routing_key=QUEUE,
-                                                       declare=[queue()])  # fmt: skip
-    received: list[Any] = []
-    fetched: list[bool] = []
-
-    def batch(body: Any, message: Any) -> None:
-        received.append(body)
-        if body == {"n": 1}:
-            fetched.extend([message.channel.fetch(QUEUE), message.channel.fetch(QUEUE)])
-
-    # When the consumer receives the first
-    with connection.Consumer([queue()], callbacks=[batch], accept=["json"]):
-        connection.drain_events(timeout=5)
-    # Then the second was delivered through the same callback while the first was, and the queue was then empty
-    assert received == [{"n": 1}, {"n": 2}] and fetched == [True, False]
-    # And both are recorded as unacked and held by this process, and neither is left on the in-flight list
-    client = redis.Redis.from_url(redis_url)
-    assert client.hlen(KOMBU_UNACKED_KEY) == 2
-    assert sum(int(client.hlen(key)) for key in client.scan_iter(f"{OWNED_KEY_PREFIX}*")) == 2
-    assert client.llen(inflight_list(QUEUE)) == 0 and client.llen(QUEUE) == 0
-
-
-def test_a_message_the_blocking_pop_took_while_a_batch_ran_is_fetched_first(connection: Connection) -> None:
-    received: list[Any] = []
-    with connection.Consumer([queue()], callbacks=[lambda body, message: received.append(body)], accept=["json"]) as c:
-        # Given the event loop's blocking pop, sent before a batch began (a batch its timer started)
-        channel = c.channel
-        connection.transport.cycle._register_BRPOP(channel)  # as the event loop registers and sends it
-        # When two messages arrive while the batch runs: Redis hands the first to that pop
-        for n in (1, 2):
-            connection.Producer(serializer="json").publish({"n": n}, exchange=queue().exchange, routing_key=QUEUE,
-                                                           declare=[queue()])  # fmt: skip
-        waited = 0.0
-        while not channel.client.connection.can_read(timeout=0) and waited < 5:
-            time.sleep(0.01)
-            waited += 0.01
-        # Then the batch fetches that one first, then the other from the queue, then finds it empty
-        assert [channel.fetch(QUEUE), channel.fetch(QUEUE), channel.fetch(QUEUE)] == [True, True, False]
-    assert received == [{"n": 1}, {"n": 2}]

@@ -2,13 +2,16 @@
 message that no task may parse gets, and how a batch goes back to its queue. The model call is replaced
 (each task answered with its own id); Celery's consumer by the two things the batcher takes from it."""
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import redis
 from celery.worker import state as worker_state
+from kombu.asynchronous import Hub
 
 from slmq.errors import ConfigError, InferenceError, InvalidPayloadError, PayloadTooLargeError
 from slmq.fleet import load_fleet
@@ -168,6 +171,28 @@ def test_a_batch_whose_ledger_cannot_be_read_goes_back_to_the_queue_unanswered()
     assert all(request.rejected for request in requests) and batcher.arrivals == {}
 
 
+def test_a_batch_that_fails_outside_the_model_puts_what_it_did_not_answer_back_on_the_queue() -> None:
+    # Given a batch whose first result is stored early, and then a bug in the batcher's own work (not the model's)
+    consumer = FakeConsumer()
+    batcher = AnsweringBatcher(consumer, DeliveryGuard(MemoryLedger(), Watchdog(60, 120)), max_batch=2)
+    batcher.early = ["a"]
+    answered = batcher.answer
+
+    def buggy(calls: Calls, early: Finish | None = None) -> dict[str, Outcome]:
+        answered(calls, early)
+        raise KeyError("a bug")
+
+    batcher.answer = buggy  # type: ignore[method-assign]
+    requests = [FakeRequest("a"), FakeRequest("b")]
+    # When the batch runs
+    add(batcher, *requests)
+    # Then the stored one stays answered, the other goes back to its queue, and the batcher takes the next batch
+    assert consumer.executed == ["a"] and [request.rejected for request in requests] == [False, True]
+    batcher.answer = answered  # type: ignore[method-assign]
+    add(batcher, "c", "d")
+    assert consumer.executed == ["a", "c", "d"] and batcher.buffer == []
+
+
 class CountingMeter:
     """The meter's calls, recorded: each batch's size, and which tasks were counted answered, with an arrival
     time for their latency."""
@@ -260,101 +285,187 @@ def test_a_model_failure_after_a_result_was_answered_fails_only_the_tasks_still_
 
 
 class JoinsOnce:
-    """A task type with its model call replaced: the first call, while it runs, asks once for up to four requests to
-    join it; every request is answered with its own text."""
+    """A task type with its model call replaced: the first call, while it runs, has ``arriving`` delivered to the
+    batcher (as the event loop delivers messages during a batch), then asks once for up to ``room`` requests to join
+    it; every request is answered with its own text."""
 
     calls = 0
+    room = 3
+    arriving: ClassVar[list[FakeRequest]] = []
+    deliver: ClassVar[Callable[[FakeRequest], None]] = staticmethod(lambda request: None)
 
     def __init__(self, name: str) -> None:
         self.spec = TASK_TYPES[name].spec
 
     def run(self, runner: Any, requests: list[Any], max_new_tokens: int, *, join: Any, **_: Any) -> Any:
         JoinsOnce.calls += 1
-        joined = join(4) if join is not None and JoinsOnce.calls == 1 else []
+        joined = []
+        if JoinsOnce.calls == 1:
+            for request in JoinsOnce.arriving:
+                JoinsOnce.deliver(request)
+            joined = join(JoinsOnce.room) if join is not None else []
         return [answer(request.text) for request in [*requests, *joined]]
 
 
-class QueueChannel:
-    """kombu's channel as the batcher uses it: ``fetch`` pops the next waiting message and Celery's consumer hands it
-    to ``on_task_request`` (the batcher, once installed)."""
-
-    def __init__(self, consumer: FakeConsumer, waiting: list[FakeRequest]) -> None:
-        self.consumer = consumer
-        self.waiting = waiting
-
-    def fetch(self, queue: str) -> bool:
-        if not self.waiting:
-            return False
-        self.consumer.on_task_request(self.waiting.pop(0))
-        return True
-
-
 def joining_batcher(
-    monkeypatch: pytest.MonkeyPatch, waiting: list[FakeRequest], ledger: MemoryLedger, join: bool = True
-) -> tuple[Batcher, QueueChannel, list[tuple[str, Outcome | None]]]:
-    """A batcher of two over a queue holding ``waiting``, whose model call asks once for four more (fleet.toml's
-    ``join`` allowing); and what ran."""
+    monkeypatch: pytest.MonkeyPatch,
+    arriving: list[FakeRequest],
+    ledger: MemoryLedger,
+    join: bool = True,
+    consumer: FakeConsumer | None = None,
+) -> tuple[Batcher, list[tuple[str, Outcome | None]]]:
+    """A batcher of two whose model call has ``arriving`` delivered, then asks once for more (fleet.toml's ``join``
+    allowing); and what ran."""
     for name in ("general", "summarize"):
         monkeypatch.setitem(TASK_TYPES, name, JoinsOnce(name))
     monkeypatch.setattr(JoinsOnce, "calls", 0)
+    monkeypatch.setattr(JoinsOnce, "arriving", arriving)
     fleet = load_fleet(REPO / "fleet.toml")
-    consumer = FakeConsumer()
+    consumer = consumer or FakeConsumer()
     executed: list[tuple[str, Outcome | None]] = []
     consumer.on_task_request = lambda request: executed.append((request.id, batcher.take(request.id)))
-    channel = QueueChannel(consumer, waiting)
-    consumer.task_consumer = SimpleNamespace(channel=channel, queues=[SimpleNamespace(name="slmq.smollm2")])  # type: ignore[attr-defined]
     runner: Any = SimpleNamespace(spec=fleet.model("smollm2").model_copy(update={"max_batch": 2, "join": join}))
     batcher = Batcher(runner, fleet, 1_000, DeliveryGuard(ledger, Watchdog(60, 120)))
     batcher.install(consumer)
-    return batcher, channel, executed
+    monkeypatch.setattr(JoinsOnce, "deliver", staticmethod(batcher.add))
+    return batcher, executed
 
 
-def test_messages_popped_while_a_batch_runs_join_it_and_the_others_wait_for_the_next_batch(
+def test_messages_delivered_while_a_batch_runs_join_it_and_the_others_wait_for_the_next_batch(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given, on the queue, a fresh message, one no task may parse, a summary, a suspect, and one more
-    waiting = [FakeRequest("c"), FakeRequest("bad", args=(1,)), FakeRequest("s", name="slmq.summarize")]
-    waiting += [FakeRequest("suspect"), FakeRequest("e")]
+    # Given, delivered while a batch runs: a fresh message, one no task may parse, a summary, a suspect, two more
+    arriving = [FakeRequest("c"), FakeRequest("bad", args=(1,)), FakeRequest("s", name="slmq.summarize")]
+    arriving += [FakeRequest("suspect"), FakeRequest("e"), FakeRequest("f")]
     ledger = MemoryLedger()
     ledger.attempts["suspect"] = 1
-    batcher, channel, executed = joining_batcher(monkeypatch, waiting, ledger)
-    # When a batch of two general tasks runs and asks for four more
+    batcher, executed = joining_batcher(monkeypatch, arriving, ledger)
+    # When a batch of two general tasks runs and asks for three more
     add(batcher, "a", "b")
-    # Then four were popped; the one no task may parse was answered at once, and the fresh one joined the batch
-    assert channel.waiting == [FakeRequest("e")]
-    assert [task_id for task_id, _ in executed] == ["bad", "a", "b", "c"]
+    # Then the one no task may parse was answered at once, and the fresh ones among the first three joined the batch
+    assert [task_id for task_id, _ in executed] == ["bad", "a", "b", "c", "e"]
     assert isinstance(executed[0][1], InvalidPayloadError)
-    assert executed[1:] == [(task_id, answer(task_id)) for task_id in "abc"]
-    assert ledger.attempts == {"a": 1, "b": 1, "c": 1, "suspect": 1}
-    # And the summary and the suspect waited for the next batch, the suspect alone after it
-    assert ids(batcher.buffer) == ["s", "suspect"] and batcher._timer.pending == 1
+    assert executed[1:] == [(task_id, answer(task_id)) for task_id in "abce"]
+    assert ledger.attempts == {"a": 1, "b": 1, "c": 1, "e": 1, "suspect": 1}
+    # And the summary, the suspect and the one there was no room for waited for the next batch, the suspect alone
+    assert ids(batcher.buffer) == ["s", "suspect", "f"] and batcher._timer.pending == 1
     batcher._timer.advance(WAIT_S)
-    assert executed[4:] == [("s", answer("s")), ("suspect", answer("suspect"))]
+    assert executed[5:] == [("s", answer("s")), ("f", answer("f")), ("suspect", answer("suspect"))]
     assert ledger.attempts["suspect"] == 2 and batcher.arrivals == {}
-
-
-def test_a_queue_that_cannot_be_read_while_a_batch_runs_leaves_the_batch_to_finish_as_it_is(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    batcher, channel, executed = joining_batcher(monkeypatch, [FakeRequest("c")], MemoryLedger())
-
-    def unreachable(queue: str) -> bool:
-        raise redis.ConnectionError("Connection refused")
-
-    channel.fetch = unreachable  # type: ignore[method-assign]
-    add(batcher, "a", "b")
-    assert executed == [("a", answer("a")), ("b", answer("b"))] and channel.waiting == [FakeRequest("c")]
 
 
 @pytest.mark.parametrize("why", ["told to stop", "join = false"])
 def test_a_batch_takes_no_more_once_its_worker_is_told_to_stop_or_where_the_fleet_says_so(
     monkeypatch: pytest.MonkeyPatch, why: str
 ) -> None:
-    batcher, channel, executed = joining_batcher(monkeypatch, [FakeRequest("c")], MemoryLedger(), why == "told to stop")
+    batcher, executed = joining_batcher(monkeypatch, [FakeRequest("c")], MemoryLedger(), why == "told to stop")
     if why == "told to stop":
         monkeypatch.setattr(worker_state, "should_stop", 0)  # SIGTERM: a warm shutdown
     add(batcher, "a", "b")
-    assert channel.waiting == [FakeRequest("c")] and executed == [("a", answer("a")), ("b", answer("b"))]
+    assert executed == [("a", answer("a")), ("b", answer("b"))] and ids(batcher.buffer) == ["c"]
+
+
+class LoopThread:
+    """kombu's event loop (the hub Celery's consumer runs) on a thread of its own, standing in for the worker's main
+    thread; ``call`` runs a function there and waits for it."""
+
+    def __init__(self) -> None:
+        self.hub: Any = Hub()  # untyped upstream
+        self.thread = threading.Thread(target=self.hub.run_forever, name="event-loop", daemon=True)
+        self.thread.start()
+
+    def call(self, function: Callable[[], Any]) -> None:
+        ran = threading.Event()
+
+        def run() -> None:
+            try:
+                function()
+            finally:
+                ran.set()
+
+        self.hub.call_soon(run)
+        assert ran.wait(5), "the event loop did not run it within 5 s"
+
+    def stop(self) -> None:
+        self.hub.stop()
+        self.thread.join(5)
+
+
+class Blocking:
+    """A task type whose model call waits until released, then joins what was delivered meanwhile; each request is
+    answered with its own text, and each call records the thread it ran on."""
+
+    def __init__(self) -> None:
+        self.spec = TASK_TYPES["general"].spec
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.threads: list[str] = []
+
+    def run(self, runner: Any, requests: list[Any], max_new_tokens: int, *, join: Any, **_: Any) -> Any:
+        self.threads.append(threading.current_thread().name)
+        self.started.set()
+        assert self.release.wait(5)
+        joined = join(4) if join is not None else []
+        return [answer(request.text) for request in [*requests, *joined]]
+
+
+@pytest.fixture
+def loop() -> Iterator[LoopThread]:
+    loop = LoopThread()
+    yield loop
+    loop.stop()
+
+
+def threaded_batcher(
+    monkeypatch: pytest.MonkeyPatch, loop: LoopThread
+) -> tuple[Batcher, Blocking, list[tuple[str, Outcome | None, str]]]:
+    """A batcher of two installed in a consumer with an event loop (``loop``), over a model that blocks; and what ran,
+    on which thread."""
+    model = Blocking()
+    monkeypatch.setitem(TASK_TYPES, "general", model)
+    fleet = load_fleet(REPO / "fleet.toml")
+    consumer = FakeConsumer()
+    consumer.hub = loop.hub  # type: ignore[attr-defined]
+    executed: list[tuple[str, Outcome | None, str]] = []
+    consumer.on_task_request = lambda r: executed.append((r.id, batcher.take(r.id), threading.current_thread().name))
+    runner: Any = SimpleNamespace(spec=fleet.model("smollm2").model_copy(update={"max_batch": 2, "join": True}))
+    batcher = Batcher(runner, fleet, 1_000, DeliveryGuard(MemoryLedger(), Watchdog(60, 120)))
+    batcher.install(consumer)
+    return batcher, model, executed
+
+
+def test_a_batch_runs_on_the_model_thread_while_the_event_loop_goes_on_delivering_messages_that_join_it(
+    monkeypatch: pytest.MonkeyPatch, loop: LoopThread
+) -> None:
+    batcher, model, executed = threaded_batcher(monkeypatch, loop)
+    # Given a full batch, delivered on the event loop, running on the model
+    loop.call(lambda: add(batcher, "a", "b"))
+    assert model.started.wait(5)
+    # When a message arrives while the model runs: the loop is free to deliver it
+    loop.call(lambda: add(batcher, "c"))
+    assert executed == []
+    model.release.set()
+    # Then it joins the batch; the model ran on its own thread, and each result was stored on the event loop's
+    deadline = time.monotonic() + 5
+    while len(executed) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert executed == [(task_id, answer(task_id), "event-loop") for task_id in "abc"]
+    assert model.threads == ["slmq-model"] and batcher.buffer == [] and batcher.arrivals == {}
+
+
+def test_a_consumer_that_stops_while_a_batch_runs_waits_for_it_and_stores_its_results_itself(
+    monkeypatch: pytest.MonkeyPatch, loop: LoopThread
+) -> None:
+    batcher, model, executed = threaded_batcher(monkeypatch, loop)
+    loop.call(lambda: add(batcher, "a", "b"))
+    assert model.started.wait(5)
+    # When the event loop stops (a warm shutdown) and the consumer stops its steps while the model still runs
+    loop.stop()
+    threading.Timer(0.2, model.release.set).start()
+    batcher.stop()
+    # Then the batch ended first, and its results were stored on the stopping thread
+    current = threading.current_thread().name
+    assert executed == [("a", answer("a"), current), ("b", answer("b"), current)]
 
 
 def test_a_consumer_without_the_internal_the_batcher_replaces_is_refused_with_the_celery_release_to_install() -> None:
