@@ -19,6 +19,7 @@ from workers.delivery import DeliveryGuard, DeliveryLedger
 from workers.meter import WorkerMeter
 from workers.model.runner import ModelRunner
 from workers.model.tasktypes import TASK_TYPES
+from workers.modelthread import ModelThread
 from workers.recorder import JobRecorder
 from workers.watchdog import Watchdog
 
@@ -30,11 +31,13 @@ def build_worker_app(
     recorder: JobRecorder | None = None,
     meter: WorkerMeter | None = None,
     waiting: Callable[[], int] | None = None,
+    model_thread: ModelThread | None = None,
 ) -> tuple[Celery, Batcher]:
     """A Celery app whose tasks are batched onto ``runner``; every task type is registered, served or not.
 
     With a ``recorder``, each job task's outcome is written into its job before its result is stored and acked;
-    with a ``meter``, each batch and each ``generate()`` is counted; ``waiting`` reads the queue's depth.
+    with a ``meter``, each batch and each ``generate()`` is counted; ``waiting`` reads the queue's depth;
+    ``model_thread`` (the one that loaded ``runner``) runs the batches.
     """
     transport.install()  # before the app connects: garbage on the queue must not stop the worker
     app = create_app(settings)
@@ -43,7 +46,9 @@ def build_worker_app(
     runner.hooks.append(guard.watchdog)
     if meter is not None:
         runner.hooks.append(meter)
-    batcher = Batcher(runner, fleet, settings.max_payload_bytes, guard, waiting=waiting, meter=meter)
+    batcher = Batcher(
+        runner, fleet, settings.max_payload_bytes, guard, waiting=waiting, meter=meter, model_thread=model_thread
+    )
     app.steps["consumer"].add(batching_step(batcher))
     for task_type in TASK_TYPES:
         _register(app, batcher, task_name(task_type), recorder)

@@ -81,9 +81,11 @@ class Batcher:
         *,
         waiting: Callable[[], int] | None = None,
         meter: WorkerMeter | None = None,
+        model_thread: ModelThread | None = None,
     ) -> None:
         """``waiting`` reads how many messages the broker still holds for this worker's queue (a partial batch
-        waits longer while there are some); ``meter`` counts each batch (None: no metrics)."""
+        waits longer while there are some); ``meter`` counts each batch (None: no metrics); ``model_thread`` runs the
+        batches (the one that loaded the model; a new one if None) once installed in a consumer with an event loop."""
         self.runner = runner
         self.fleet = fleet
         self.max_payload_bytes = max_payload_bytes
@@ -95,6 +97,7 @@ class Batcher:
         self._takers: Counter[str] = Counter()  # requests still to take each outcome (a task id sent twice)
         self._execute: Callable[[Request], None] | None = None
         self._handoff: Handoff = Inline()
+        self._model_thread = model_thread
         self._running: _Batch | None = None
         self._timer: Any = None
         self._deadline: Any = None
@@ -123,7 +126,10 @@ class Batcher:
         self._execute = consumer.on_task_request
         self._timer = consumer.timer
         hub = getattr(consumer, "hub", None)  # kombu's event loop; None in a consumer without one
-        self._handoff = Inline() if hub is None else ModelThread(hub)
+        if hub is not None:
+            self._model_thread = self._model_thread or ModelThread()
+            self._model_thread.attach(hub)
+            self._handoff = self._model_thread
         consumer.on_task_request = self.add
 
     def add(self, request: Request) -> None:

@@ -42,13 +42,20 @@ def run_worker(
     from workers.meter import WorkerMeter
     from workers.model.runner import ModelRunner
     from workers.model.sources import materialize
+    from workers.modelthread import ModelThread
     from workers.recorder import JobRecorder
 
     model_dir = materialize(spec, fleet, settings.models_dir)
     adapter_dir = fleet.resolve(spec.adapter) if spec.adapter else None
     tagger_dir = fleet.resolve(spec.tagger) if spec.tagger else None
-    runner = ModelRunner.load(spec, model_dir, torch_device, adapter_dir, tagger_dir=tagger_dir)
-    runner.warm_up()
+
+    def load() -> ModelRunner:
+        runner = ModelRunner.load(spec, model_dir, torch_device, adapter_dir, tagger_dir=tagger_dir)
+        runner.warm_up()
+        return runner
+
+    model_thread = ModelThread()  # all torch work runs there, never on this thread (workers/modelthread.py)
+    runner = model_thread.call(load)
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     dense = f" dequantized to {runner.model.dtype}" if runner.dequantized else f" in {runner.model.dtype}"
     log.info(
@@ -60,7 +67,9 @@ def run_worker(
     broker = broker_client(settings)
     recorder = JobRecorder(broker, settings.result_expires_s, spec, device, settings.task_time_limit_s)
     meter = WorkerMeter(broker, spec.name)  # after warm-up: its generation is not counted
-    app, _ = build_worker_app(settings, fleet, runner, recorder, meter, lambda: queue_depth(broker, spec.queue))
+    app, _ = build_worker_app(
+        settings, fleet, runner, recorder, meter, lambda: queue_depth(broker, spec.queue), model_thread
+    )
     # Celery's per-task log lines carry results and errors, which quote note text; the batcher logs
     # ids and sizes instead. Failures a caller can see still reach the result backend.
     logging.getLogger("celery.app.trace").setLevel(logging.WARNING)

@@ -8,6 +8,11 @@ that join the batch. So the batcher hands each batch to one thread of its own, a
 Celery's objects need done on the loop's thread (a result stored, then its message acked; a message put back):
 kombu's channel and Celery's request are not thread-safe, and only the loop uses them.
 
+The model is loaded and warmed up on that thread too (``call``), and no torch work runs on the main thread: once the
+main thread has run one of torch's parallel CPU kernels, the same kernels on any other thread took 1.4-1.8x as long
+(SmolLM2, a batch of 16 forwards, bf16 and fp32, 2-vCPU Xeon; ``bench/RESULTS.md``), and the served notes/s fell to
+0.57x.
+
 Without an event loop (a consumer with no hub, e.g. in tests of the batcher's rules) the batch runs in the caller's
 thread, as the handing back does.
 """
@@ -16,10 +21,12 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from concurrent.futures import Future
+from typing import Any, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 DRAIN_POLL_S = 0.05  # how often a stopping consumer looks again for the batch's end (it is woken before that)
+T = TypeVar("T")
 
 
 class Handoff(Protocol):
@@ -50,10 +57,10 @@ class Inline:
 
 
 class ModelThread:
-    """Runs each batch on one thread of its own while kombu's event loop (``hub``) goes on; what a batch hands back runs
-    on the loop (woken through the hub's ``call_soon``, which is thread-safe), in the order it was handed back."""
+    """Runs each batch on one thread of its own while kombu's event loop (the ``hub`` it is attached to) goes on; what a
+    batch hands back runs on the loop (woken through the hub's ``call_soon``, which is thread-safe), in order."""
 
-    def __init__(self, hub: Any) -> None:
+    def __init__(self, hub: Any = None) -> None:
         self.hub = hub
         self._work: deque[Callable[[], None]] = deque()
         self._busy = False  # a batch is running or waiting to
@@ -69,6 +76,23 @@ class ModelThread:
         if self._thread is None:
             self._thread = threading.Thread(target=self._serve, name="slmq-model", daemon=True)
             self._thread.start()
+
+    def attach(self, hub: Any) -> None:
+        """The event loop that what a batch hands back runs on (Celery's consumer has it once the worker starts)."""
+        self.hub = hub
+
+    def call(self, function: Callable[[], T]) -> T:
+        """``function()`` run on the model thread once the work before it is done (loading and warming up the model)."""
+        future: Future[T] = Future()
+
+        def work() -> None:
+            try:
+                future.set_result(function())
+            except BaseException as exc:  # raised in the caller's thread
+                future.set_exception(exc)
+
+        self.start(work)
+        return future.result()
 
     def _serve(self) -> None:
         while True:
