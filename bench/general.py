@@ -101,7 +101,8 @@ def main() -> None:
         "cpu_flags": cpu_flags(),
         "torch": torch.__version__,
         "threads": args.threads,
-        "model": f"{spec.name} ({spec.source}, {spec.quantization}, {str(reference.model.dtype).removeprefix('torch.')})",
+        "model": f"{spec.name} ({spec.source}, {spec.quantization})",
+        "dtype": str(reference.model.dtype).removeprefix("torch."),
         "max_batch": spec.max_batch,
         "task_types": report,
     }
