@@ -78,10 +78,10 @@ class ModelSpec(BaseModel):
         "generation.",
     )
     engine: Engine = Field(
-        default="transformers",
-        description="The decode loop: transformers' generate(), or slmq's own (workers/model/engine/: its own KV "
-        "cache, shared prompt prefixes computed once, several guessed tokens checked per step); both write the "
-        "same tokens.",
+        default="native",
+        description="The decode loop: slmq's own (workers/model/engine/: its own KV cache, shared prompt prefixes "
+        "computed once, several guessed tokens checked per step, finished rows answered and new messages joining as "
+        "it runs), or transformers' generate(); both write the same tokens.",
     )
     speculation: Annotated[int, Field(ge=0, le=256)] = Field(
         default=SPECULATION,

@@ -374,7 +374,7 @@ def test_packed_attention_is_each_row_s_own_attention(width: int) -> None:
 def test_a_model_whose_attention_cannot_be_swapped_is_refused_with_the_engine_to_use_instead(
     tiny_model_dir: Path,
 ) -> None:
-    spec = ModelSpec(name="tiny", source=f"path:{tiny_model_dir}", quantization="none")  # type: ignore[arg-type]
+    spec = ModelSpec(name="tiny", source=f"path:{tiny_model_dir}", quantization="none", engine="transformers")  # type: ignore[arg-type]
     reference = ModelRunner.load(spec, tiny_model_dir, "cpu")
     # What transformers does for a model without AttentionInterface support: it warns and keeps its attention
     reference.model._can_set_attn_implementation = lambda: False
