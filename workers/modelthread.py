@@ -9,8 +9,8 @@ Celery's objects need done on the loop's thread (a result stored, then its messa
 kombu's channel and Celery's request are not thread-safe, and only the loop uses them.
 
 The model is loaded and warmed up on that thread too (``call``), and no torch work runs on the main thread: once the
-main thread has run one of torch's parallel CPU kernels, the same kernels on any other thread took 1.4-1.8x as long
-(SmolLM2, a batch of 16 forwards, bf16 and fp32, 2-vCPU Xeon; ``bench/RESULTS.md``), and the served notes/s fell to
+main thread has run one of torch's parallel CPU kernels, the same kernels on any other thread took 1.3-1.7x as long
+(SmolLM2, a forward of 16 rows, fp32 and bf16, 2-vCPU Xeon; ``bench/threads.py``), and the served notes/s fell to
 0.57x.
 
 Without an event loop (a consumer with no hub, e.g. in tests of the batcher's rules) the batch runs in the caller's
