@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from slmq.constants import ALIVE_KEY, KOMBU_UNACKED_KEY, OWNED_KEY_PREFIX, worker_metrics_key
+from slmq.constants import ALIVE_KEY, INFLIGHT_KEY, KOMBU_UNACKED_KEY, OWNED_KEY_PREFIX, worker_metrics_key
 from tests.faults.conftest import RedisServer, Workers, fault_deployment, kill_mid_batch, texts, wait_for
 from tests.faults.ledger import Ledger
 from tests.integration.conftest import Deployment
@@ -44,9 +44,11 @@ def no_worker_outlives_its_test(workers: Workers) -> Iterator[None]:
 
 
 def held_by_workers(redis_proc: RedisServer) -> int:
-    """Unacked messages that some worker process holds (its owned hash), as recorded in Redis."""
+    """Messages that some worker process holds, as recorded in Redis: unacked ones (its owned hash), and those its
+    event loop's blocking pop moved into its in-flight list (a pop Redis answered while the worker was paused)."""
     client = redis_proc.client()
-    return sum(int(client.hlen(key)) for key in client.scan_iter(f"{OWNED_KEY_PREFIX}*"))
+    owned = sum(int(client.hlen(key)) for key in client.scan_iter(f"{OWNED_KEY_PREFIX}*"))
+    return owned + sum(int(client.llen(key)) for key in client.scan_iter(f"{INFLIGHT_KEY}:*"))
 
 
 def test_a_worker_sigkilled_mid_batch_has_its_messages_answered_by_the_other_within_seconds(
